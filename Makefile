@@ -1,0 +1,48 @@
+# Proofwork: `make run` sets everything up and serves the app; `make test` sets up and runs the tests.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate seed lint format check-deploy clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var/celery/queue var/celery/processed var/media
+
+migrate: install var
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+
+run: seed
+	PORT=$(PORT) BIN=$(BIN) bash scripts/run.sh
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-deploy: install
+	set -a; . ./.env.production.example; set +a; $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf var/celery staticfiles .pytest_cache

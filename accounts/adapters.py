@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request) -> str:
+        # A new person chooses to hire, work or both before anything else.
+        user = request.user
+        if user.is_authenticated and not user.has_chosen_role:
+            return reverse("onboarding")
+        return super().get_login_redirect_url(request)
+
+    def get_email_verification_redirect_url(self, email_address) -> str:
+        if not email_address.user.has_chosen_role:
+            return reverse("onboarding")
+        return super().get_email_verification_redirect_url(email_address)

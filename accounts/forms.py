@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+
+from accounts.models import (
+    HOURLY_RATE_MAX_CENTS,
+    HOURLY_RATE_MIN_CENTS,
+    ClientProfile,
+    FreelancerProfile,
+    PortfolioItem,
+    Skill,
+    User,
+)
+from core.uploads import validate_image_file
+
+TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class RoleForm(forms.Form):
+    is_client = forms.BooleanField(label="I want to hire", required=False)
+    is_freelancer = forms.BooleanField(label="I want to work", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("is_client") or data.get("is_freelancer")):
+            raise forms.ValidationError("Choose at least one: hire, work, or both.")
+        return data
+
+
+class UserDetailsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC")
+    avatar = forms.FileField(
+        required=False,
+        validators=[validate_image_file],
+        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["full_name", "country", "timezone"]
+        help_texts = {"full_name": "Shown on your public profile."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].required = True
+        if self.instance.avatar:
+            self.fields["avatar"].initial = self.instance.avatar
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        # ClearableFileInput gives False when "clear" is ticked and the stored file when unchanged.
+        return avatar if avatar and hasattr(avatar, "content_type") else None
+
+    def service_kwargs(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in ("full_name", "country", "timezone")}
+        data["avatar"] = self.cleaned_data.get("avatar")
+        data["remove_avatar"] = self.data.get("avatar-clear") == "on"
+        return data
+
+
+class SkillChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Skill) -> str:
+        return obj.name
+
+
+class FreelancerProfileForm(forms.ModelForm):
+    hourly_rate = forms.DecimalField(
+        label="Hourly rate (USD)",
+        min_value=Decimal(HOURLY_RATE_MIN_CENTS) / 100,
+        max_value=Decimal(HOURLY_RATE_MAX_CENTS) / 100,
+        decimal_places=2,
+        max_digits=6,
+        help_text="What you charge per hour before fees, for example 45 or 62.50.",
+    )
+    skills = SkillChoiceField(
+        queryset=Skill.objects.select_related("category"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = FreelancerProfile
+        fields = ["headline", "bio", "availability", "skills"]
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 8, "maxlength": 5000}),
+            "headline": forms.TextInput(attrs={"placeholder": "Django developer for payment-heavy products"}),
+        }
+        help_texts = {
+            "headline": "One line that says what you do best.",
+            "bio": "Up to 5,000 characters. Plain text; line breaks are kept.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["headline"].required = True
+        self.fields["bio"].required = True
+        if self.instance and self.instance.hourly_rate_cents:
+            self.initial["hourly_rate"] = Decimal(self.instance.hourly_rate_cents) / 100
+
+    def clean_skills(self):
+        skills = self.cleaned_data["skills"]
+        if len(skills) > settings.FREELANCER_MAX_SKILLS:
+            raise forms.ValidationError(f"Choose at most {settings.FREELANCER_MAX_SKILLS} skills.")
+        return skills
+
+    def service_kwargs(self) -> dict:
+        return {
+            "headline": self.cleaned_data["headline"].strip(),
+            "bio": self.cleaned_data["bio"].strip(),
+            "availability": self.cleaned_data["availability"],
+            "hourly_rate_cents": int(self.cleaned_data["hourly_rate"] * 100),
+            "skills": list(self.cleaned_data["skills"]),
+        }
+
+
+class ClientProfileForm(forms.ModelForm):
+    class Meta:
+        model = ClientProfile
+        fields = ["company_name", "website", "team_size", "about_team", "vision", "values"]
+        widgets = {
+            "website": forms.URLInput(attrs={"placeholder": "https://example.com"}),
+            "about_team": forms.Textarea(attrs={"rows": 5, "maxlength": 3000}),
+            "vision": forms.Textarea(attrs={"rows": 4, "maxlength": 3000}),
+            "values": forms.Textarea(attrs={"rows": 4, "maxlength": 3000}),
+        }
+        help_texts = {
+            "company_name": "Your own name if you hire as a person.",
+            "about_team": "Who you are and who the freelancer will work with.",
+            "vision": "What you are building and why it matters.",
+            "values": "How you work: communication, feedback, pace.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company_name"].required = True
+        self.fields["about_team"].required = True
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PortfolioItemForm(forms.ModelForm):
+    image = forms.FileField(
+        required=False,
+        validators=[validate_image_file],
+        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+
+    class Meta:
+        model = PortfolioItem
+        fields = ["title", "description", "url"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+            "url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.image:
+            self.fields["image"].initial = self.instance.image
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        return image if image and hasattr(image, "content_type") else None
+
+    def service_kwargs(self) -> dict:
+        return {
+            "title": self.cleaned_data["title"].strip(),
+            "description": self.cleaned_data["description"].strip(),
+            "url": self.cleaned_data["url"],
+            "image": self.cleaned_data.get("image"),
+            "remove_image": self.data.get("image-clear") == "on",
+        }
+
+
+class SuspensionForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text="The person sees this reason in their notifications and by email.",
+    )

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, URLValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+# Only web links: "javascript:" and "data:" URLs would run script when a visitor clicks them.
+http_url_validator = URLValidator(schemes=["http", "https"])
+
+BIO_MAX_LENGTH = 5000
+PITCH_MAX_LENGTH = 3000
+HOURLY_RATE_MIN_CENTS = 5_00
+HOURLY_RATE_MAX_CENTS = 999_00
+
+
+def _upload_path(folder: str, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{folder}/{uuid.uuid4().hex}.{extension}"
+
+
+def avatar_upload_path(instance: User, filename: str) -> str:
+    return _upload_path("avatars", filename)
+
+
+def portfolio_upload_path(instance: PortfolioItem, filename: str) -> str:
+    return _upload_path("portfolio", filename)
+
+
+class UserManager(DjangoUserManager):
+    """Email is the login; there is no username."""
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField("full name", max_length=120, blank=True)
+    # One account can hire, work, or both; each role has its own profile.
+    is_client = models.BooleanField("wants to hire", default=False)
+    is_freelancer = models.BooleanField("wants to work", default=False)
+    avatar = models.ImageField(upload_to=avatar_upload_path, blank=True)
+    country = CountryField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    # A suspended account can sign in and read, but takes no part in the market.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        permissions = [("moderate", "Can use the moderation area")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email.split("@")[0]
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def has_chosen_role(self) -> bool:
+        return self.is_client or self.is_freelancer
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+
+class SkillCategory(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "skill categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    category = models.ForeignKey(SkillCategory, on_delete=models.PROTECT, related_name="skills")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FreelancerProfile(models.Model):
+    class Availability(models.TextChoices):
+        FULL_TIME = "full_time", "More than 30 hrs/week"
+        PART_TIME = "part_time", "Less than 30 hrs/week"
+        AS_NEEDED = "as_needed", "As needed — open to offers"
+        UNAVAILABLE = "unavailable", "Not taking new work"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="freelancer_profile")
+    headline = models.CharField(max_length=120, blank=True)
+    bio = models.TextField(blank=True, validators=[MaxLengthValidator(BIO_MAX_LENGTH)])
+    hourly_rate_cents = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(HOURLY_RATE_MIN_CENTS), MaxValueValidator(HOURLY_RATE_MAX_CENTS)],
+    )  # minor units of `currency`
+    currency = models.CharField(max_length=3, default="USD")
+    skills = models.ManyToManyField(Skill, blank=True, related_name="freelancers")
+    availability = models.CharField(max_length=20, choices=Availability.choices, default=Availability.AS_NEEDED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Freelancer profile of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("freelancer_public", args=[self.user_id])
+
+    @property
+    def is_complete(self) -> bool:
+        """Complete enough to be shown publicly and to propose."""
+        return bool(self.headline and self.bio and self.hourly_rate_cents)
+
+
+class ClientProfile(models.Model):
+    class TeamSize(models.TextChoices):
+        SOLO = "1", "Just me"
+        SMALL = "2-10", "2–10 people"
+        MEDIUM = "11-50", "11–50 people"
+        LARGE = "51-200", "51–200 people"
+        ENTERPRISE = "201+", "More than 200 people"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="client_profile")
+    company_name = models.CharField("name or company", max_length=120, blank=True)
+    website = models.URLField(max_length=300, blank=True, validators=[http_url_validator])
+    team_size = models.CharField(max_length=10, choices=TeamSize.choices, default=TeamSize.SOLO)
+    # The pitch: freelancers read these before they decide to apply.
+    about_team = models.TextField("about the team", blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
+    vision = models.TextField(blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
+    values = models.TextField(blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Client profile of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("client_public", args=[self.user_id])
+
+    @property
+    def display_name(self) -> str:
+        return self.company_name or self.user.display_name
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.company_name and self.about_team)
+
+
+class PortfolioItem(models.Model):
+    profile = models.ForeignKey(FreelancerProfile, on_delete=models.CASCADE, related_name="portfolio_items")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    url = models.URLField("link", max_length=300, blank=True, validators=[http_url_validator])
+    image = models.ImageField(upload_to=portfolio_upload_path, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,53 @@
+"""Reads shared across views and the API; public lists never include suspended or inactive accounts."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, SkillCategory, User
+
+
+def public_freelancer_profiles() -> QuerySet[FreelancerProfile]:
+    return (
+        FreelancerProfile.objects.filter(user__is_active=True, user__suspended_at__isnull=True, user__is_freelancer=True)
+        .exclude(headline="")
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("skills", queryset=Skill.objects.order_by("name")),
+            Prefetch("portfolio_items", queryset=PortfolioItem.objects.order_by("-created_at", "-pk")),
+        )
+    )
+
+
+def public_client_profiles() -> QuerySet[ClientProfile]:
+    return ClientProfile.objects.filter(
+        user__is_active=True, user__suspended_at__isnull=True, user__is_client=True
+    ).select_related("user")
+
+
+def skill_categories_with_skills() -> QuerySet[SkillCategory]:
+    return SkillCategory.objects.prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
+
+
+def portfolio_items_for_user(user: User) -> QuerySet[PortfolioItem]:
+    """A freelancer's own items; someone else's item is simply not found."""
+    return PortfolioItem.objects.filter(profile__user=user)
+
+
+def freelancer_profile_completion(profile: FreelancerProfile) -> list[tuple[str, bool]]:
+    return [
+        ("Headline", bool(profile.headline)),
+        ("Bio", bool(profile.bio)),
+        ("Hourly rate", bool(profile.hourly_rate_cents)),
+        ("At least three skills", profile.skills.count() >= 3),
+        ("A portfolio item", profile.portfolio_items.exists()),
+    ]
+
+
+def client_profile_completion(profile: ClientProfile) -> list[tuple[str, bool]]:
+    return [
+        ("Name or company", bool(profile.company_name)),
+        ("About the team", bool(profile.about_team)),
+        ("Vision", bool(profile.vision)),
+        ("Values", bool(profile.values)),
+    ]

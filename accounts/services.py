@@ -1,0 +1,179 @@
+"""Every write to accounts and profiles goes through these functions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
+from core.exceptions import DomainError
+from core.uploads import normalized_image
+from notifications.services import notify
+
+FREELANCER_FIELDS = ("headline", "bio", "hourly_rate_cents", "availability")
+CLIENT_FIELDS = ("company_name", "website", "team_size", "about_team", "vision", "values")
+USER_FIELDS = ("full_name", "country", "timezone")
+
+
+def _assign(instance, data: dict, allowed: tuple[str, ...]) -> list[str]:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    for name, value in data.items():
+        setattr(instance, name, value)
+    return list(data)
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, is_client: bool, is_freelancer: bool) -> User:
+    """A person hires, works or both; choosing a role opens its profile. At least one role."""
+    if not (is_client or is_freelancer):
+        raise DomainError("Choose at least one: hire, work, or both.", field="roles")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_client = is_client
+    user.is_freelancer = is_freelancer
+    user.save(update_fields=["is_client", "is_freelancer"])
+    if is_client:
+        ClientProfile.objects.get_or_create(user=user)
+    if is_freelancer:
+        FreelancerProfile.objects.get_or_create(user=user)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, avatar=None, remove_avatar: bool = False, **data) -> User:
+    """Name, country, timezone and avatar; the avatar is re-encoded before it is stored."""
+    _assign(user, data, USER_FIELDS)
+    fields = list(data)
+    if remove_avatar and user.avatar:
+        user.avatar.delete(save=False)
+        user.avatar = ""
+        fields.append("avatar")
+    elif avatar is not None:
+        old = user.avatar.name if user.avatar else None
+        user.avatar.save("", normalized_image(avatar, prefix="avatar"), save=False)
+        fields.append("avatar")
+        if old:
+            user.avatar.storage.delete(old)
+    user.full_clean(exclude=["password", "avatar"])
+    user.save(update_fields=fields or None)
+    return user
+
+
+@transaction.atomic
+def freelancer_profile_update(
+    *, user: User, skills: list[Skill] | None = None, user_details: dict | None = None, **data
+) -> FreelancerProfile:
+    """Only a freelancer edits their own profile; skills come from the taxonomy, at most the limit."""
+    if not user.is_freelancer:
+        raise DomainError("Choose 'I want to work' before filling in a freelancer profile.")
+    if user_details:
+        user_update(user=user, **user_details)
+    profile, _ = FreelancerProfile.objects.select_for_update().get_or_create(user=user)
+    _assign(profile, data, FREELANCER_FIELDS)
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    if skills is not None:
+        if len(skills) > settings.FREELANCER_MAX_SKILLS:
+            raise DomainError(f"Choose at most {settings.FREELANCER_MAX_SKILLS} skills.", field="skills")
+        profile.skills.set(skills)
+    return profile
+
+
+@transaction.atomic
+def client_profile_update(*, user: User, user_details: dict | None = None, **data) -> ClientProfile:
+    """Only a client edits their own company details and pitch."""
+    if not user.is_client:
+        raise DomainError("Choose 'I want to hire' before filling in a client profile.")
+    if user_details:
+        user_update(user=user, **user_details)
+    profile, _ = ClientProfile.objects.select_for_update().get_or_create(user=user)
+    _assign(profile, data, CLIENT_FIELDS)
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def portfolio_item_save(
+    *,
+    user: User,
+    item: PortfolioItem | None = None,
+    image=None,
+    remove_image: bool = False,
+    **data,
+) -> PortfolioItem:
+    """Add or edit a portfolio item of one's own profile, up to the configured number."""
+    if not user.is_freelancer:
+        raise DomainError("Only freelancers have a portfolio.")
+    profile = FreelancerProfile.objects.select_for_update().get(user=user)
+    if item is None:
+        if profile.portfolio_items.count() >= settings.PORTFOLIO_MAX_ITEMS:
+            raise DomainError(f"A portfolio holds at most {settings.PORTFOLIO_MAX_ITEMS} items. Remove one first.")
+        item = PortfolioItem(profile=profile)
+    elif item.profile_id != profile.pk:
+        raise DomainError("This portfolio item is not yours.")
+    _assign(item, data, ("title", "description", "url"))
+    if remove_image and item.image:
+        item.image.delete(save=False)
+        item.image = ""
+    elif image is not None:
+        if item.image:
+            item.image.delete(save=False)
+        item.image.save("", normalized_image(image, prefix="portfolio"), save=False)
+    item.full_clean(exclude=["profile", "image"])
+    item.save()
+    return item
+
+
+@transaction.atomic
+def portfolio_item_delete(*, user: User, item: PortfolioItem) -> None:
+    """A freelancer removes an item from their own portfolio."""
+    if item.profile.user_id != user.pk:
+        raise DomainError("This portfolio item is not yours.")
+    if item.image:
+        image_name = item.image.name
+        storage = item.image.storage
+        transaction.on_commit(lambda: storage.delete(image_name))
+    item.delete()
+
+
+@transaction.atomic
+def user_suspend(*, user: User, by: User, reason: str) -> User:
+    """Staff with the moderation permission suspend an account, with a reason the person sees."""
+    if not (by.is_staff and by.has_perm("accounts.moderate")):
+        raise DomainError("Only moderators can suspend accounts.")
+    if user.pk == by.pk:
+        raise DomainError("You cannot suspend your own account.")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Give the reason for the suspension; the person will see it.", field="reason")
+    updated = User.objects.filter(pk=user.pk, suspended_at__isnull=True).update(
+        suspended_at=timezone.now(), suspension_reason=reason
+    )
+    if not updated:
+        raise DomainError("This account is already suspended.")
+    user.refresh_from_db()
+    notify(
+        recipient=user,
+        kind="account.suspended",
+        title="Your account has been suspended",
+        body=f"Reason: {reason}\nYou can still sign in and read, but not take part in the market.",
+    )
+    return user
+
+
+@transaction.atomic
+def user_unsuspend(*, user: User, by: User) -> User:
+    """Staff lift a suspension."""
+    if not (by.is_staff and by.has_perm("accounts.moderate")):
+        raise DomainError("Only moderators can lift suspensions.")
+    updated = User.objects.filter(pk=user.pk, suspended_at__isnull=False).update(
+        suspended_at=None, suspension_reason=""
+    )
+    if not updated:
+        raise DomainError("This account is not suspended.")
+    user.refresh_from_db()
+    notify(recipient=user, kind="account.suspended", title="Your account is active again")
+    return user

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    ClientProfileForm,
+    FreelancerProfileForm,
+    PortfolioItemForm,
+    RoleForm,
+    SuspensionForm,
+    UserDetailsForm,
+)
+from accounts.models import ClientProfile, FreelancerProfile, User
+from core.decorators import moderator_required
+from core.exceptions import DomainError
+
+
+def _form_error(form, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def onboarding(request):
+    user = request.user
+    form = RoleForm(request.POST or None, initial={"is_client": user.is_client, "is_freelancer": user.is_freelancer})
+    if request.method == "POST" and form.is_valid():
+        user = services.user_set_roles(
+            user=user, is_client=form.cleaned_data["is_client"], is_freelancer=form.cleaned_data["is_freelancer"]
+        )
+        messages.success(request, "Saved. Now tell people about yourself.")
+        return redirect("profile_freelancer_edit" if user.is_freelancer else "profile_client_edit")
+    return render(request, "accounts/onboarding.html", {"form": form})
+
+
+@login_required
+def profile_freelancer_edit(request):
+    user = request.user
+    if not user.is_freelancer:
+        messages.info(request, "Choose “I want to work” to set up a freelancer profile.")
+        return redirect("onboarding")
+    profile, _ = FreelancerProfile.objects.get_or_create(user=user)
+    details = UserDetailsForm(request.POST or None, request.FILES or None, instance=user)
+    form = FreelancerProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and details.is_valid() and form.is_valid():
+        try:
+            services.freelancer_profile_update(
+                user=user, user_details=details.service_kwargs(), **form.service_kwargs()
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Your freelancer profile is saved.")
+            return redirect(profile.get_absolute_url())
+    return render(
+        request,
+        "accounts/profile_freelancer_edit.html",
+        {
+            "details": details,
+            "form": form,
+            "profile": profile,
+            "categories": selectors.skill_categories_with_skills(),
+            "selected_skill_ids": {int(pk) for pk in form["skills"].value() or [] if str(pk).isdigit()},
+        },
+    )
+
+
+@login_required
+def profile_client_edit(request):
+    user = request.user
+    if not user.is_client:
+        messages.info(request, "Choose “I want to hire” to set up a client profile.")
+        return redirect("onboarding")
+    profile, _ = ClientProfile.objects.get_or_create(user=user)
+    details = UserDetailsForm(request.POST or None, request.FILES or None, instance=user)
+    form = ClientProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and details.is_valid() and form.is_valid():
+        try:
+            services.client_profile_update(user=user, user_details=details.service_kwargs(), **form.service_kwargs())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Your client profile and pitch are saved.")
+            return redirect(profile.get_absolute_url())
+    return render(request, "accounts/profile_client_edit.html", {"details": details, "form": form, "profile": profile})
+
+
+@login_required
+def portfolio_item_edit(request, pk: int | None = None):
+    if not request.user.is_freelancer:
+        return redirect("onboarding")
+    item = get_object_or_404(selectors.portfolio_items_for_user(request.user), pk=pk) if pk else None
+    form = PortfolioItemForm(request.POST or None, request.FILES or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portfolio_item_save(user=request.user, item=item, **form.service_kwargs())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Portfolio item saved.")
+            return redirect("profile_freelancer_edit")
+    return render(request, "accounts/portfolio_item_form.html", {"form": form, "item": item})
+
+
+@login_required
+@require_POST
+def portfolio_item_delete(request, pk: int):
+    item = get_object_or_404(selectors.portfolio_items_for_user(request.user), pk=pk)
+    services.portfolio_item_delete(user=request.user, item=item)
+    messages.success(request, f"“{item.title}” was removed from your portfolio.")
+    return redirect("profile_freelancer_edit")
+
+
+def freelancer_public(request, pk: int):
+    profile = get_object_or_404(selectors.public_freelancer_profiles(), user_id=pk)
+    return render(
+        request,
+        "accounts/freelancer_public.html",
+        {"profile": profile, "person": profile.user, "is_owner": request.user.pk == profile.user_id},
+    )
+
+
+def client_public(request, pk: int):
+    profile = get_object_or_404(selectors.public_client_profiles(), user_id=pk)
+    return render(
+        request,
+        "accounts/client_public.html",
+        {"profile": profile, "person": profile.user, "is_owner": request.user.pk == profile.user_id},
+    )
+
+
+@login_required
+def account_settings(request):
+    return render(request, "accounts/settings.html")
+
+
+@moderator_required
+def moderation_members(request):
+    query = request.GET.get("q", "").strip()
+    members = User.objects.order_by("-date_joined")
+    if query:
+        members = members.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
+    page = Paginator(members, 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/moderation_members.html", {"page": page, "query": query})
+
+
+@moderator_required
+def moderation_member(request, pk: int):
+    member = get_object_or_404(User, pk=pk)
+    form = SuspensionForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "unsuspend":
+                services.user_unsuspend(user=member, by=request.user)
+                messages.success(request, f"{member.email} can take part in the market again.")
+                return redirect("moderation_member", pk=member.pk)
+            if form.is_valid():
+                services.user_suspend(user=member, by=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, f"{member.email} is suspended.")
+                return redirect("moderation_member", pk=member.pk)
+        except DomainError as error:
+            messages.error(request, error.message)
+    return render(request, "accounts/moderation_member.html", {"member": member, "form": form})

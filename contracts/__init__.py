@@ -1,0 +1,1 @@
+"""Offers, contracts, milestones, submissions and disputes (arrives with the Contracts issue)."""

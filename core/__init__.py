@@ -1,0 +1,1 @@
+"""Pieces every app shares: domain exceptions, the API error handler, money display, uploads."""

@@ -1,0 +1,34 @@
+"""One exception handler for the whole API: domain errors become clear JSON with the right status."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import DomainError, InvalidTransition
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This action is not possible in the object's current state."
+    default_code = "invalid_transition"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, InvalidTransition):
+        exc = Conflict(detail=exc.message)
+    elif isinstance(exc, DomainError):
+        detail = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)

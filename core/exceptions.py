@@ -1,0 +1,14 @@
+"""Domain errors raised by services. Views show them as messages; the API maps them to status codes."""
+
+
+class DomainError(Exception):
+    """A business rule refused the request. HTML: a message; API: 400."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    """A state change that the object's transition table does not allow. API: 409."""

@@ -1,0 +1,28 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from marketplace import views
+
+# The admin signs in through allauth, so its rate limits and two-factor step apply there too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Proofwork administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("accounts/", include("allauth.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("moderation/", views.moderation_home, name="moderation_home"),
+    path("moderation/members/", account_views.moderation_members, name="moderation_members"),
+    path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("marketplace.api_urls")),
+    path("", include("accounts.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

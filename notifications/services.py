@@ -1,0 +1,58 @@
+"""The one way anything tells a person something: an in-app notification, and email if they want it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from notifications.kinds import KINDS
+from notifications.models import Notification, NotificationPreference
+
+
+def wants_email(*, user, kind: str) -> bool:
+    spec = KINDS[kind]
+    if spec.always_email:
+        return True
+    choice = NotificationPreference.objects.filter(user=user, kind=kind).values_list("email", flat=True).first()
+    return spec.email_default if choice is None else choice
+
+
+def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "") -> Notification:
+    """Record a notification; its email is queued only once the surrounding transaction commits."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown notification kind: {kind}")
+    if url and not url.startswith("/"):
+        raise ValueError("Notification links are paths on this site.")
+    notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
+    if recipient.is_active and wants_email(user=recipient, kind=kind):
+        from notifications.tasks import send_notification_email
+
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
+    return notification
+
+
+def notification_mark_read(*, notification: Notification, user) -> Notification:
+    """Only the recipient marks a notification read; marking twice keeps the first time."""
+    if notification.recipient_id != user.pk:
+        raise DomainError("This notification is not yours.")
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of this person read; returns how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_update(*, user, email_kinds: set[str]) -> None:
+    """Email exactly the chosen kinds; kinds that always email stay on whatever is sent."""
+    unknown = email_kinds - set(KINDS)
+    if unknown:
+        raise DomainError(f"Unknown notification kinds: {', '.join(sorted(unknown))}.")
+    for key, spec in KINDS.items():
+        if spec.always_email:
+            continue
+        NotificationPreference.objects.update_or_create(user=user, kind=key, defaults={"email": key in email_kinds})

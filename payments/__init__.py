@@ -1,0 +1,1 @@
+"""Double-entry ledger, payment gateways, webhooks and payouts (arrives with the Contracts issue)."""

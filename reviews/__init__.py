@@ -1,0 +1,1 @@
+"""Two-way double-blind reviews and reputation figures (arrives with the Reviews issue)."""
