@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.db import models
 
 from accounts.models import (
     HOURLY_RATE_MAX_CENTS,
@@ -16,6 +17,13 @@ from accounts.models import (
     User,
 )
 from core.uploads import validate_image_file
+
+def https_urls(field, **kwargs):
+    """Model URL fields become form fields that assume https:// when the scheme is left out."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -121,6 +129,7 @@ class FreelancerProfileForm(forms.ModelForm):
 class ClientProfileForm(forms.ModelForm):
     class Meta:
         model = ClientProfile
+        formfield_callback = https_urls
         fields = ["company_name", "website", "team_size", "about_team", "vision", "values"]
         widgets = {
             "website": forms.URLInput(attrs={"placeholder": "https://example.com"}),
@@ -154,6 +163,7 @@ class PortfolioItemForm(forms.ModelForm):
 
     class Meta:
         model = PortfolioItem
+        formfield_callback = https_urls
         fields = ["title", "description", "url"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
