@@ -10,6 +10,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import authenticate
+from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -78,7 +79,7 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
     is_suspended = serializers.BooleanField(read_only=True)
     freelancer_profile_url = serializers.SerializerMethodField()
     client_profile_url = serializers.SerializerMethodField()

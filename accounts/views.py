@@ -21,6 +21,15 @@ from core.decorators import moderator_required
 from core.exceptions import DomainError
 
 
+def _posted(request):
+    """Bind forms on every POST, even an empty one, so missing fields show their errors."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request):
+    return request.FILES if request.method == "POST" else None
+
+
 def _form_error(form, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
@@ -28,7 +37,7 @@ def _form_error(form, error: DomainError) -> None:
 @login_required
 def onboarding(request):
     user = request.user
-    form = RoleForm(request.POST or None, initial={"is_client": user.is_client, "is_freelancer": user.is_freelancer})
+    form = RoleForm(_posted(request), initial={"is_client": user.is_client, "is_freelancer": user.is_freelancer})
     if request.method == "POST" and form.is_valid():
         user = services.user_set_roles(
             user=user, is_client=form.cleaned_data["is_client"], is_freelancer=form.cleaned_data["is_freelancer"]
@@ -45,8 +54,8 @@ def profile_freelancer_edit(request):
         messages.info(request, "Choose “I want to work” to set up a freelancer profile.")
         return redirect("onboarding")
     profile, _ = FreelancerProfile.objects.get_or_create(user=user)
-    details = UserDetailsForm(request.POST or None, request.FILES or None, instance=user)
-    form = FreelancerProfileForm(request.POST or None, instance=profile)
+    details = UserDetailsForm(_posted(request), _files(request), instance=user)
+    form = FreelancerProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
         try:
             services.freelancer_profile_update(
@@ -77,8 +86,8 @@ def profile_client_edit(request):
         messages.info(request, "Choose “I want to hire” to set up a client profile.")
         return redirect("onboarding")
     profile, _ = ClientProfile.objects.get_or_create(user=user)
-    details = UserDetailsForm(request.POST or None, request.FILES or None, instance=user)
-    form = ClientProfileForm(request.POST or None, instance=profile)
+    details = UserDetailsForm(_posted(request), _files(request), instance=user)
+    form = ClientProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
         try:
             services.client_profile_update(user=user, user_details=details.service_kwargs(), **form.service_kwargs())
@@ -95,7 +104,7 @@ def portfolio_item_edit(request, pk: int | None = None):
     if not request.user.is_freelancer:
         return redirect("onboarding")
     item = get_object_or_404(selectors.portfolio_items_for_user(request.user), pk=pk) if pk else None
-    form = PortfolioItemForm(request.POST or None, request.FILES or None, instance=item)
+    form = PortfolioItemForm(_posted(request), _files(request), instance=item)
     if request.method == "POST" and form.is_valid():
         try:
             services.portfolio_item_save(user=request.user, item=item, **form.service_kwargs())
@@ -152,7 +161,7 @@ def moderation_members(request):
 @moderator_required
 def moderation_member(request, pk: int):
     member = get_object_or_404(User, pk=pk)
-    form = SuspensionForm(request.POST or None)
+    form = SuspensionForm(_posted(request))
     if request.method == "POST":
         action = request.POST.get("action")
         try:

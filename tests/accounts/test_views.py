@@ -1,0 +1,290 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
+from tests.factories import (
+    ClientProfileFactory,
+    FreelancerProfileFactory,
+    PortfolioItemFactory,
+    UserFactory,
+    image_upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def freelancer_form(**overrides):
+    data = {
+        "full_name": "Priya Raman",
+        "country": "IN",
+        "timezone": "Asia/Kolkata",
+        "headline": "Django developer",
+        "bio": "Line one\nLine two",
+        "hourly_rate": "72.50",
+        "availability": "part_time",
+        "skills": [s.pk for s in Skill.objects.filter(name__in=["Django", "Python"])],
+    }
+    data.update(overrides)
+    return data
+
+
+def client_form(**overrides):
+    data = {
+        "full_name": "Maya Okafor",
+        "country": "GB",
+        "timezone": "Europe/London",
+        "company_name": "Lumen Health",
+        "website": "https://lumen.example.com",
+        "team_size": "11-50",
+        "about_team": "Clinicians and engineers.",
+        "vision": "Every clinic online.",
+        "values": "Pay on time.",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+    )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    link = next(word for word in body.split() if "/accounts/confirm-email/" in word)
+    path = link.split("testserver", 1)[1]
+    response = client.post(path)
+    assert response.status_code == 302 and response["Location"] == reverse("onboarding")
+    assert EmailAddress.objects.get(email="new@example.com").verified
+    page = client.get(reverse("onboarding"))
+    assert "What brings you to Proofwork?" in page.text
+
+
+def test_signup_with_a_taken_email_gets_no_new_account(client):
+    UserFactory(email="taken@example.com")
+    client.post(
+        reverse("account_signup"),
+        {"email": "taken@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+    )
+    assert User.objects.filter(email="taken@example.com").count() == 1
+
+
+def test_signup_with_a_weak_password_shows_the_reason(client):
+    response = client.post(
+        reverse("account_signup"), {"email": "weak@example.com", "password1": "password", "password2": "password"}
+    )
+    assert response.status_code == 200
+    assert "too common" in response.text or "too short" in response.text
+    assert not User.objects.filter(email="weak@example.com").exists()
+
+
+def test_new_user_without_a_role_is_sent_to_choose_one(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("dashboard"))
+    assert response["Location"] == reverse("onboarding")
+
+
+def test_choosing_a_role_with_nothing_ticked_shows_an_error(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("onboarding"), {})
+    assert "Choose at least one" in response.text
+    user.refresh_from_db()
+    assert not user.has_chosen_role
+
+
+def test_choosing_work_leads_to_the_freelancer_form(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("onboarding"), {"is_freelancer": "on"})
+    assert response["Location"] == reverse("profile_freelancer_edit")
+
+
+def test_freelancer_fills_profile_and_reads_it_in_public(client):
+    user = UserFactory(is_freelancer=True)
+    client.force_login(user)
+    response = client.post(
+        reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": image_upload("me.png")}
+    )
+    assert response.status_code == 302
+    client.logout()
+    page = client.get(reverse("freelancer_public", args=[user.pk]))
+    assert page.status_code == 200
+    for text in ("Priya Raman", "Django developer", "$72.50/hr", "Python", "Less than 30 hrs/week"):
+        assert text in page.text
+    assert "Line one\nLine two" in page.text
+    user.refresh_from_db()
+    assert user.avatar.name.startswith("avatars/")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("bio", "x" * 5001, "at most 5000 characters"),
+        ("hourly_rate", "0", "greater than or equal to 5"),
+        ("hourly_rate", "12.345", "no more than 2 decimal places"),
+        ("headline", "", "This field is required"),
+        ("timezone", "Mars/Olympus", "Select a valid choice"),
+    ],
+)
+def test_bad_freelancer_input_is_shown_next_to_the_field_and_saves_nothing(client, field, value, message):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(reverse("profile_freelancer_edit"), freelancer_form(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.text
+    assert "Nothing was saved" in response.text
+    profile.refresh_from_db()
+    assert profile.headline == "Django developer for payment-heavy products"
+
+
+def test_an_avatar_that_is_not_an_image_is_refused(client):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    fake = SimpleUploadedFile("me.png", b"<html><script>alert(1)</script></html>", content_type="image/png")
+    response = client.post(reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": fake})
+    assert "not an image we can read" in response.text
+    profile.user.refresh_from_db()
+    assert not profile.user.avatar
+
+
+def test_an_avatar_that_is_too_large_is_refused(client, settings):
+    settings.MAX_IMAGE_UPLOAD_BYTES = 1000
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(
+        reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": image_upload(size=(400, 400))}
+    )
+    assert "the limit is" in response.text
+    profile.user.refresh_from_db()
+    assert not profile.user.avatar
+
+
+def test_an_svg_avatar_is_refused(client):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    svg = SimpleUploadedFile("me.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+    response = client.post(reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": svg})
+    assert "not an image we can read" in response.text
+
+
+def test_client_fills_pitch_and_reads_it_in_public(client):
+    user = UserFactory(is_client=True)
+    client.force_login(user)
+    response = client.post(reverse("profile_client_edit"), client_form())
+    assert response.status_code == 302
+    client.logout()
+    page = client.get(reverse("client_public", args=[user.pk]))
+    for text in ("Lumen Health", "Clinicians and engineers.", "Every clinic online.", "Pay on time.", "11–50 people"):
+        assert text in page.text
+    assert "Not known yet" in page.text  # trust figures say they are unknown rather than invent them
+
+
+def test_javascript_website_is_refused_next_to_the_field(client):
+    user = UserFactory(is_client=True)
+    client.force_login(user)
+    response = client.post(reverse("profile_client_edit"), client_form(website="javascript:alert(1)"))
+    assert response.status_code == 200
+    assert "Enter a valid URL" in response.text
+    assert not ClientProfile.objects.filter(user=user, company_name="Lumen Health").exists()
+
+
+def test_script_in_text_fields_renders_as_text(client):
+    profile = ClientProfileFactory(about_team="<script>alert('x')</script>", company_name="<b>Bold</b>")
+    page = client.get(reverse("client_public", args=[profile.user_id]))
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page.text
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in page.text
+
+
+def test_incomplete_or_suspended_profiles_are_not_public(client):
+    incomplete = FreelancerProfileFactory(headline="")
+    suspended = FreelancerProfileFactory()
+    User.objects.filter(pk=suspended.user_id).update(suspended_at="2026-01-01T00:00:00Z")
+    assert client.get(reverse("freelancer_public", args=[incomplete.user_id])).status_code == 404
+    assert client.get(reverse("freelancer_public", args=[suspended.user_id])).status_code == 404
+
+
+def test_portfolio_item_with_javascript_link_is_refused(client):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(
+        reverse("portfolio_item_create"), {"title": "Shop", "description": "", "url": "javascript:alert(1)"}
+    )
+    assert "Enter a valid URL" in response.text
+    assert not PortfolioItem.objects.filter(profile=profile).exists()
+
+
+def test_portfolio_item_with_image_shows_on_public_profile(client):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(
+        reverse("portfolio_item_create"),
+        {"title": "Clinic booking", "description": "Cut no-shows", "url": "https://x.example.com", "image": image_upload()},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("freelancer_public", args=[profile.user_id]))
+    assert "Clinic booking" in page.text and "/media/portfolio/" in page.text
+
+
+def test_someone_elses_portfolio_item_is_not_found(client):
+    item = PortfolioItemFactory()
+    client.force_login(FreelancerProfileFactory().user)
+    assert client.get(reverse("portfolio_item_edit", args=[item.pk])).status_code == 404
+    assert client.post(reverse("portfolio_item_delete", args=[item.pk])).status_code == 404
+    assert PortfolioItem.objects.filter(pk=item.pk).exists()
+
+
+def test_owner_removes_portfolio_item(client):
+    item = PortfolioItemFactory()
+    client.force_login(item.profile.user)
+    client.post(reverse("portfolio_item_delete", args=[item.pk]))
+    assert not PortfolioItem.objects.filter(pk=item.pk).exists()
+
+
+def test_dashboard_shows_next_steps_for_both_roles(client):
+    user = UserFactory(is_client=True, is_freelancer=True)
+    FreelancerProfile.objects.create(user=user)
+    client.force_login(user)
+    page = client.get(reverse("dashboard"))
+    assert "No projects yet" in page.text
+    assert "No proposals or contracts yet" in page.text
+    assert "Hourly rate" in page.text  # the checklist of what is missing
+
+
+def test_moderation_is_hidden_from_members(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("moderation_home")).status_code == 404
+    assert client.get(reverse("moderation_members")).status_code == 404
+
+
+def test_staff_without_two_factor_are_sent_to_set_it_up(client):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="moderate"))
+    client.force_login(staff)
+    for path in (reverse("moderation_home"), "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_moderator_with_two_factor_suspends_a_member(client, moderator):
+    member = UserFactory(email="spammer@example.com")
+    client.force_login(moderator)
+    assert "spammer@example.com" in client.get(reverse("moderation_members"), {"q": "spammer"}).text
+    response = client.post(reverse("moderation_member", args=[member.pk]), {"action": "suspend", "reason": "Spam"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.is_suspended
+
+
+def test_admin_login_goes_through_allauth(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
