@@ -18,6 +18,7 @@ from accounts.models import (
 )
 from core.uploads import validate_image_file
 
+
 def https_urls(field, **kwargs):
     """Model URL fields become form fields that assume https:// when the scheme is left out."""
     if isinstance(field, models.URLField):

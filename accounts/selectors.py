@@ -9,7 +9,9 @@ from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Ski
 
 def public_freelancer_profiles() -> QuerySet[FreelancerProfile]:
     return (
-        FreelancerProfile.objects.filter(user__is_active=True, user__suspended_at__isnull=True, user__is_freelancer=True)
+        FreelancerProfile.objects.filter(
+            user__is_active=True, user__suspended_at__isnull=True, user__is_freelancer=True
+        )
         .exclude(headline="")
         .select_related("user")
         .prefetch_related(

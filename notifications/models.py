@@ -31,7 +31,9 @@ class Notification(models.Model):
 class NotificationPreference(models.Model):
     """A person's choice to get (or not) emails for one kind; no row means the kind's default."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     kind = models.CharField(max_length=60)
     email = models.BooleanField()
 

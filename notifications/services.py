@@ -56,3 +56,10 @@ def notification_preferences_update(*, user, email_kinds: set[str]) -> None:
         if spec.always_email:
             continue
         NotificationPreference.objects.update_or_create(user=user, kind=key, defaults={"email": key in email_kinds})
+
+
+def notifications_purge_old(*, older_than) -> int:
+    """Read notifications past the retention period are deleted; unread ones are kept."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = Notification.objects.filter(read_at__isnull=False, created_at__lt=cutoff).delete()
+    return deleted

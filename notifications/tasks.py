@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import Notification
+from notifications.services import notifications_purge_old
 
 logger = logging.getLogger(__name__)
 
@@ -16,9 +17,7 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def send_notification_email(self, notification_id: int) -> None:
     """Email one notification. Claiming it first means a redelivered task sends nothing twice."""
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
     if not claimed:
         return
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
@@ -35,3 +34,9 @@ def send_notification_email(self, notification_id: int) -> None:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         logger.warning("Notification email %s failed: %s", notification_id, error)
         raise self.retry(exc=error) from error
+
+
+@shared_task
+def purge_old_notifications() -> int:
+    """Daily: drop read notifications older than NOTIFICATION_RETENTION_DAYS. Safe to run twice."""
+    return notifications_purge_old(older_than=settings.PROOFWORK_NOTIFICATION_RETENTION)

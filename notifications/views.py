@@ -45,6 +45,4 @@ def notification_preferences(request):
         services.notification_preferences_update(user=request.user, email_kinds=chosen)
         messages.success(request, "Your email choices are saved.")
         return redirect("notification_preferences")
-    return render(
-        request, "notifications/preferences.html", {"preferences": selectors.email_preferences(request.user)}
-    )
+    return render(request, "notifications/preferences.html", {"preferences": selectors.email_preferences(request.user)})

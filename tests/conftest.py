@@ -57,7 +57,9 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped:
         session.exitstatus = 1
         if reporter:
-            reporter.write_line(f"{skipped} test(s) were skipped; PROOFWORK_REQUIRE_SERVICES=1 forbids skips.", red=True)
+            reporter.write_line(
+                f"{skipped} test(s) were skipped; PROOFWORK_REQUIRE_SERVICES=1 forbids skips.", red=True
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -96,4 +98,3 @@ def moderator(db):
     user.user_permissions.add(Permission.objects.get(codename="moderate"))
     TOTP.activate(user, generate_totp_secret())
     return user
-

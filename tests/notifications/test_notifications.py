@@ -156,3 +156,20 @@ def test_confirming_email_sends_a_welcome(client, mailoutbox, django_capture_on_
         client.post(link.split("testserver", 1)[1])
     assert Notification.objects.filter(recipient__email="fresh@example.com", kind="account.welcome").count() == 1
     assert any(m.subject == "[Proofwork] Welcome to Proofwork" for m in mailoutbox)
+
+
+def test_purge_drops_old_read_notifications_and_keeps_unread(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.tasks import purge_old_notifications
+
+    user = UserFactory()
+    old = timezone.now() - settings.PROOFWORK_NOTIFICATION_RETENTION - timedelta(days=1)
+    Notification.objects.create(recipient=user, kind="account.welcome", title="old read", created_at=old, read_at=old)
+    Notification.objects.create(recipient=user, kind="account.welcome", title="old unread", created_at=old)
+    Notification.objects.create(recipient=user, kind="account.welcome", title="new read", read_at=timezone.now())
+    assert purge_old_notifications.delay().get() == 1
+    assert purge_old_notifications.delay().get() == 0
+    assert set(Notification.objects.values_list("title", flat=True)) == {"old unread", "new read"}
