@@ -58,9 +58,7 @@ def test_too_many_skills_are_refused_and_nothing_is_saved(settings):
     settings.FREELANCER_MAX_SKILLS = 3
     profile = FreelancerProfileFactory(skills=[])
     with pytest.raises(DomainError, match="at most 3"):
-        services.freelancer_profile_update(
-            user=profile.user, headline="Changed", skills=list(Skill.objects.all()[:4])
-        )
+        services.freelancer_profile_update(user=profile.user, headline="Changed", skills=list(Skill.objects.all()[:4]))
     profile.refresh_from_db()
     assert profile.headline != "Changed"
     assert profile.skills.count() == 0

@@ -107,9 +107,7 @@ def test_choosing_work_leads_to_the_freelancer_form(client):
 def test_freelancer_fills_profile_and_reads_it_in_public(client):
     user = UserFactory(is_freelancer=True)
     client.force_login(user)
-    response = client.post(
-        reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": image_upload("me.png")}
-    )
+    response = client.post(reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": image_upload("me.png")})
     assert response.status_code == 302
     client.logout()
     page = client.get(reverse("freelancer_public", args=[user.pk]))
@@ -224,7 +222,12 @@ def test_portfolio_item_with_image_shows_on_public_profile(client):
     client.force_login(profile.user)
     response = client.post(
         reverse("portfolio_item_create"),
-        {"title": "Clinic booking", "description": "Cut no-shows", "url": "https://x.example.com", "image": image_upload()},
+        {
+            "title": "Clinic booking",
+            "description": "Cut no-shows",
+            "url": "https://x.example.com",
+            "image": image_upload(),
+        },
     )
     assert response.status_code == 302
     page = client.get(reverse("freelancer_public", args=[profile.user_id]))

@@ -80,8 +80,12 @@ FREELANCERS = [
         },
         "skills": ["Python", "Django", "Django REST Framework", "Stripe Integration", "PostgreSQL", "Celery"],
         "portfolio": [
-            ("Payouts ledger for a tutoring marketplace", "Double-entry ledger and weekly payouts for 4,000 tutors.",
-             "https://tutorly.example.com", (11, 93, 75)),
+            (
+                "Payouts ledger for a tutoring marketplace",
+                "Double-entry ledger and weekly payouts for 4,000 tutors.",
+                "https://tutorly.example.com",
+                (11, 93, 75),
+            ),
             ("Booking API for clinics", "REST API with 99.95% uptime over two years.", "", (26, 86, 219)),
         ],
     },
@@ -129,9 +133,7 @@ def _user(email: str, **fields) -> tuple[User, bool]:
     created = user is None
     if created:
         user = User.objects.create_user(email=email, password=DEMO_PASSWORD, **fields)
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user, created
 
 
