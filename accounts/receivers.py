@@ -1,8 +1,10 @@
-"""Reactions to allauth's signals: a confirmed email gets a welcome with next steps."""
+"""Reactions to allauth's signals: a welcome on the first confirmed email, and a notice on every
+change to how a person signs in (these always email, so a hijacked account is noticed)."""
 
 from __future__ import annotations
 
-from allauth.account.signals import email_confirmed
+from allauth.account.signals import email_changed, email_confirmed, password_changed, password_reset
+from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.dispatch import receiver
 from django.urls import reverse
 
@@ -24,4 +26,57 @@ def welcome_on_first_confirmation(sender, request, email_address, **kwargs) -> N
             "record before they apply."
         ),
         url=reverse("onboarding"),
+    )
+
+
+AUTHENTICATOR_NAMES = {
+    "totp": "authenticator app",
+    "recovery_codes": "set of recovery codes",
+    "webauthn": "security key",
+}
+
+
+def _security_notice(user, title: str, body: str) -> None:
+    notify(
+        recipient=user,
+        kind="account.security",
+        title=title,
+        body=body + "\nIf this was not you, reset your password now and contact support.",
+        url=reverse("account_settings"),
+    )
+
+
+@receiver(password_changed)
+def notice_password_changed(sender, request, user, **kwargs) -> None:
+    _security_notice(user, "Your password was changed", "The password of your Proofwork account was changed.")
+
+
+@receiver(password_reset)
+def notice_password_reset(sender, request, user, **kwargs) -> None:
+    _security_notice(user, "Your password was reset", "The password of your Proofwork account was reset by email link.")
+
+
+@receiver(email_changed)
+def notice_email_changed(sender, request, user, from_email_address, to_email_address, **kwargs) -> None:
+    old = from_email_address.email if from_email_address else "none"
+    _security_notice(
+        user, "Your email address was changed", f"Your sign-in email changed from {old} to {to_email_address.email}."
+    )
+
+
+@receiver(authenticator_added)
+def notice_authenticator_added(sender, request, user, authenticator, **kwargs) -> None:
+    _security_notice(
+        user,
+        "Two-factor authentication was turned on",
+        f"A new {AUTHENTICATOR_NAMES.get(authenticator.type, 'authenticator')} was added to your account.",
+    )
+
+
+@receiver(authenticator_removed)
+def notice_authenticator_removed(sender, request, user, authenticator, **kwargs) -> None:
+    _security_notice(
+        user,
+        "Two-factor authentication was changed",
+        f"Your {AUTHENTICATOR_NAMES.get(authenticator.type, 'authenticator')} was removed.",
     )

@@ -1,11 +1,14 @@
-"""Staff reach the admin and the moderation area only with two-factor authentication on."""
+"""Request-wide rules: staff need two-factor for staff areas; times show in the viewer's timezone."""
 
 from __future__ import annotations
+
+import zoneinfo
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 PROTECTED_PREFIXES = ("/admin/", "/moderation/")
 
@@ -30,3 +33,24 @@ class StaffMFAMiddleware:
             )
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    """Times on every page are shown in the signed-in person's own timezone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        name = getattr(user, "timezone", None) if user is not None and user.is_authenticated else None
+        timezone.deactivate()
+        if name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.StaffMFAMiddleware",
+    "core.middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"

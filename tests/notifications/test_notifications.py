@@ -173,3 +173,33 @@ def test_purge_drops_old_read_notifications_and_keeps_unread(settings):
     assert purge_old_notifications.delay().get() == 1
     assert purge_old_notifications.delay().get() == 0
     assert set(Notification.objects.values_list("title", flat=True)) == {"old unread", "new read"}
+
+
+def test_changing_the_password_emails_a_security_notice(client, mailoutbox, django_capture_on_commit_callbacks):
+    from tests.factories import PASSWORD
+
+    user = UserFactory()
+    notification_preferences_update(user=user, email_kinds=set())  # cannot switch security notices off
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_change_password"),
+            {"oldpassword": PASSWORD, "password1": "another-long-passphrase", "password2": "another-long-passphrase"},
+        )
+    assert response.status_code == 302
+    assert any(m.subject == "[Proofwork] Your password was changed" and m.to == [user.email] for m in mailoutbox)
+
+
+def test_notification_times_show_in_the_viewers_timezone(client):
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    user = UserFactory(timezone="Asia/Kolkata")
+    Notification.objects.create(
+        recipient=user,
+        kind="account.welcome",
+        title="Hi",
+        created_at=datetime(2026, 3, 1, 12, 0, tzinfo=dt_timezone.utc),
+    )
+    client.force_login(user)
+    assert "1 Mar 2026, 17:30 IST" in client.get(reverse("notification_list")).text
