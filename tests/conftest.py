@@ -6,6 +6,7 @@ PostgreSQL, Redis or Chromium is missing fails instead, and any skip at all fail
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -60,6 +61,29 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(
                 f"{skipped} test(s) were skipped; PROOFWORK_REQUIRE_SERVICES=1 forbids skips.", red=True
             )
+
+
+def seed_skill_taxonomy() -> None:
+    """The skill taxonomy comes from a data migration; a transactional test's flush removes it."""
+    from django.apps import apps
+
+    importlib.import_module("accounts.migrations.0002_skill_taxonomy").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _restore_migration_data(request, django_db_blocker):
+    """Put the migration-seeded rows back after a test that flushed the database.
+
+    Without this, tests that run later on the same worker would see no skills.
+    """
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    flushed = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if marker is not None and marker.kwargs.get("transaction"):
+        flushed = True
+    if flushed:
+        with django_db_blocker.unblock():
+            seed_skill_taxonomy()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -192,14 +194,13 @@ def test_changing_the_password_emails_a_security_notice(client, mailoutbox, djan
 
 def test_notification_times_show_in_the_viewers_timezone(client):
     from datetime import datetime
-    from datetime import timezone as dt_timezone
 
     user = UserFactory(timezone="Asia/Kolkata")
     Notification.objects.create(
         recipient=user,
         kind="account.welcome",
         title="Hi",
-        created_at=datetime(2026, 3, 1, 12, 0, tzinfo=dt_timezone.utc),
+        created_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
     )
     client.force_login(user)
     assert "1 Mar 2026, 17:30 IST" in client.get(reverse("notification_list")).text
