@@ -64,7 +64,7 @@ class User(AbstractUser):
     is_client = models.BooleanField("wants to hire", default=False)
     is_freelancer = models.BooleanField("wants to work", default=False)
     avatar = models.ImageField(upload_to=avatar_upload_path, blank=True)
-    country = CountryField(blank=True)
+    country = CountryField(blank=True, blank_label="Choose a country")
     timezone = models.CharField(max_length=64, default="UTC")
     # A suspended account can sign in and read, but takes no part in the market.
     suspended_at = models.DateTimeField(null=True, blank=True)

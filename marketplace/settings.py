@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -116,6 +117,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "core.forms.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite runs in IMMEDIATE mode so that a writer takes the lock when its transaction starts:
