@@ -52,7 +52,8 @@ def user_update(*, user: User, avatar=None, remove_avatar: bool = False, **data)
         fields.append("avatar")
     elif avatar is not None:
         old = user.avatar.name if user.avatar else None
-        user.avatar.save("", normalized_image(avatar, prefix="avatar"), save=False)
+        image = normalized_image(avatar, prefix="avatar")
+        user.avatar.save(image.name, image, save=False)
         fields.append("avatar")
         if old:
             user.avatar.storage.delete(old)
@@ -121,7 +122,8 @@ def portfolio_item_save(
     elif image is not None:
         if item.image:
             item.image.delete(save=False)
-        item.image.save("", normalized_image(image, prefix="portfolio"), save=False)
+        normalized = normalized_image(image, prefix="portfolio")
+        item.image.save(normalized.name, normalized, save=False)
     item.full_clean(exclude=["profile", "image"])
     item.save()
     return item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -46,10 +47,8 @@ class UserTimezoneMiddleware:
         name = getattr(user, "timezone", None) if user is not None and user.is_authenticated else None
         timezone.deactivate()
         if name:
-            try:
+            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.activate(zoneinfo.ZoneInfo(name))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                pass
         try:
             return self.get_response(request)
         finally:

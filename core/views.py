@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.static import serve as static_serve
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +29,13 @@ def healthz(request):
         logger.exception("Health check failed: the database did not answer SELECT 1")
         return HttpResponse("database unavailable", status=503, content_type="text/plain; charset=utf-8")
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def serve_media(request, path: str):
+    """Uploaded files from MEDIA_ROOT. Images were decoded and re-encoded on upload, and
+    `nosniff` stops a browser from reading them as anything but their stated type."""
+    response = static_serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

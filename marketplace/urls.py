@@ -1,10 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import views as account_views
+from core import views as core_views
 from marketplace import views
 
 # The admin signs in through allauth, so its rate limits and two-factor step apply there too.
@@ -13,6 +13,7 @@ admin.site.site_header = "Proofwork administration"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz/", core_views.healthz, name="healthz"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),
@@ -24,5 +25,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", core_views.serve_media, name="media"))

@@ -291,3 +291,15 @@ def test_admin_login_goes_through_allauth(client):
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_uploaded_images_are_served_with_nosniff(client):
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    client.post(reverse("profile_freelancer_edit"), {**freelancer_form(), "avatar": image_upload("me.png")})
+    profile.user.refresh_from_db()
+    response = client.get(profile.user.avatar.url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/media/../manage.py").status_code in (400, 404)  # never the file

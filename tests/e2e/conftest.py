@@ -50,8 +50,7 @@ def browser():
 
 @pytest.fixture
 def site(live_server, settings):
-    """The live server with the skill taxonomy in place and uploaded media served."""
-    settings.ROOT_URLCONF = "tests.e2e.urls"
+    """The live server with the skill taxonomy in place."""
     seed_skill_taxonomy()  # a previous browser test's flush removed it
     return live_server
 
