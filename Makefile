@@ -19,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(STAMP)
 
 var:
-	mkdir -p var/celery/queue var/celery/processed var/media
+	mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
 
 migrate: install var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput

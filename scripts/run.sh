@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-1}
-mkdir -p var/celery/queue var/celery/processed var/media
+mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
 
 pids=()
 stop() {
