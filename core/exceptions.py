@@ -12,3 +12,7 @@ class DomainError(Exception):
 
 class InvalidTransition(DomainError):
     """A state change that the object's transition table does not allow. API: 409."""
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind in a short time. HTML: a message; API: 429."""

@@ -1,0 +1,131 @@
+"""Attachments: the bytes decide what a file is, never its name or the browser's claim.
+
+Accepted: PDF, PNG, JPEG, GIF, WebP, ZIP, Office documents (docx, xlsx, pptx) and plain
+UTF-8 text. Never accepted: HTML, SVG, scripts or anything else a browser could run.
+Attachments live in private storage (not under MEDIA_URL) and are only ever sent by a view
+that has checked who is asking, as a download with `nosniff`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.db import models
+from django.http import FileResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+ALLOWED_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/zip": "zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "text/plain": "txt",
+}
+MARKUP = re.compile(rb"<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|meta|style|xml)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    content_type: str
+    extension: str
+
+
+def sniff(upload) -> Sniffed:
+    """What the file really is, or a ValidationError that says what to upload instead."""
+    limit = settings.MAX_ATTACHMENT_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            f"“{upload.name}” is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}.",
+            code="too_large",
+        )
+    if upload.size == 0:
+        raise ValidationError(f"“{upload.name}” is empty.", code="empty")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        if kind.mime in ALLOWED_TYPES:
+            return Sniffed(kind.mime, ALLOWED_TYPES[kind.mime])
+        raise ValidationError(
+            f"“{upload.name}” is a {kind.extension.upper()} file, which is not accepted. "
+            "Upload a PDF, image, ZIP, Office document or plain text.",
+            code="bad_type",
+        )
+    data = upload.read()
+    upload.seek(0)
+    if b"\x00" in data:
+        raise ValidationError(f"We can't tell what “{upload.name}” is, so it was not accepted.", code="unknown")
+    if MARKUP.search(data):
+        raise ValidationError(f"“{upload.name}” contains HTML or SVG, which is not accepted.", code="markup")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            f"We can't tell what “{upload.name}” is, so it was not accepted.", code="unknown"
+        ) from error
+    return Sniffed("text/plain", "txt")
+
+
+def validate_attachment(upload) -> None:
+    """Form-field validator."""
+    sniff(upload)
+
+
+def private_storage():
+    return storages["private"]
+
+
+def attachment_upload_to(instance, filename: str) -> str:
+    return f"{instance._meta.app_label}/{instance._meta.model_name}/{uuid.uuid4().hex}"
+
+
+class StoredFile(models.Model):
+    """An uploaded attachment: stored privately under a random name; its type comes from its bytes."""
+
+    file = models.FileField(upload_to=attachment_upload_to, storage=private_storage, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @classmethod
+    def build(cls, upload, **fields):
+        """An unsaved row for a validated upload; the caller saves it inside its transaction."""
+        sniffed = sniff(upload)
+        name = (upload.name or "attachment").replace("/", "_").replace("\\", "_")[-200:]
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        instance = cls(
+            original_name=f"{stem}.{sniffed.extension}", content_type=sniffed.content_type, size=upload.size, **fields
+        )
+        instance.file.save(instance.original_name, upload, save=False)
+        return instance
+
+
+def attachment_response(stored: StoredFile) -> FileResponse:
+    """Send an attachment as a download that no browser will render as a page."""
+    response = FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=stored.original_name, content_type=stored.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
