@@ -174,6 +174,8 @@ class ClientProfile(models.Model):
     about_team = models.TextField("about the team", blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
     vision = models.TextField(blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
     values = models.TextField(blank=True, validators=[MaxLengthValidator(PITCH_MAX_LENGTH)])
+    # Set by the payments app once a card or bank account has been charged successfully.
+    payment_method_verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

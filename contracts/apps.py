@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class ContractsConfig(AppConfig):
     name = "contracts"
+
+    def ready(self) -> None:
+        from contracts.services import offer_create_from_hire
+        from marketplace.hiring import register_hire_handler
+
+        register_hire_handler(offer_create_from_hire)

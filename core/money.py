@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from core.exceptions import DomainError
 
+# Digits with an optional sign and decimal part: no exponents, no NaN. Callers cap the size.
+PLAIN_NUMBER = re.compile(r"[+-]?\d{1,30}(\.\d{1,30})?")
+
 
 def parse_amount_to_cents(value: str | int | Decimal, *, field: str | None = None) -> int:
     """Turn "1,250.5" or Decimal("12.34") into cents; refuse fractional cents and garbage."""
-    try:
-        amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
-    except InvalidOperation as error:
-        raise DomainError("Enter an amount such as 45 or 45.50.", field=field) from error
-    if not amount.is_finite():
+    text = str(value).replace(",", "").replace("$", "").strip()
+    if not PLAIN_NUMBER.fullmatch(text):
         raise DomainError("Enter an amount such as 45 or 45.50.", field=field)
-    cents = amount * 100
+    try:
+        amount = Decimal(text)
+        cents = amount * 100
+    except (InvalidOperation, ArithmeticError) as error:
+        raise DomainError("Enter an amount such as 45 or 45.50.", field=field) from error
     if cents != cents.to_integral_value():
         raise DomainError("Amounts can have at most two decimal places.", field=field)
     return int(cents)

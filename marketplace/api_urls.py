@@ -3,10 +3,23 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
+from marketplace.api import InterviewViewSet, InvitationViewSet, ProjectProposalViewSet, ProjectViewSet, ProposalViewSet
+from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 
 router = DefaultRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("conversations", ConversationViewSet, basename="conversation")
+router.register(
+    r"conversations/(?P<conversation_pk>[0-9]+)/messages", ConversationMessageViewSet, basename="conversation-message"
+)
+
+# The market: projects, proposals, invitations and interviews.
+router.register("projects", ProjectViewSet, basename="project")
+router.register(r"projects/(?P<project_pk>[0-9]+)/proposals", ProjectProposalViewSet, basename="project-proposal")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("interviews", InterviewViewSet, basename="interview")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api_token"),

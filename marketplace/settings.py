@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "notifications",
+    "messaging",
     "marketplace",
     "payments",
     "contracts",
@@ -254,6 +255,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-old-notifications": {"task": "notifications.tasks.purge_old_notifications", "schedule": timedelta(days=1)},
+    "expire-projects": {"task": "marketplace.tasks.expire_projects", "schedule": timedelta(minutes=15)},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -328,3 +330,16 @@ LOGGING = {
 PROOFWORK_NOTIFICATION_RETENTION = timedelta(days=env_int("NOTIFICATION_RETENTION_DAYS", 180))
 PORTFOLIO_MAX_ITEMS = env_int("PORTFOLIO_MAX_ITEMS", 12)
 FREELANCER_MAX_SKILLS = env_int("FREELANCER_MAX_SKILLS", 15)
+# Flood control for messages: at most this many per person per window.
+MESSAGE_RATE_LIMIT = env_int("MESSAGE_RATE_LIMIT", 20)
+MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
+
+# The market
+TEST_PROJECT_MAX_CENTS = env_int("TEST_PROJECT_MAX_CENTS", 500_00)
+TEST_PROJECT_MAX_DAYS = env_int("TEST_PROJECT_MAX_DAYS", 14)
+PROJECT_OPEN_DAYS = env_int("PROJECT_OPEN_DAYS", 30)
+PROJECT_MAX_BUDGET_CENTS = env_int("PROJECT_MAX_BUDGET_CENTS", 1_000_000_00)
+MILESTONE_MIN_CENTS = env_int("MILESTONE_MIN_CENTS", 5_00)
+PROPOSAL_MAX_MILESTONES = env_int("PROPOSAL_MAX_MILESTONES", 10)
+PROPOSAL_RATE_LIMIT = env_int("PROPOSAL_RATE_LIMIT", 30)  # proposals per person per hour
+VIDEO_MEETING_URL_TEMPLATE = os.environ.get("VIDEO_MEETING_URL_TEMPLATE", "https://meet.jit.si/proofwork-{token}")

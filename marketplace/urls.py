@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from accounts import views as account_views
 from core import views as core_views
-from marketplace import views
+from marketplace.views import site as views
 
 # The admin signs in through allauth, so its rate limits and two-factor step apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -17,6 +17,9 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),
+    path("messages/", include("messaging.urls")),
+    path("", include("marketplace.project_urls")),
+    path("", include("marketplace.proposal_urls")),
     path("moderation/", views.moderation_home, name="moderation_home"),
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),

@@ -3,6 +3,8 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from accounts.models import PortfolioItem, User
+from marketplace.models import Interview, Project, Proposal
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -10,9 +12,28 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_creates_the_three_logins_and_is_idempotent(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
-    counts = (User.objects.count(), PortfolioItem.objects.count(), Authenticator.objects.count())
+
+    def counts():
+        return (
+            User.objects.count(),
+            PortfolioItem.objects.count(),
+            Authenticator.objects.count(),
+            Project.objects.count(),
+            Proposal.objects.count(),
+            Message.objects.count(),
+        )
+
+    first_counts = counts()
     call_command("seed_demo")
-    assert (User.objects.count(), PortfolioItem.objects.count(), Authenticator.objects.count()) == counts
+    assert counts() == first_counts
+    # the market has paid tests and larger projects, a draft, proposals, a conversation and an interview
+    assert Project.objects.filter(kind=Project.Kind.TEST, status=Project.Status.OPEN).count() >= 2
+    assert Project.objects.filter(kind=Project.Kind.STANDARD, status=Project.Status.OPEN).count() >= 2
+    assert Project.objects.filter(status=Project.Status.DRAFT).exists()
+    assert Project.objects.filter(is_confidential=True).exists()
+    assert Proposal.objects.filter(freelancer__email="freelancer@example.com").count() >= 2
+    assert Message.objects.count() >= 2
+    assert Interview.objects.exists()
     client = User.objects.get(email="client@example.com")
     freelancer = User.objects.get(email="freelancer@example.com")
     moderator = User.objects.get(email="moderator@example.com")

@@ -27,3 +27,79 @@
     if (counter) counter.textContent = document.querySelectorAll("input[name=skills]:checked").length;
   });
 })();
+
+// Proposal form: "Add milestone" rows and a live sum of the milestones against the bid.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-proposal-form]");
+  if (!form) return;
+  var box = form.querySelector("[data-milestones]");
+  if (!box) return;
+  var rows = box.querySelector("[data-milestone-rows]");
+  var template = box.querySelector("[data-milestone-template]");
+  var addButton = box.querySelector("[data-add-milestone]");
+  var sum = box.querySelector("[data-milestone-sum]");
+  var total = form.querySelector("input[name$='-TOTAL_FORMS']");
+  var max = parseInt(box.getAttribute("data-max"), 10) || 10;
+
+  // Dollars as typed ("1,250.50", "$300") to whole cents without floating point; null when unreadable.
+  function toCents(text) {
+    var clean = (text || "").replace(/[$,\s]/g, "");
+    if (!/^\d+(\.\d{1,2})?$/.test(clean)) return null;
+    var parts = clean.split(".");
+    var cents = parseInt(parts[0], 10) * 100;
+    if (parts[1]) cents += parseInt((parts[1] + "0").slice(0, 2), 10);
+    return cents;
+  }
+  function money(cents) {
+    var whole = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var rest = cents % 100;
+    return "$" + whole + "." + (rest < 10 ? "0" : "") + rest;
+  }
+  function update() {
+    if (!sum) return;
+    var added = 0;
+    var unreadable = false;
+    box.querySelectorAll("[data-milestone-amount]").forEach(function (input) {
+      if (!input.value.trim()) return;
+      var cents = toCents(input.value);
+      if (cents === null) unreadable = true;
+      else added += cents;
+    });
+    var bidInput = form.querySelector("[data-bid]");
+    var bid = bidInput ? toCents(bidInput.value) : null;
+    sum.classList.remove("over", "under", "exact");
+    if (unreadable) {
+      sum.textContent = "One of the milestone amounts is not a number such as 250 or 250.50.";
+      sum.classList.add("under");
+    } else if (bid === null || bid === 0) {
+      sum.textContent = added ? "Milestones add up to " + money(added) + "." : "";
+    } else {
+      var text = "Milestones add up to " + money(added) + " of your " + money(bid) + " bid";
+      if (added === bid) { sum.classList.add("exact"); text += " ✓"; }
+      else if (added > bid) { sum.classList.add("over"); text += " (" + money(added - bid) + " too much)"; }
+      else { sum.classList.add("under"); text += " (" + money(bid - added) + " still to place)"; }
+      sum.textContent = text + ".";
+    }
+  }
+  function rowCount() { return rows.querySelectorAll("[data-milestone-row]").length; }
+  function refreshButton() { if (addButton) addButton.hidden = rowCount() >= max; }
+
+  if (addButton && template && total && rows) {
+    addButton.addEventListener("click", function () {
+      var index = parseInt(total.value, 10) || 0;
+      if (index >= max) return;
+      var html = template.innerHTML.replace(/__prefix__/g, String(index)).replace(/Milestone new /g, "Milestone " + (index + 1) + " ");
+      rows.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      refreshButton();
+      var added = rows.lastElementChild && rows.lastElementChild.querySelector("input");
+      if (added) added.focus();
+    });
+    refreshButton();
+  }
+  form.addEventListener("input", function (event) {
+    if (event.target.matches("[data-milestone-amount], [data-bid]")) update();
+  });
+  update();
+})();

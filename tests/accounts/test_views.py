@@ -255,7 +255,7 @@ def test_dashboard_shows_next_steps_for_both_roles(client):
     client.force_login(user)
     page = client.get(reverse("dashboard"))
     assert "No projects yet" in page.text
-    assert "No proposals or contracts yet" in page.text
+    assert "No proposals yet" in page.text
     assert "Hourly rate" in page.text  # the checklist of what is missing
 
 

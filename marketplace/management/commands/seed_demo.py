@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings as mfa_settings
@@ -15,10 +16,14 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts import services
-from accounts.models import Skill, User
+from accounts.models import Skill, SkillCategory, User
+from marketplace import services as market
+from marketplace.models import Project
+from messaging.services import conversation_for_topic, message_send
 
 DEMO_PASSWORD = "proofwork-demo"
 
@@ -120,6 +125,175 @@ FREELANCERS = [
 ]
 
 
+PROJECTS = [
+    {
+        "client": "client@example.com",
+        "skills": ["Python", "Django", "PostgreSQL"],
+        "questions": [
+            {"text": "Have you fixed timezone bugs in scheduling code before? Tell us how.", "required": True}
+        ],
+        "data": {
+            "kind": "test",
+            "title": "Fix the timezone bug in our appointment reminders",
+            "summary": "Reminders go out an hour early for clinics after the clocks change. Find and fix it, with a test.",
+            "description": (
+                "Our Django app sends SMS reminders 24 hours before each appointment. Since the last daylight "
+                "saving change, clinics in Europe/London get them an hour early.\n\nYou will get read access "
+                "to the repository and a staging database. Celery beat schedules the reminders."
+            ),
+            "acceptance_criteria": (
+                "1. Reminders go out 24 hours before the appointment in the clinic's local time, across DST.\n"
+                "2. A regression test covers the clock change.\n3. A short note explains the cause."
+            ),
+            "follow_on_plan": "If this goes well, a 3-month contract to rebuild our reminder service (about $12,000).",
+            "category": "web-software-development",
+            "experience_level": "intermediate",
+            "budget_min_cents": 350_00,
+            "budget_max_cents": 350_00,
+            "duration_days": 7,
+            "apply_in_days": 10,
+        },
+        "proposals": [
+            {
+                "freelancer": "freelancer@example.com",
+                "cover_letter": (
+                    "I have fixed this exact bug twice: naive datetimes stored in UTC and converted with a fixed "
+                    "offset. I'll reproduce it with a frozen-time test first, then fix it."
+                ),
+                "duration_days": 5,
+                "milestones": [("Fix, regression test and write-up", 350_00, 6)],
+                "answer": "Yes — a booking platform in 2024; the offset was cached per clinic at signup.",
+                "shortlist": True,
+                "interview": True,
+                "messages": [
+                    ("client", "Thanks Priya! Could you start on Monday?"),
+                    ("freelancer", "Yes, Monday works. I'll need read access to the repository."),
+                ],
+            }
+        ],
+    },
+    {
+        "client": "client@example.com",
+        "skills": ["Python", "Django", "Stripe Integration", "Payments Engineering"],
+        "data": {
+            "kind": "standard",
+            "title": "Stripe Connect payouts for our clinic marketplace",
+            "summary": "Pay out physiotherapists weekly through Stripe Connect, with a ledger we can audit.",
+            "description": (
+                "Clinics take payments through Lumen. We need weekly payouts to each therapist through Stripe "
+                "Connect, a double-entry ledger, and a reconciliation report finance can read."
+            ),
+            "category": "web-software-development",
+            "experience_level": "expert",
+            "budget_min_cents": 4_000_00,
+            "budget_max_cents": 6_000_00,
+            "duration_days": 45,
+            "apply_in_days": 20,
+        },
+        "proposals": [
+            {
+                "freelancer": "sam.ops@example.com",
+                "cover_letter": "I can own the deployment and monitoring side and pair with your team on the ledger.",
+                "duration_days": 40,
+                "milestones": [
+                    ("Ledger and Connect onboarding", 2_500_00, 20),
+                    ("Payouts and reconciliation", 2_500_00, 40),
+                ],
+            }
+        ],
+    },
+    {
+        "client": "client@example.com",
+        "skills": ["Accessibility Audits", "UX Research"],
+        "publish": False,
+        "data": {
+            "kind": "test",
+            "title": "Accessibility audit of our booking flow",
+            "summary": "Audit the five booking screens against WCAG 2.2 AA and list fixes by priority.",
+            "description": "Five screens, web only. We want a prioritised list with screenshots.",
+            "acceptance_criteria": "A report covering every WCAG 2.2 AA criterion for the five screens.",
+            "follow_on_plan": "If useful, we will hire you to help fix the issues.",
+            "category": "quality-security",
+            "experience_level": "intermediate",
+            "budget_min_cents": 400_00,
+            "budget_max_cents": 400_00,
+            "duration_days": 5,
+            "apply_in_days": 14,
+        },
+    },
+    {
+        "client": "client@example.com",
+        "skills": ["PostgreSQL", "Data Engineering", "ETL Pipelines"],
+        "data": {
+            "kind": "standard",
+            "title": "Patient-record import from a new EHR partner",
+            "summary": "Import appointment history from a partner's records system into PostgreSQL, safely.",
+            "description": (
+                "Confidential: the partner is Northfield Health. Their export is a nightly SFTP drop of "
+                "HL7 files; we need an idempotent importer with a dry-run mode."
+            ),
+            "category": "data-machine-learning",
+            "experience_level": "expert",
+            "budget_min_cents": 2_500_00,
+            "budget_max_cents": 2_500_00,
+            "duration_days": 30,
+            "apply_in_days": 15,
+            "is_confidential": True,
+        },
+    },
+    {
+        "client": "hello@northwind.example.com",
+        "skills": ["Shopify", "HTML & CSS", "JavaScript"],
+        "data": {
+            "kind": "test",
+            "title": "Make our product pages load fast on a phone",
+            "summary": "Our Shopify product pages take 6 s on 4G. Get them under 2.5 s LCP.",
+            "description": "Shopify theme, lots of large images and three apps injecting scripts.",
+            "acceptance_criteria": "Largest Contentful Paint under 2.5 s on a mid-range phone for the top 5 products.",
+            "follow_on_plan": "If it works, we redesign the whole shop together.",
+            "category": "web-software-development",
+            "experience_level": "intermediate",
+            "budget_min_cents": 200_00,
+            "budget_max_cents": 200_00,
+            "duration_days": 5,
+            "apply_in_days": 7,
+        },
+        "proposals": [
+            {
+                "freelancer": "freelancer@example.com",
+                "cover_letter": "I'd start with a Lighthouse trace and lazy-load below-the-fold images.",
+                "duration_days": 4,
+                "milestones": [("Speed fixes with before/after report", 200_00, 5)],
+            }
+        ],
+    },
+    {
+        "client": "hello@northwind.example.com",
+        "skills": ["Shopify", "UI Design", "Figma"],
+        "data": {
+            "kind": "standard",
+            "title": "Shopify theme redesign for a furniture maker",
+            "summary": "A calm, fast theme for handmade Scandinavian furniture, designed and built.",
+            "description": "Design in Figma first, then build it as a Shopify 2.0 theme. About 12 templates.",
+            "category": "design-creative",
+            "experience_level": "expert",
+            "budget_min_cents": 3_000_00,
+            "budget_max_cents": 3_000_00,
+            "duration_days": 60,
+            "apply_in_days": 25,
+        },
+        "proposals": [
+            {
+                "freelancer": "lena.design@example.com",
+                "cover_letter": "I've designed two furniture shops; calm and fast is exactly how I work.",
+                "duration_days": 50,
+                "milestones": [("Figma designs", 1_200_00, 20), ("Theme build", 1_800_00, 50)],
+            }
+        ],
+    },
+]
+
+
 def _demo_image(title: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
     image = Image.new("RGB", (800, 450), color)
     ImageDraw.Draw(image).text((40, 200), title, fill=(255, 255, 255))
@@ -183,6 +357,7 @@ class Command(BaseCommand):
                     services.portfolio_item_save(
                         user=user, title=title, description=description, url=url, image=_demo_image(title, color)
                     )
+        self._seed_market()
         moderator, created = _user("moderator@example.com", full_name="Alex Moderator", is_staff=True)
         created_count += created
         moderator.user_permissions.add(Permission.objects.get(codename="moderate", content_type__app_label="accounts"))
@@ -190,6 +365,64 @@ class Command(BaseCommand):
             TOTP.activate(moderator, generate_totp_secret())
             RecoveryCodes.activate(moderator)
         return created_count
+
+    def _seed_market(self) -> None:
+        today = timezone.localdate()
+        for spec in PROJECTS:
+            client = User.objects.get(email=spec["client"])
+            if Project.objects.filter(client=client, title=spec["data"]["title"]).exists():
+                continue
+            data = dict(spec["data"])
+            data["category"] = SkillCategory.objects.get(slug=data.pop("category"))
+            data["apply_by"] = today + timedelta(days=data.pop("apply_in_days"))
+            project = market.project_create(
+                client=client,
+                data=data,
+                skills=list(Skill.objects.filter(name__in=spec["skills"])),
+                questions=spec.get("questions", []),
+            )
+            if spec.get("publish", True):
+                market.project_publish(project=project, by=client)
+            for bid in spec.get("proposals", []):
+                freelancer = User.objects.get(email=bid["freelancer"])
+                project.refresh_from_db()
+                if project.is_confidential:
+                    market.project_nda_accept(project=project, freelancer=freelancer, ip_address="127.0.0.1")
+                proposal = market.proposal_submit(
+                    project=project,
+                    freelancer=freelancer,
+                    cover_letter=bid["cover_letter"],
+                    bid_cents=sum(amount for _, amount, _ in bid["milestones"]),
+                    duration_days=bid["duration_days"],
+                    milestones=[
+                        market.MilestoneInput(title=title, amount_cents=amount, due_date=today + timedelta(days=days))
+                        for title, amount, days in bid["milestones"]
+                    ],
+                    answers={q.pk: bid.get("answer", "Yes.") for q in project.questions.all()},
+                )
+                if bid.get("shortlist"):
+                    market.proposal_shortlist(proposal=proposal, by=client)
+                conversation = conversation_for_topic(
+                    topic_type="proposal",
+                    topic_id=proposal.pk,
+                    title=f"Proposal: {project.title}",
+                    participants=[client, freelancer],
+                )
+                for author, text in bid.get("messages", []):
+                    message_send(
+                        conversation=conversation,
+                        sender=client if author == "client" else freelancer,
+                        body=text,
+                    )
+                if bid.get("interview"):
+                    start = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+                    market.interview_propose(
+                        proposal=proposal,
+                        by=client,
+                        slots=[start, start + timedelta(hours=3)],
+                        duration_minutes=30,
+                        note="A short call to walk through the reminder code together.",
+                    )
 
     def _moderator_secret_text(self) -> str:
         authenticator = Authenticator.objects.filter(

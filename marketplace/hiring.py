@@ -1,0 +1,50 @@
+"""The interface between the market and contracts: a hire decision hands over the agreed terms.
+
+The market does not import contracts (contracts depends on the market, not the other way
+round). The contracts app registers the function that turns terms into an offer when it
+loads; a hire with no handler registered is refused rather than silently lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class MilestoneTerms:
+    title: str
+    amount_cents: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class HireTerms:
+    """What the client and freelancer agreed when the client hired: a snapshot, not a reference."""
+
+    project_id: int
+    proposal_id: int
+    client_id: int
+    freelancer_id: int
+    title: str
+    scope: str
+    acceptance_criteria: str
+    currency: str
+    total_cents: int
+    is_test_project: bool
+    milestones: tuple[MilestoneTerms, ...]
+
+
+_handler: Callable[[HireTerms], object] | None = None
+
+
+def register_hire_handler(handler: Callable[[HireTerms], object]) -> None:
+    global _handler
+    _handler = handler
+
+
+def hand_over(terms: HireTerms) -> object:
+    if _handler is None:
+        raise RuntimeError("No contracts handler is registered for hires.")
+    return _handler(terms)

@@ -1,0 +1,348 @@
+"""Forms for proposals and interviews. They check the shape of what was typed; the services
+check the rules (milestones add up to the bid, caps for paid tests, times in the future)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, tzinfo
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from core.exceptions import DomainError
+from core.files import validate_attachment
+from core.money import parse_amount_to_cents
+from marketplace.models import COVER_LETTER_MAX_LENGTH, Project, Proposal
+from marketplace.services import MilestoneInput
+from marketplace.services.interviews import DURATIONS, MAX_SLOTS
+from marketplace.services.proposals import MAX_ATTACHMENTS
+
+ANSWER_MAX_LENGTH = 2000
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
+
+
+def user_zone(user) -> tzinfo:
+    """The person's own timezone, or UTC when they have none we know."""
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "timezone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def dollars_for_input(cents: int) -> str:
+    """Cents back to what a person would type: 1200 or 1200.50 (no floats on the way)."""
+    whole, rest = divmod(cents, 100)
+    return f"{whole}.{rest:02d}" if rest else str(whole)
+
+
+def parse_dollars(value: str, *, empty_message: str) -> int:
+    """Dollars typed by a person to cents, with errors a person understands."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(empty_message, code="required")
+    try:
+        cents = parse_amount_to_cents(value)
+    except DomainError as error:
+        raise ValidationError(error.message, code="invalid") from error
+    if cents <= 0:
+        raise ValidationError("Enter an amount above zero, such as 250 or 250.50.", code="min_value")
+    return cents
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; every file's bytes are checked, and every refusal is reported."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if len(uploads) > MAX_ATTACHMENTS:
+            raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.", code="max_files")
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(super().clean(upload, initial))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class ProposalForm(forms.Form):
+    """Cover letter, bid, duration, answers to the project's screening questions and files."""
+
+    cover_letter = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 9, "maxlength": COVER_LETTER_MAX_LENGTH}),
+        max_length=COVER_LETTER_MAX_LENGTH,
+        help_text="Why you, and how you would approach this work. Plain text; line breaks are kept.",
+        error_messages={"required": "Write a cover letter."},
+    )
+    bid = forms.CharField(
+        label="Your bid (USD)",
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-bid": ""}),
+        help_text="The fixed price for the whole job, for example 1200 or 1,200.50.",
+    )
+    duration_days = forms.IntegerField(
+        label="Estimated duration (days)",
+        min_value=1,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 365, "inputmode": "numeric"}),
+        error_messages={
+            "required": "Say how many days the work will take.",
+            "invalid": "Enter a whole number of days.",
+        },
+    )
+    attachments = MultipleFileField(
+        validators=[validate_attachment],
+        help_text=f"Up to {MAX_ATTACHMENTS} files: PDF, images, ZIP, Office documents or plain text.",
+    )
+
+    def __init__(self, *args, project: Project, proposal: Proposal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.proposal = proposal
+        answers = {}
+        if proposal is not None:
+            answers = {answer.question_id: answer.text for answer in proposal.answers.all()}
+            self.initial.setdefault("cover_letter", proposal.cover_letter)
+            self.initial.setdefault("bid", dollars_for_input(proposal.bid_cents))
+            self.initial.setdefault("duration_days", proposal.duration_days)
+            attached = proposal.attachments.count()
+            help_text = f"Add files; {attached} already attached, at most {MAX_ATTACHMENTS} in all."
+            self.fields["attachments"].help_text = help_text
+        if project.is_test:
+            self.fields["duration_days"].help_text = f"A paid test takes at most {settings.TEST_PROJECT_MAX_DAYS} days."
+        self.question_fields: list[tuple[object, str]] = []
+        for question in project.questions.all():
+            name = f"answer_{question.pk}"
+            self.fields[name] = forms.CharField(
+                label=question.text,
+                required=question.required,
+                max_length=ANSWER_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 3, "maxlength": ANSWER_MAX_LENGTH}),
+                help_text="Required" if question.required else "Optional",
+                error_messages={"required": "Answer this question; the client asked it of everyone."},
+            )
+            if question.pk in answers:
+                self.initial.setdefault(name, answers[question.pk])
+            self.question_fields.append((question, name))
+
+    @property
+    def answer_fields(self) -> list:
+        return [self[name] for _, name in self.question_fields]
+
+    def clean_bid(self) -> int:
+        return parse_dollars(self.cleaned_data.get("bid", ""), empty_message="Enter your bid, for example 1200.")
+
+    def answers(self) -> dict[int, str]:
+        return {question.pk: self.cleaned_data.get(name, "") for question, name in self.question_fields}
+
+    def service_kwargs(self, milestones: list[MilestoneInput]) -> dict:
+        return {
+            "cover_letter": self.cleaned_data["cover_letter"],
+            "bid_cents": self.cleaned_data["bid"],
+            "duration_days": self.cleaned_data["duration_days"],
+            "milestones": milestones,
+            "answers": self.answers(),
+            "attachments": self.cleaned_data["attachments"],
+        }
+
+
+class MilestoneForm(forms.Form):
+    """One row of the milestone table. A row left entirely blank is ignored."""
+
+    title = forms.CharField(max_length=120, required=False, widget=forms.TextInput(attrs={"data-milestone-title": ""}))
+    amount = forms.CharField(
+        label="Amount (USD)",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-milestone-amount": ""}),
+    )
+    due_date = forms.DateField(
+        label="Due date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date such as 2025-06-30."},
+    )
+
+    def is_blank(self) -> bool:
+        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return {}
+        if not (data.get("title") or "").strip() and "title" not in self.errors:
+            self.add_error("title", "Give this milestone a title.")
+        if "due_date" not in self.errors and not data.get("due_date"):
+            self.add_error("due_date", "Choose a due date.")
+        if "amount" not in self.errors:
+            try:
+                data["amount"] = parse_dollars(data.get("amount", ""), empty_message="Enter an amount.")
+            except ValidationError as error:
+                self.add_error("amount", error)
+        return data
+
+
+class BaseMilestoneFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # Blank rows are skipped by MilestoneForm itself, so every row may be empty.
+        return {"empty_permitted": True, "use_required_attribute": False}
+
+    def milestones(self) -> list[MilestoneInput]:
+        return [
+            MilestoneInput(
+                title=form.cleaned_data["title"].strip(),
+                amount_cents=form.cleaned_data["amount"],
+                due_date=form.cleaned_data["due_date"],
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.is_blank()
+        ]
+
+
+MilestoneFormSet = forms.formset_factory(
+    MilestoneForm,
+    formset=BaseMilestoneFormSet,
+    extra=0,
+    max_num=settings.PROPOSAL_MAX_MILESTONES,
+    absolute_max=settings.PROPOSAL_MAX_MILESTONES,
+    validate_max=True,
+)
+
+
+def milestone_formset(data=None, *, project: Project, proposal: Proposal | None = None) -> BaseMilestoneFormSet:
+    """Rows to fill: one for a paid test, three for a project; an edit shows the current ones and two more."""
+    if data is not None:
+        return MilestoneFormSet(data, prefix="milestones")
+    initial = []
+    if proposal is not None:
+        initial = [
+            {"title": m.title, "amount": dollars_for_input(m.amount_cents), "due_date": m.due_date}
+            for m in proposal.milestones.all()
+        ]
+    # A paid test has one milestone; a project gets three rows, or two more than it has.
+    extra = (0 if initial else 1) if project.is_test else (2 if initial else 3)
+    formset = forms.formset_factory(
+        MilestoneForm,
+        formset=BaseMilestoneFormSet,
+        extra=extra,
+        max_num=settings.PROPOSAL_MAX_MILESTONES,
+        absolute_max=settings.PROPOSAL_MAX_MILESTONES,
+        validate_max=True,
+    )
+    return formset(initial=initial, prefix="milestones")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text="The freelancer sees this reason.",
+    )
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class LocalDateTimeField(forms.Field):
+    """A date and time typed in a given timezone (the person's own), returned as an aware datetime."""
+
+    widget = LocalDateTimeInput
+    default_error_messages = {"invalid": "Enter a date and time such as 2025-06-30 14:00."}
+    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+
+    def __init__(self, *args, zone: tzinfo | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone or zoneinfo.ZoneInfo("UTC")
+
+    def to_python(self, value):
+        value = (value or "").strip() if isinstance(value, str) else value
+        if not value:
+            return None
+        for fmt in self.FORMATS:
+            try:
+                naive = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        first, second = naive.replace(tzinfo=self.zone, fold=0), naive.replace(tzinfo=self.zone, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            raise ValidationError(
+                f"{naive:%H:%M} on {naive.day} {naive:%b} does not exist or happens twice in {self.zone} because the "
+                "clocks change. Choose another time.",
+                code="ambiguous",
+            )
+        return first
+
+
+class InterviewTimesForm(forms.Form):
+    """Up to three times, typed in the person's own timezone."""
+
+    slot_1 = LocalDateTimeField(label="Time 1", error_messages={"required": "Offer at least one time."})
+    slot_2 = LocalDateTimeField(label="Time 2", required=False)
+    slot_3 = LocalDateTimeField(label="Time 3", required=False)
+    note = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text="Optional: anything the other person should know.",
+    )
+    SLOT_FIELDS = ("slot_1", "slot_2", "slot_3")
+
+    def __init__(self, *args, zone: tzinfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        for name in self.SLOT_FIELDS[:MAX_SLOTS]:
+            self.fields[name].zone = zone
+
+    @property
+    def slot_fields(self) -> list:
+        return [self[name] for name in self.SLOT_FIELDS]
+
+    def slots(self) -> list[datetime]:
+        return [self.cleaned_data[name] for name in self.SLOT_FIELDS if self.cleaned_data.get(name)]
+
+    def service_kwargs(self) -> dict:
+        return {"slots": self.slots(), "note": self.cleaned_data.get("note", "")}
+
+
+class InterviewProposeForm(InterviewTimesForm):
+    duration_minutes = forms.TypedChoiceField(
+        label="Length",
+        choices=[(minutes, f"{minutes} minutes") for minutes in DURATIONS],
+        coerce=int,
+        initial=30,
+    )
+    field_order = ["slot_1", "slot_2", "slot_3", "duration_minutes", "note"]
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "duration_minutes": self.cleaned_data["duration_minutes"]}
+
+
+class CancelInterviewForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        help_text="The other person sees this.",
+    )

@@ -1,0 +1,262 @@
+"""Reads for the market, scoped to who is asking: an object you may not see is simply not found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Skill, User
+from marketplace.models import (
+    Interview,
+    InterviewSlot,
+    Invitation,
+    NdaAcceptance,
+    Project,
+    Proposal,
+)
+
+PUBLISHED = (Project.Status.OPEN, Project.Status.FILLED, Project.Status.CLOSED)
+
+
+def projects_visible_to(user) -> QuerySet[Project]:
+    """Public published projects for everyone; drafts only for their client; invite-only ones
+    for the client, invited freelancers and freelancers who proposed."""
+    published_public = Q(status__in=PUBLISHED, visibility=Project.Visibility.PUBLIC)
+    if not user.is_authenticated:
+        return Project.objects.filter(published_public)
+    involved = Q(status__in=PUBLISHED) & (
+        Q(Exists(Invitation.objects.filter(project=OuterRef("pk"), freelancer=user)))
+        | Q(Exists(Proposal.objects.filter(project=OuterRef("pk"), freelancer=user)))
+    )
+    return Project.objects.filter(published_public | Q(client=user) | involved)
+
+
+def project_detail_queryset(user) -> QuerySet[Project]:
+    return (
+        projects_visible_to(user)
+        .select_related("client", "client__client_profile", "category")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")), "questions", "attachments")
+    )
+
+
+def can_view_confidential(project: Project, user) -> bool:
+    """The full brief of a confidential project: its client, invited freelancers, and
+    freelancers who accepted its NDA."""
+    if not project.is_confidential:
+        return True
+    if not user.is_authenticated:
+        return False
+    if user.pk == project.client_id:
+        return True
+    return (
+        Invitation.objects.filter(project=project, freelancer=user).exclude(status=Invitation.Status.DECLINED).exists()
+        or NdaAcceptance.objects.filter(project=project, freelancer=user).exists()
+    )
+
+
+def client_projects(user) -> QuerySet[Project]:
+    return (
+        Project.objects.filter(client=user)
+        .annotate(
+            proposal_count=Count("proposals", filter=~Q(proposals__status=Proposal.Status.WITHDRAWN), distinct=True),
+            new_proposal_count=Count("proposals", filter=Q(proposals__status=Proposal.Status.SUBMITTED), distinct=True),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    query: str = ""
+    skills: tuple[int, ...] = ()
+    category: int | None = None
+    budget_min_cents: int | None = None
+    budget_max_cents: int | None = None
+    test_only: bool = False
+    posted_within_days: int | None = None
+    payment_verified: bool = False
+    sort: str = "relevance"  # relevance | newest | budget_high | budget_low
+
+
+def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project]:
+    """Open public projects matching the filters, in a fixed number of queries per page.
+
+    PostgreSQL: full-text search over title, skills and description, using the GIN index on
+    to_tsvector('english', search_text), ranked with the title weighted highest.
+    SQLite: every word must appear somewhere in the same text; title matches rank first.
+    """
+    now = now or timezone.now()
+    projects = Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if filters.skills:
+        projects = projects.filter(skills__in=filters.skills).distinct()
+    if filters.category:
+        projects = projects.filter(category_id=filters.category)
+    if filters.budget_min_cents is not None:
+        projects = projects.filter(budget_max_cents__gte=filters.budget_min_cents)
+    if filters.budget_max_cents is not None:
+        projects = projects.filter(budget_min_cents__lte=filters.budget_max_cents)
+    if filters.test_only:
+        projects = projects.filter(kind=Project.Kind.TEST)
+    if filters.posted_within_days:
+        projects = projects.filter(published_at__gte=now - timedelta(days=filters.posted_within_days))
+    if filters.payment_verified:
+        projects = projects.filter(client__client_profile__payment_method_verified_at__isnull=False)
+    order = {
+        "newest": ["-published_at", "-pk"],
+        "budget_high": ["-budget_max_cents", "-published_at", "-pk"],
+        "budget_low": ["budget_min_cents", "-published_at", "-pk"],
+    }.get(filters.sort)
+    query = filters.query.strip()
+    if query:
+        if connection.vendor == "postgresql":
+            search = SearchQuery(query, config="english", search_type="websearch")
+            weighted = SearchVector("title", weight="A", config="english") + SearchVector(
+                "search_text", weight="B", config="english"
+            )
+            projects = projects.annotate(document=SearchVector("search_text", config="english")).filter(document=search)
+            projects = projects.annotate(rank=SearchRank(weighted, search))
+            order = order or ["-rank", "-published_at", "-pk"]
+        else:
+            words = [word for word in query.split() if word][:8]
+            for word in words:
+                projects = projects.filter(search_text__icontains=word)
+            title_hits = Q()
+            for word in words:
+                title_hits |= Q(title__icontains=word)
+            projects = projects.annotate(title_match=Count("pk", filter=title_hits))
+            order = order or ["-title_match", "-published_at", "-pk"]
+    return (
+        projects.select_related("client", "client__client_profile", "category")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
+        .order_by(*(order or ["-published_at", "-pk"]))
+    )
+
+
+def proposals_for_user(user) -> QuerySet[Proposal]:
+    """Proposals the user wrote or received on their projects."""
+    return Proposal.objects.filter(Q(freelancer=user) | Q(project__client=user)).select_related(
+        "project", "project__client", "freelancer", "freelancer__freelancer_profile"
+    )
+
+
+def proposals_for_project(project: Project) -> QuerySet[Proposal]:
+    return (
+        project.proposals.exclude(status=Proposal.Status.WITHDRAWN)
+        .select_related("freelancer", "freelancer__freelancer_profile")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitations_for_freelancer(user) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(freelancer=user, project__status__in=PUBLISHED).select_related(
+        "project", "project__client", "project__client__client_profile"
+    )
+
+
+def interviews_for_user(user) -> QuerySet[Interview]:
+    return (
+        Interview.objects.filter(Q(proposal__freelancer=user) | Q(proposal__project__client=user))
+        .select_related(
+            "proposal", "proposal__project", "proposal__project__client", "proposal__freelancer", "offered_by"
+        )
+        .prefetch_related(Prefetch("slots", queryset=InterviewSlot.objects.filter(is_open=True).order_by("starts_at")))
+    )
+
+
+@dataclass(frozen=True)
+class ClientTrust:
+    """A client's record as freelancers see it. None means "not known yet", never zero."""
+
+    member_since: datetime
+    payment_verified: bool
+    projects_posted: int
+    hires: int
+    decided_projects: int  # filled or closed: the projects a hire rate can be judged on
+    hire_rate_percent: int | None
+    total_spent_cents: int | None
+    review_count: int | None
+    average_days_to_approve: float | None
+    tests_to_longer_percent: int | None
+
+
+def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
+    """The trust figures of many clients in a fixed number of queries (two), keyed by user id."""
+    ids = [client.pk for client in clients]
+    decided_statuses = [Project.Status.FILLED, Project.Status.CLOSED]
+    project_counts = {
+        row["client_id"]: row
+        for row in Project.objects.filter(client_id__in=ids, status__in=PUBLISHED)
+        .values("client_id")
+        .annotate(
+            projects=Count("pk", distinct=True),
+            decided=Count("pk", filter=Q(status__in=decided_statuses), distinct=True),
+            decided_with_hire=Count(
+                "pk", filter=Q(status__in=decided_statuses, proposals__status=Proposal.Status.HIRED), distinct=True
+            ),
+        )
+    }
+    hire_counts = dict(
+        Proposal.objects.filter(project__client_id__in=ids, status=Proposal.Status.HIRED)
+        .values("project__client_id")
+        .annotate(n=Count("pk"))
+        .values_list("project__client_id", "n")
+    )
+    trusts = {}
+    for client in clients:
+        counts = project_counts.get(client.pk, {"projects": 0, "decided": 0, "decided_with_hire": 0})
+        decided = counts["decided"]
+        profile = getattr(client, "client_profile", None)
+        trusts[client.pk] = ClientTrust(
+            member_since=client.date_joined,
+            payment_verified=bool(profile and profile.payment_method_verified_at),
+            projects_posted=counts["projects"],
+            hires=hire_counts.get(client.pk, 0),
+            decided_projects=decided,
+            hire_rate_percent=round(100 * counts["decided_with_hire"] / decided) if decided else None,
+            # Money, approvals and follow-on contracts are recorded by contracts and payments.
+            total_spent_cents=None,
+            review_count=None,
+            average_days_to_approve=None,
+            tests_to_longer_percent=None,
+        )
+    return trusts
+
+
+def client_trust(client: User) -> ClientTrust:
+    return client_trusts([client])[client.pk]
+
+
+def confidential_access_log(project: Project, *, viewer) -> tuple[list, list]:
+    """(accesses, NDA acceptances) of a confidential project, for its client only."""
+    if viewer.pk != project.client_id or not project.is_confidential:
+        return [], []
+    accesses = list(project.confidential_accesses.select_related("user", "attachment")[:200])
+    acceptances = list(project.nda_acceptances.select_related("freelancer").order_by("-accepted_at"))
+    return accesses, acceptances
+
+
+def invitations_sent_by(user) -> QuerySet[Invitation]:
+    """Invitations to the user's own projects."""
+    return Invitation.objects.filter(project__client=user).select_related(
+        "project", "freelancer", "freelancer__freelancer_profile"
+    )
+
+
+def freelancer_search(*, query: str = "", skill_ids: tuple[int, ...] = ()) -> QuerySet:
+    from accounts.selectors import public_freelancer_profiles
+
+    profiles = public_freelancer_profiles()
+    if skill_ids:
+        profiles = profiles.filter(skills__in=skill_ids).distinct()
+    for word in query.split()[:8]:
+        profiles = profiles.filter(
+            Q(headline__icontains=word) | Q(bio__icontains=word) | Q(user__full_name__icontains=word)
+        )
+    return profiles.order_by("-updated_at", "-pk")

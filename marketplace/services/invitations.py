@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from core.exceptions import DomainError, InvalidTransition
+from marketplace.models import Invitation, Project
+from notifications.services import notify
+
+
+@transaction.atomic
+def invitation_send(*, project: Project, by: User, freelancer: User, message: str = "") -> Invitation:
+    """The client invites a freelancer with a public profile to propose on an open project, once."""
+    if project.client_id != by.pk:
+        raise DomainError("Only the client who posted this project can invite freelancers to it.")
+    if by.is_suspended:
+        raise DomainError("Your account is suspended.")
+    if project.status not in (Project.Status.DRAFT, Project.Status.OPEN):
+        raise DomainError("This project is closed, so nobody can be invited to it.")
+    profile = getattr(freelancer, "freelancer_profile", None)
+    if (
+        freelancer.pk == by.pk
+        or not freelancer.is_active
+        or not freelancer.is_freelancer
+        or freelancer.is_suspended
+        or profile is None
+        or not profile.is_complete
+    ):
+        raise DomainError("This person cannot be invited: they have no public freelancer profile.")
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                project=project, freelancer=freelancer, message=message.strip()[:2000]
+            )
+    except IntegrityError as error:
+        raise DomainError(f"You already invited {freelancer.display_name} to this project.") from error
+    if project.status == Project.Status.OPEN:
+        _tell_invited(invitation)
+    return invitation
+
+
+def _tell_invited(invitation: Invitation) -> None:
+    notify(
+        recipient=invitation.freelancer,
+        kind="invitation.new",
+        title=f"{invitation.project.client.display_name} invited you to “{invitation.project.title}”",
+        body=invitation.message,
+        url=reverse("invitation_list"),
+    )
+
+
+def invitations_announce_for(project: Project) -> None:
+    """Invitations made while the project was a draft are sent when it is published."""
+    for invitation in project.invitations.filter(status=Invitation.Status.PENDING).select_related("project__client"):
+        _tell_invited(invitation)
+
+
+def _respond(invitation: Invitation, *, by: User, to: str, reason: str = "") -> Invitation:
+    if invitation.freelancer_id != by.pk:
+        raise DomainError("Only the invited freelancer can answer this invitation.")
+    updated = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+        status=to, responded_at=timezone.now(), decline_reason=reason
+    )
+    if not updated:
+        invitation.refresh_from_db()
+        raise InvalidTransition(f"This invitation is already {invitation.get_status_display().lower()}.")
+    invitation.refresh_from_db()
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, by: User) -> Invitation:
+    """The freelancer accepts; their next step is the proposal."""
+    if not invitation.project.is_open:
+        raise DomainError("This project is no longer open.")
+    return _respond(invitation, by=by, to=Invitation.Status.ACCEPTED)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, by: User, reason: str = "") -> Invitation:
+    """The freelancer declines, optionally saying why; the client is told."""
+    invitation = _respond(invitation, by=by, to=Invitation.Status.DECLINED, reason=reason.strip()[:300])
+    notify(
+        recipient=invitation.project.client,
+        kind="invitation.declined",
+        title=f"{by.display_name} declined your invitation",
+        body=f"To “{invitation.project.title}”."
+        + (f" Reason: {invitation.decline_reason}" if invitation.decline_reason else ""),
+        url=invitation.project.get_absolute_url(),
+    )
+    return invitation

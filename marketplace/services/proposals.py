@@ -1,0 +1,387 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core import transitions
+from core.exceptions import DomainError, InvalidTransition
+from core.ratelimit import hit
+from marketplace import hiring
+from marketplace.models import (
+    Invitation,
+    Project,
+    ProjectEvent,
+    Proposal,
+    ProposalAttachment,
+    ProposalEvent,
+    ProposedMilestone,
+    ScreeningAnswer,
+)
+from marketplace.selectors import can_view_confidential
+from marketplace.services.interviews import interviews_cancel_for_proposal
+from messaging.services import conversation_for_topic
+from notifications.services import notify
+
+MAX_ATTACHMENTS = 5
+
+
+@dataclass(frozen=True)
+class MilestoneInput:
+    title: str
+    amount_cents: int
+    due_date: date
+
+
+def _money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def _validate_terms(
+    *, project: Project, bid_cents: int, duration_days: int, milestones: list[MilestoneInput], today: date
+) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if bid_cents <= 0:
+        add("bid_cents", "Enter a bid above zero.")
+    elif bid_cents > settings.PROJECT_MAX_BUDGET_CENTS:
+        add("bid_cents", f"Bids above {_money(settings.PROJECT_MAX_BUDGET_CENTS)} are not accepted.")
+    elif project.is_test and bid_cents > settings.TEST_PROJECT_MAX_CENTS:
+        add("bid_cents", f"A paid test project is capped at {_money(settings.TEST_PROJECT_MAX_CENTS)}.")
+    if not 1 <= duration_days <= 365:
+        add("duration_days", "Estimated duration must be between 1 and 365 days.")
+    elif project.is_test and duration_days > settings.TEST_PROJECT_MAX_DAYS:
+        add("duration_days", f"A paid test project takes at most {settings.TEST_PROJECT_MAX_DAYS} days.")
+    if not milestones:
+        add("milestones", "Propose at least one milestone.")
+    elif project.is_test and len(milestones) != 1:
+        add("milestones", "A paid test project has exactly one milestone.")
+    elif len(milestones) > settings.PROPOSAL_MAX_MILESTONES:
+        add("milestones", f"Propose at most {settings.PROPOSAL_MAX_MILESTONES} milestones.")
+    for milestone in milestones:
+        if not milestone.title.strip():
+            add("milestones", "Every milestone needs a title.")
+        if milestone.amount_cents < settings.MILESTONE_MIN_CENTS:
+            add("milestones", f"Every milestone is at least {_money(settings.MILESTONE_MIN_CENTS)}.")
+        if milestone.due_date < today:
+            add("milestones", "Milestone due dates cannot be in the past.")
+    total = sum(m.amount_cents for m in milestones)
+    if milestones and bid_cents > 0 and total != bid_cents:
+        add("milestones", f"The milestones add up to {_money(total)}, but your bid is {_money(bid_cents)}.")
+    if errors:
+        raise ValidationError({key: sorted(set(value), key=value.index) for key, value in errors.items()})
+
+
+def _validate_answers(project: Project, answers: dict[int, str]) -> dict[int, str]:
+    cleaned = {}
+    missing = []
+    for question in project.questions.all():
+        text = (answers.get(question.pk) or "").strip()
+        if question.required and not text:
+            missing.append(question.text)
+        if text:
+            cleaned[question.pk] = text[:2000]
+    if missing:
+        raise ValidationError({"answers": [f"Answer the question: “{text}”" for text in missing]})
+    return cleaned
+
+
+def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> None:
+    proposal.milestones.all().delete()
+    ProposedMilestone.objects.bulk_create(
+        ProposedMilestone(
+            proposal=proposal, position=i, title=m.title.strip()[:120], amount_cents=m.amount_cents, due_date=m.due_date
+        )
+        for i, m in enumerate(milestones, start=1)
+    )
+    proposal.answers.all().delete()
+    ScreeningAnswer.objects.bulk_create(
+        ScreeningAnswer(proposal=proposal, question_id=question_id, text=text) for question_id, text in answers.items()
+    )
+    if proposal.attachments.count() + len(attachments) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+    for upload in attachments:
+        ProposalAttachment.build(upload, proposal=proposal).save()
+
+
+@transaction.atomic
+def proposal_submit(
+    *,
+    project: Project,
+    freelancer: User,
+    cover_letter: str,
+    bid_cents: int,
+    duration_days: int,
+    milestones: list[MilestoneInput],
+    answers: dict[int, str] | None = None,
+    attachments=(),
+) -> Proposal:
+    """One proposal per freelancer per open project; milestones add up to the bid; invite-only
+    projects take proposals only from invited freelancers."""
+    if not freelancer.is_freelancer:
+        raise DomainError("Choose “I want to work” and complete your profile before proposing.")
+    if freelancer.is_suspended:
+        raise DomainError("Your account is suspended, so you cannot send proposals.")
+    if project.client_id == freelancer.pk:
+        raise DomainError("You cannot propose on your own project.")
+    profile = getattr(freelancer, "freelancer_profile", None)
+    if profile is None or not profile.is_complete:
+        raise DomainError("Complete your freelancer profile (headline, bio and rate) before proposing.")
+    project = transitions.lock(project)
+    if not project.accepts_proposals_at(timezone.now()):
+        raise DomainError("This project is not taking proposals any more.")
+    invitation = Invitation.objects.filter(project=project, freelancer=freelancer).first()
+    if project.visibility == Project.Visibility.INVITE_ONLY and invitation is None:
+        raise DomainError("This project takes proposals only from freelancers the client invited.")
+    if invitation is not None and invitation.status == Invitation.Status.DECLINED:
+        raise DomainError("You declined the invitation to this project.")
+    if project.is_confidential and not can_view_confidential(project, freelancer):
+        raise DomainError("Accept the project's NDA to read the full brief before proposing.")
+    if Proposal.objects.filter(project=project, freelancer=freelancer).exists():
+        raise DomainError("You already sent a proposal for this project. Edit it instead.")
+    cover_letter = cover_letter.strip()
+    if not cover_letter:
+        raise ValidationError({"cover_letter": ["Write a cover letter."]})
+    milestones = list(milestones)
+    _validate_terms(
+        project=project,
+        bid_cents=bid_cents,
+        duration_days=duration_days,
+        milestones=milestones,
+        today=timezone.localdate(),
+    )
+    answers = _validate_answers(project, answers or {})
+    hit(
+        key=f"proposal:{freelancer.pk}",
+        limit=settings.PROPOSAL_RATE_LIMIT,
+        window_seconds=3600,
+        message="You have sent many proposals in the last hour. Take a break and try again later.",
+    )
+    try:
+        with transaction.atomic():
+            proposal = Proposal.objects.create(
+                project=project,
+                freelancer=freelancer,
+                cover_letter=cover_letter,
+                bid_cents=bid_cents,
+                currency=project.currency,
+                duration_days=duration_days,
+                invitation=invitation,
+            )
+    except IntegrityError as error:
+        raise DomainError("You already sent a proposal for this project. Edit it instead.") from error
+    ProposalEvent.objects.create(proposal=proposal, actor=freelancer, from_status="", to_status=proposal.status)
+    _save_details(proposal, milestones=milestones, answers=answers, attachments=list(attachments))
+    if invitation is not None and invitation.status == Invitation.Status.PENDING:
+        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+            status=Invitation.Status.ACCEPTED, responded_at=timezone.now()
+        )
+    conversation_for_topic(
+        topic_type="proposal",
+        topic_id=proposal.pk,
+        title=f"Proposal: {project.title}",
+        participants=[project.client, freelancer],
+    )
+    notify(
+        recipient=project.client,
+        kind="proposal.new",
+        title=f"New proposal on “{project.title}”",
+        body=f"{freelancer.display_name} bid {_money(bid_cents)} over {duration_days} days.",
+        url=proposal.get_absolute_url(),
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *,
+    proposal: Proposal,
+    by: User,
+    cover_letter: str,
+    bid_cents: int,
+    duration_days: int,
+    milestones: list[MilestoneInput],
+    answers: dict[int, str] | None = None,
+    attachments=(),
+) -> Proposal:
+    """The author edits their proposal until it is hired, declined or withdrawn."""
+    proposal = transitions.lock(proposal)
+    if proposal.freelancer_id != by.pk:
+        raise DomainError("Only the freelancer who sent this proposal can edit it.")
+    if by.is_suspended:
+        raise DomainError("Your account is suspended, so you cannot change proposals.")
+    if not proposal.is_editable:
+        raise DomainError(f"This proposal is {proposal.get_status_display().lower()} and can no longer be edited.")
+    project = proposal.project
+    if not project.is_open:
+        raise DomainError("This project is closed, so proposals can no longer change.")
+    cover_letter = cover_letter.strip()
+    if not cover_letter:
+        raise ValidationError({"cover_letter": ["Write a cover letter."]})
+    milestones = list(milestones)
+    _validate_terms(
+        project=project,
+        bid_cents=bid_cents,
+        duration_days=duration_days,
+        milestones=milestones,
+        today=timezone.localdate(),
+    )
+    answers = _validate_answers(project, answers or {})
+    Proposal.objects.filter(pk=proposal.pk).update(
+        cover_letter=cover_letter, bid_cents=bid_cents, duration_days=duration_days, updated_at=timezone.now()
+    )
+    proposal.refresh_from_db()
+    _save_details(proposal, milestones=milestones, answers=answers, attachments=list(attachments))
+    ProposalEvent.objects.create(
+        proposal=proposal, actor=by, from_status=proposal.status, to_status=proposal.status, note="Edited"
+    )
+    notify(
+        recipient=project.client,
+        kind="proposal.new",
+        title=f"{by.display_name} updated their proposal",
+        body=f"Now {_money(bid_cents)} over {duration_days} days.",
+        url=proposal.get_absolute_url(),
+    )
+    return proposal
+
+
+def _move(proposal: Proposal, *, to: str, by: User, note: str = "", **changes) -> Proposal:
+    return transitions.move(
+        proposal, to=to, by=by, event_model=ProposalEvent, event_field="proposal", note=note, **changes
+    )
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
+    """The author withdraws before a hire."""
+    if proposal.freelancer_id != by.pk:
+        raise DomainError("Only the freelancer who sent this proposal can withdraw it.")
+    proposal = _move(proposal, to=Proposal.Status.WITHDRAWN, by=by, note="Withdrawn by the freelancer")
+    interviews_cancel_for_proposal(proposal=proposal, by=by, reason="The freelancer withdrew the proposal.")
+    notify(
+        recipient=proposal.project.client,
+        kind="proposal.withdrawn",
+        title=f"{by.display_name} withdrew their proposal",
+        body=f"On “{proposal.project.title}”.",
+        url=proposal.get_absolute_url(),
+    )
+    return proposal
+
+
+def _check_owner(proposal: Proposal, by: User, action: str) -> None:
+    if proposal.project.client_id != by.pk:
+        raise DomainError(f"Only the client who posted the project can {action} proposals.")
+    if by.is_suspended:
+        raise DomainError("Your account is suspended.")
+
+
+@transaction.atomic
+def proposal_shortlist(*, proposal: Proposal, by: User) -> Proposal:
+    """The client shortlists a submitted proposal."""
+    _check_owner(proposal, by, "shortlist")
+    proposal = _move(proposal, to=Proposal.Status.SHORTLISTED, by=by)
+    notify(
+        recipient=proposal.freelancer,
+        kind="proposal.shortlisted",
+        title=f"You are shortlisted for “{proposal.project.title}”",
+        url=proposal.get_absolute_url(),
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_decline(*, proposal: Proposal, by: User, reason: str = "") -> Proposal:
+    """The client declines, optionally saying why; the freelancer sees the reason."""
+    _check_owner(proposal, by, "decline")
+    reason = reason.strip()[:500]
+    proposal = _move(proposal, to=Proposal.Status.DECLINED, by=by, note="Declined", decline_reason=reason)
+    interviews_cancel_for_proposal(proposal=proposal, by=by, reason="The client declined the proposal.")
+    notify(
+        recipient=proposal.freelancer,
+        kind="proposal.declined",
+        title=f"Your proposal for “{proposal.project.title}” was declined",
+        body=f"The client's reason: {reason}" if reason else "The client did not give a reason.",
+        url=proposal.get_absolute_url(),
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
+    """The client hires: the proposal is hired, the project filled, the other proposals told, and
+    the agreed terms handed to contracts as an offer."""
+    _check_owner(proposal, by, "hire from")
+    project = transitions.lock(proposal.project)
+    current = transitions.lock(proposal)
+    if not current.can_move_to(Proposal.Status.HIRED):
+        raise InvalidTransition(f"This proposal is {current.get_status_display().lower()}, so it cannot be hired.")
+    if not project.is_open:
+        raise DomainError("This project is not open, so nobody can be hired on it.")
+    if current.freelancer.is_suspended or not current.freelancer.is_active:
+        raise DomainError("This freelancer's account is suspended, so they cannot be hired now.")
+    proposal = _move(proposal, to=Proposal.Status.HIRED, by=by, note="Hired")
+    transitions.move(
+        project,
+        to=Project.Status.FILLED,
+        by=by,
+        event_model=ProjectEvent,
+        event_field="project",
+        note=f"Hired {proposal.freelancer.display_name}",
+        close_reason=Project.CloseReason.HIRED,
+        closed_at=timezone.now(),
+    )
+    milestones = tuple(
+        hiring.MilestoneTerms(title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
+        for m in proposal.milestones.all()
+    )
+    hiring.hand_over(
+        hiring.HireTerms(
+            project_id=project.pk,
+            proposal_id=proposal.pk,
+            client_id=project.client_id,
+            freelancer_id=proposal.freelancer_id,
+            title=project.title,
+            scope=project.description,
+            acceptance_criteria=project.acceptance_criteria,
+            currency=proposal.currency,
+            total_cents=proposal.bid_cents,
+            is_test_project=project.is_test,
+            milestones=milestones,
+        )
+    )
+    notify(
+        recipient=proposal.freelancer,
+        kind="proposal.hired",
+        title=f"You're hired for “{project.title}”",
+        body=f"The client chose your proposal of {_money(proposal.bid_cents)}. The offer with its milestones is on its way.",
+        url=proposal.get_absolute_url(),
+    )
+    proposals_close_for_project(
+        project=project,
+        by=by,
+        reason="The client hired another freelancer for this project.",
+        title=f"“{project.title}” was filled",
+    )
+    return proposal
+
+
+def proposals_close_for_project(*, project: Project, by: User | None, reason: str, title: str) -> int:
+    """When a project is filled, closed or expires, its open proposals are declined with the reason
+    (so nobody is shortlisted or interviewed on a closed project) and their authors are told."""
+    closed = 0
+    for other in project.proposals.filter(status__in=Proposal.EDITABLE).select_related("freelancer"):
+        _move(other, to=Proposal.Status.DECLINED, by=by, note=reason, decline_reason=reason)
+        interviews_cancel_for_proposal(proposal=other, by=by, reason=reason)
+        notify(
+            recipient=other.freelancer, kind="proposal.declined", title=title, body=reason, url=other.get_absolute_url()
+        )
+        closed += 1
+    return closed

@@ -1,0 +1,1 @@
+"""Market pages, one module per subject: site (home, dashboard, moderation), projects, proposals, interviews."""

@@ -1,0 +1,407 @@
+"""Proposal pages: propose on a project, read a proposal, act on it, and list proposals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from core.exceptions import DomainError, RateLimited
+from core.files import attachment_response
+from marketplace import selectors, services
+from marketplace.models import Interview, Project, Proposal
+from marketplace.proposal_forms import DeclineForm, ProposalForm, milestone_formset
+from messaging.models import Conversation
+
+# Where each error a service reports shows on the proposal form.
+FORM_FIELD_FOR = {
+    "bid_cents": "bid",
+    "duration_days": "duration_days",
+    "cover_letter": "cover_letter",
+    "attachments": "attachments",
+}
+STATUS_FILTERS = {
+    "all": ("All", ()),
+    "new": ("New", (Proposal.Status.SUBMITTED,)),
+    "shortlisted": ("Shortlisted", (Proposal.Status.SHORTLISTED,)),
+    "declined": ("Declined", (Proposal.Status.DECLINED,)),
+}
+# The order in which a freelancer sees their proposals: what may still move first.
+FREELANCER_GROUPS = (
+    (Proposal.Status.SHORTLISTED, "Shortlisted"),
+    (Proposal.Status.SUBMITTED, "Sent, waiting for the client"),
+    (Proposal.Status.HIRED, "Hired"),
+    (Proposal.Status.DECLINED, "Declined"),
+    (Proposal.Status.WITHDRAWN, "Withdrawn"),
+)
+
+
+def _posted(request):
+    """Bind forms on every POST, even an empty one, so missing fields show their errors."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request):
+    return request.FILES if request.method == "POST" else None
+
+
+@dataclass(frozen=True)
+class StatusGuide:
+    meaning: str
+    next_step: str
+
+
+def status_guide(proposal: Proposal, *, as_client: bool) -> StatusGuide:
+    """What the status means and what the person looking can do next."""
+    status = proposal.status
+    freelancer = proposal.freelancer.display_name
+    project_open = proposal.project.is_open
+    if as_client:
+        guides = {
+            Proposal.Status.SUBMITTED: (
+                "New: you have not acted on this proposal yet.",
+                "Shortlist it, invite the freelancer to an interview, hire, or decline.",
+            ),
+            Proposal.Status.SHORTLISTED: (
+                f"Shortlisted: {freelancer} knows they are on your shortlist.",
+                "Interview them, ask questions in the messages below, then hire or decline.",
+            ),
+            Proposal.Status.HIRED: (
+                f"Hired: you chose {freelancer}. The project is filled.",
+                "The offer with these terms went to the freelancer; the contract starts once they accept it.",
+            ),
+            Proposal.Status.DECLINED: (f"Declined: {freelancer} was told.", "Nothing more to do here."),
+            Proposal.Status.WITHDRAWN: (
+                f"Withdrawn: {freelancer} took this proposal back.",
+                "Nothing more to do here.",
+            ),
+        }
+    else:
+        guides = {
+            Proposal.Status.SUBMITTED: (
+                "Sent: the client can read your proposal.",
+                "Wait for the client's answer. You can edit or withdraw it until you are hired.",
+            ),
+            Proposal.Status.SHORTLISTED: (
+                "Shortlisted: the client is considering you seriously.",
+                "Answer messages quickly; the client may invite you to an interview.",
+            ),
+            Proposal.Status.HIRED: (
+                "Hired: the client chose your proposal.",
+                "Look out for the offer with these terms and accept it to start.",
+            ),
+            Proposal.Status.DECLINED: ("Declined: the client chose not to go ahead.", "Nothing more to do here."),
+            Proposal.Status.WITHDRAWN: ("Withdrawn: you took this proposal back.", "Nothing more to do here."),
+        }
+    meaning, next_step = guides[status]
+    if status in Proposal.EDITABLE and not project_open:
+        next_step = "The project is no longer open, so nothing more can happen on this proposal."
+    return StatusGuide(meaning=meaning, next_step=next_step)
+
+
+def _test_caps() -> dict:
+    return {"test_cap": settings.TEST_PROJECT_MAX_CENTS, "test_days": settings.TEST_PROJECT_MAX_DAYS}
+
+
+def _apply_service_errors(form, error: ValidationError, milestone_errors: list[str]) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, texts in error.message_dict.items():
+        if key == "milestones":
+            milestone_errors.extend(texts)
+        elif key in FORM_FIELD_FOR:
+            form.add_error(FORM_FIELD_FOR[key], texts)
+        else:
+            form.add_error(None, texts)
+
+
+def _blocked_reason(project: Project, user) -> tuple[str, str, str] | None:
+    """Why this person cannot propose here, with where to go instead; None when they can try.
+
+    The service decides on submit; this only spares people a form they cannot send."""
+    if not user.is_freelancer:
+        return ("Choose “I want to work” before proposing.", reverse("onboarding"), "Choose what you do")
+    if user.is_suspended:
+        return ("Your account is suspended, so you cannot send proposals.", "", "")
+    profile = getattr(user, "freelancer_profile", None)
+    if profile is None or not profile.is_complete:
+        return (
+            "Complete your freelancer profile (headline, bio and rate) before proposing; clients read it first.",
+            reverse("profile_freelancer_edit"),
+            "Complete your profile",
+        )
+    if not project.accepts_proposals_at(timezone.now()):
+        return ("This project is not taking proposals any more.", "", "")
+    if project.is_confidential and not selectors.can_view_confidential(project, user):
+        return (
+            "Accept the project's NDA to read the full brief before proposing.",
+            project.get_absolute_url(),
+            "Read the project",
+        )
+    return None
+
+
+def _proposal_form_page(request, *, project: Project, proposal: Proposal | None):
+    user = request.user
+    form = ProposalForm(_posted(request), _files(request), project=project, proposal=proposal)
+    formset = milestone_formset(_posted(request), project=project, proposal=proposal)
+    milestone_errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        formset_ok = formset.is_valid()
+        if form_ok and formset_ok:
+            kwargs = form.service_kwargs(formset.milestones())
+            try:
+                if proposal is None:
+                    saved = services.proposal_submit(project=project, freelancer=user, **kwargs)
+                else:
+                    saved = services.proposal_update(proposal=proposal, by=user, **kwargs)
+            except ValidationError as error:
+                _apply_service_errors(form, error, milestone_errors)
+            except RateLimited as error:
+                messages.error(request, error.message)
+                form.add_error(None, error.message)
+                status = 429
+            except DomainError as error:
+                form.add_error(FORM_FIELD_FOR.get(error.field or ""), error.message)
+            else:
+                if proposal is None:
+                    messages.success(request, "Your proposal is sent. The client has been told.")
+                else:
+                    messages.success(request, "Your proposal is updated. The client has been told.")
+                return redirect(saved)
+    has_errors = bool(form.errors or milestone_errors or any(formset.errors) or formset.non_form_errors())
+    context = {
+        "project": project,
+        "proposal": proposal,
+        "form": form,
+        "formset": formset,
+        "milestone_errors": milestone_errors,
+        "has_errors": has_errors,
+        "files_lost": has_errors and bool(request.FILES),
+        "blocked": None if request.method == "POST" or proposal else _blocked_reason(project, user),
+        "max_rows": 1 if project.is_test else settings.PROPOSAL_MAX_MILESTONES,
+        **_test_caps(),
+    }
+    return render(request, "marketplace/proposal_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def proposal_create(request, project_id: int):
+    user = request.user
+    project = get_object_or_404(
+        selectors.projects_visible_to(user).select_related("client").prefetch_related("questions"), pk=project_id
+    )
+    if project.client_id == user.pk:
+        messages.info(request, "This is your project, so you cannot propose on it. Its proposals are listed here.")
+        return redirect("project_proposals", project_id=project.pk)
+    if request.method != "POST":
+        existing = Proposal.objects.filter(project=project, freelancer=user).first()
+        if existing is not None:
+            messages.info(request, "You already sent a proposal for this project. Edit it here instead.")
+            return redirect(existing)
+    return _proposal_form_page(request, project=project, proposal=None)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def proposal_edit(request, pk: int):
+    proposal = get_object_or_404(
+        selectors.proposals_for_user(request.user)
+        .filter(freelancer=request.user)
+        .prefetch_related("milestones", "answers", "project__questions"),
+        pk=pk,
+    )
+    if not proposal.is_editable or not proposal.project.is_open:
+        messages.error(request, "This proposal can no longer be edited.")
+        return redirect(proposal)
+    return _proposal_form_page(request, project=proposal.project, proposal=proposal)
+
+
+def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | None = None) -> dict:
+    user = request.user
+    project = proposal.project
+    as_client = project.client_id == user.pk
+    is_author = proposal.freelancer_id == user.pk
+    milestones = list(proposal.milestones.all())
+    answers = {answer.question_id: answer.text for answer in proposal.answers.all()}
+    interviews = list(selectors.interviews_for_user(user).filter(proposal=proposal).order_by("-created_at", "-pk"))
+    has_active_interview = any(interview.status != Interview.Status.CANCELLED for interview in interviews)
+    offer = getattr(proposal, "offer", None)
+    live = proposal.status in Proposal.EDITABLE and project.is_open
+    return {
+        "proposal": proposal,
+        "project": project,
+        "as_client": as_client,
+        "is_author": is_author,
+        "other_person": proposal.freelancer if as_client else project.client,
+        "guide": status_guide(proposal, as_client=as_client),
+        "milestones": milestones,
+        "milestones_total": sum(m.amount_cents for m in milestones),
+        "questions_and_answers": [(q, answers.get(q.pk, "")) for q in project.questions.all()],
+        "attachments": list(proposal.attachments.all()),
+        "interviews": interviews,
+        "conversation": Conversation.objects.filter(topic_type="proposal", topic_id=proposal.pk).first(),
+        "offer": offer,
+        "offer_milestones": list(offer.milestones.all()) if offer is not None else [],
+        "live": live,
+        "can_shortlist": as_client and live and proposal.can_move_to(Proposal.Status.SHORTLISTED),
+        "can_decline": as_client and live and proposal.can_move_to(Proposal.Status.DECLINED),
+        "can_hire": as_client and live and proposal.can_move_to(Proposal.Status.HIRED),
+        "can_interview": as_client and live and not has_active_interview,
+        "can_edit": is_author and live,
+        "can_withdraw": is_author and proposal.can_move_to(Proposal.Status.WITHDRAWN),
+        "decline_form": decline_form or DeclineForm(),
+    }
+
+
+def _party_proposal(request, pk: int) -> Proposal:
+    return get_object_or_404(selectors.proposals_for_user(request.user), pk=pk)
+
+
+@login_required
+@require_safe
+def proposal_detail(request, pk: int):
+    proposal = _party_proposal(request, pk)
+    return render(request, "marketplace/proposal_detail.html", _detail_context(request, proposal))
+
+
+@login_required
+@require_safe
+def proposal_attachment(request, pk: int, attachment_pk: int):
+    proposal = _party_proposal(request, pk)
+    attachment = get_object_or_404(proposal.attachments.all(), pk=attachment_pk)
+    try:
+        return attachment_response(attachment)
+    except OSError as error:  # the row outlived its file: a 404, not a 500
+        raise Http404("This file is no longer available.") from error
+
+
+@login_required
+@require_POST
+def proposal_shortlist(request, pk: int):
+    proposal = _party_proposal(request, pk)
+    try:
+        services.proposal_shortlist(proposal=proposal, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{proposal.freelancer.display_name} is on your shortlist and has been told.")
+    return redirect(proposal)
+
+
+@login_required
+@require_POST
+def proposal_decline(request, pk: int):
+    proposal = _party_proposal(request, pk)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, proposal, decline_form=form)
+        return render(request, "marketplace/proposal_detail.html", context, status=400)
+    try:
+        services.proposal_decline(proposal=proposal, by=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Declined. {proposal.freelancer.display_name} has been told.")
+    return redirect(proposal)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def proposal_hire(request, pk: int):
+    proposal = _party_proposal(request, pk)
+    project = proposal.project
+    if project.client_id != request.user.pk:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.proposal_hire(proposal=proposal, by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"You hired {proposal.freelancer.display_name}. The offer with these terms is on its way to them.",
+            )
+        return redirect(proposal)
+    if not (project.is_open and proposal.can_move_to(Proposal.Status.HIRED)):
+        messages.error(request, f"This proposal is {proposal.get_status_display().lower()} and cannot be hired.")
+        return redirect(proposal)
+    milestones = list(proposal.milestones.all())
+    others = project.proposals.filter(status__in=Proposal.EDITABLE).exclude(pk=proposal.pk).count()
+    context = {
+        "proposal": proposal,
+        "project": project,
+        "milestones": milestones,
+        "milestones_total": sum(m.amount_cents for m in milestones),
+        "other_open_count": others,
+    }
+    return render(request, "marketplace/proposal_hire.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def proposal_withdraw(request, pk: int):
+    proposal = get_object_or_404(selectors.proposals_for_user(request.user).filter(freelancer=request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            services.proposal_withdraw(proposal=proposal, by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Your proposal is withdrawn. The client has been told.")
+        return redirect(proposal)
+    if not proposal.can_move_to(Proposal.Status.WITHDRAWN):
+        messages.error(request, f"This proposal is {proposal.get_status_display().lower()} and cannot be withdrawn.")
+        return redirect(proposal)
+    return render(request, "marketplace/proposal_withdraw.html", {"proposal": proposal, "project": proposal.project})
+
+
+@login_required
+@require_safe
+def project_proposals(request, project_id: int):
+    project = get_object_or_404(Project.objects.filter(client=request.user), pk=project_id)
+    chosen = request.GET.get("status", "all")
+    if chosen not in STATUS_FILTERS:
+        chosen = "all"
+    everything = selectors.proposals_for_project(project)
+    counts = dict(everything.order_by().values_list("status").annotate(n=Count("pk")))
+    statuses = STATUS_FILTERS[chosen][1]
+    proposals = everything.filter(status__in=statuses) if statuses else everything
+    filters = [
+        {
+            "key": key,
+            "label": label,
+            "count": sum(counts.values()) if not wanted else sum(counts.get(s, 0) for s in wanted),
+            "current": key == chosen,
+        }
+        for key, (label, wanted) in STATUS_FILTERS.items()
+    ]
+    context = {"project": project, "proposals": list(proposals), "filters": filters, "chosen": chosen}
+    return render(request, "marketplace/project_proposals.html", context)
+
+
+@login_required
+@require_safe
+def proposal_list(request):
+    user = request.user
+    proposals = list(selectors.proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk"))
+    groups = [
+        {"status": status, "label": label, "proposals": [p for p in proposals if p.status == status]}
+        for status, label in FREELANCER_GROUPS
+    ]
+    context = {"groups": [group for group in groups if group["proposals"]], "total": len(proposals)}
+    return render(request, "marketplace/proposal_list.html", context)

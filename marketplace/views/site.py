@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.models import ClientProfile, FreelancerProfile, User
+from accounts.selectors import client_profile_completion, freelancer_profile_completion, public_freelancer_profiles
+from core.decorators import moderator_required
+from marketplace.models import Interview, Invitation, Project, Proposal
+from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
+from messaging.selectors import conversation_unread_total
+from notifications.selectors import notifications_for_user
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    featured = public_freelancer_profiles().order_by("-updated_at")[:3]
+    return render(request, "marketplace/home.html", {"featured": featured})
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    if not user.has_chosen_role:
+        return redirect("onboarding")
+    context = {
+        "recent_notifications": notifications_for_user(user)[:5],
+        "unread_messages": conversation_unread_total(user),
+    }
+    interviews = list(interviews_for_user(user).exclude(status=Interview.Status.CANCELLED).order_by("starts_at", "-pk"))
+    context["interviews_to_answer"] = [
+        i for i in interviews if i.status == Interview.Status.PROPOSED and i.offered_by_id != user.pk
+    ]
+    context["upcoming_interviews"] = [
+        i
+        for i in interviews
+        if i.status == Interview.Status.SCHEDULED and i.starts_at and i.starts_at >= timezone.now()
+    ]
+    if user.is_freelancer:
+        profile, _ = FreelancerProfile.objects.get_or_create(user=user)
+        context["freelancer_profile"] = profile
+        context["freelancer_checklist"] = freelancer_profile_completion(profile)
+        proposals = list(proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk")[:50])
+        context["proposal_groups"] = [
+            (label, [p for p in proposals if p.status == status])
+            for status, label in Proposal.Status.choices
+            if any(p.status == status for p in proposals)
+        ]
+        context["pending_invitations"] = list(
+            invitations_for_freelancer(user).filter(
+                status=Invitation.Status.PENDING, project__status=Project.Status.OPEN
+            )
+        )
+    if user.is_client:
+        profile, _ = ClientProfile.objects.get_or_create(user=user)
+        context["client_profile"] = profile
+        context["client_checklist"] = client_profile_completion(profile)
+        projects = list(client_projects(user)[:50])
+        context["project_groups"] = [
+            (label, [p for p in projects if p.status == status])
+            for status, label in Project.Status.choices
+            if any(p.status == status for p in projects)
+        ]
+        context["proposals_to_review"] = sum(p.new_proposal_count for p in projects if p.status == Project.Status.OPEN)
+    return render(request, "marketplace/dashboard.html", context)
+
+
+@moderator_required
+def moderation_home(request):
+    figures = User.objects.aggregate(
+        members=Count("pk", filter=Q(is_active=True)),
+        suspended=Count("pk", filter=Q(suspended_at__isnull=False)),
+    )
+    return render(request, "marketplace/moderation_home.html", {"figures": figures})

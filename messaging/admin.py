@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from messaging.models import Conversation, Participant
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    fields = ["user", "last_read_at"]
+    readonly_fields = ["user", "last_read_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Read-mostly: conversations are started and written to by services, never by hand."""
+
+    list_display = ["title", "topic_type", "topic_id", "created_at"]
+    list_filter = ["topic_type"]
+    search_fields = ["title", "participants__user__email"]
+    readonly_fields = ["title", "topic_type", "topic_id", "created_at"]
+    fields = ["title", "topic_type", "topic_id", "created_at"]
+    inlines = [ParticipantInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

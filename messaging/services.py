@@ -1,0 +1,131 @@
+"""Every write in messaging: starting a conversation, sending a message, reading a thread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from core.files import sniff
+from core.ratelimit import hit
+from messaging.models import (
+    MESSAGE_MAX_FILES,
+    MESSAGE_MAX_LENGTH,
+    Conversation,
+    Message,
+    MessageAttachment,
+    Participant,
+)
+from notifications.services import notify
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+NOTIFICATION_PREVIEW_LENGTH = 200
+
+
+@transaction.atomic
+def conversation_for_topic(*, topic_type: str, topic_id: int, title: str, participants: Iterable[User]) -> Conversation:
+    """One conversation per topic: asking again returns the same one, with anyone missing added."""
+    if not topic_type:
+        raise ValueError("A conversation needs a topic type.")
+    conversation = Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id).first()
+    if conversation is None:
+        try:
+            # A savepoint, so losing the race to a concurrent request leaves this transaction usable.
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    topic_type=topic_type, topic_id=topic_id, title=title.strip()[:200]
+                )
+        except IntegrityError:
+            conversation = Conversation.objects.get(topic_type=topic_type, topic_id=topic_id)
+    wanted = {user.pk: user for user in participants}
+    present = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
+    Participant.objects.bulk_create(
+        [Participant(conversation=conversation, user=user) for pk, user in wanted.items() if pk not in present],
+        ignore_conflicts=True,  # someone added them concurrently: the UNIQUE key keeps one row
+    )
+    return conversation
+
+
+def _attachment_error(error: ValidationError) -> DomainError:
+    return DomainError(" ".join(error.messages), field="files")
+
+
+@transaction.atomic
+def message_send(*, conversation: Conversation, sender: User, body: str, files: Sequence[UploadedFile] = ()) -> Message:
+    """Only a participant in good standing sends: text and/or up to 5 checked files, within the flood limit."""
+    if not Participant.objects.filter(conversation=conversation, user=sender).exists():
+        raise DomainError("Only the people in this conversation can write in it.")
+    if sender.is_suspended:
+        raise DomainError("Your account is suspended, so you cannot send messages.")
+    body = (body or "").strip()
+    files = [upload for upload in files if upload]
+    if not body and not files:
+        raise DomainError("Write a message or attach a file.", field="body")
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise DomainError(
+            f"Messages can be up to {MESSAGE_MAX_LENGTH:,} characters; this one has {len(body):,}.", field="body"
+        )
+    if len(files) > MESSAGE_MAX_FILES:
+        raise DomainError(f"Attach at most {MESSAGE_MAX_FILES} files to one message.", field="files")
+    # Check every file's bytes before anything is stored, so a refused file leaves nothing behind.
+    for upload in files:
+        try:
+            sniff(upload)
+        except ValidationError as error:
+            raise _attachment_error(error) from error
+    hit(
+        key=f"message:{sender.pk}",
+        limit=settings.MESSAGE_RATE_LIMIT,
+        window_seconds=settings.MESSAGE_RATE_WINDOW_SECONDS,
+        message="You are sending messages too quickly. Wait a minute and try again.",
+    )
+
+    now = timezone.now()
+    message = Message.objects.create(conversation=conversation, sender=sender, body=body, created_at=now)
+    stored: list[MessageAttachment] = []
+    try:
+        for upload in files:
+            attachment = MessageAttachment.build(upload, message=message)
+            stored.append(attachment)
+            attachment.save()
+    except Exception as error:
+        # The rows roll back with the transaction; the files already written must go too.
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        if isinstance(error, ValidationError):
+            raise _attachment_error(error) from error
+        raise
+
+    # The sender has read everything up to their own message.
+    Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=now)
+
+    names = ", ".join(attachment.original_name for attachment in stored)
+    summary = body or f"Sent {len(stored)} file{'s' if len(stored) != 1 else ''}: {names}"
+    preview = summary[:NOTIFICATION_PREVIEW_LENGTH]
+    url = conversation.get_absolute_url()
+    for participant in (
+        Participant.objects.filter(conversation=conversation).exclude(user=sender).select_related("user")
+    ):
+        notify(
+            recipient=participant.user,
+            kind="message.new",
+            title=f"New message from {sender.display_name}",
+            body=preview,
+            url=url,
+        )
+    return message
+
+
+def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
+    """Only a participant marks a conversation read: everything sent so far counts as seen."""
+    updated = Participant.objects.filter(conversation=conversation, user=user).update(last_read_at=timezone.now())
+    if not updated:
+        raise DomainError("You are not part of this conversation.")

@@ -1,0 +1,38 @@
+"""Messaging on other apps' pages: a conversation panel, and the unread count for the nav.
+
+{% load messaging_tags %}
+{% conversation_panel conversation user %}        (renders nothing unless user takes part)
+{% unread_messages user as unread_message_count %}
+{% for person in conversation|others:user %}…{% endfor %}
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from messaging import selectors
+from messaging.views import thread_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("messaging/_panel.html", takes_context=True)
+def conversation_panel(context, conversation, user) -> dict:
+    request = context.get("request")
+    shown = conversation is not None and selectors.is_participant(conversation=conversation, user=user)
+    panel = {"request": request, "user": user, "csrf_token": context.get("csrf_token"), "show_panel": shown}
+    if shown:
+        return_to = request.get_full_path() if request is not None else ""
+        panel.update(thread_context(conversation=conversation, user=user, return_to=return_to))
+    return panel
+
+
+@register.simple_tag
+def unread_messages(user) -> int:
+    return selectors.conversation_unread_total(user)
+
+
+@register.filter
+def others(conversation, user) -> list:
+    """The other people in a conversation, as seen by `user`."""
+    return selectors.other_members(conversation, user)
