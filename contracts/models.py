@@ -47,3 +47,6 @@ class OfferMilestone(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
