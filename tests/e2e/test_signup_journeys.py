@@ -120,7 +120,10 @@ def assert_public_freelancer_page(page: Page) -> None:
     expect(page.get_by_text("United Kingdom · Europe/London")).to_be_visible()
     about = page.get_by_role("region", name="About")
     # The line break the freelancer typed is still a line break.
-    assert about.get_by_role("paragraph").inner_text() == "I build and test Django apps.\nTen years of Python."
+    # innerText honours the stylesheet's white-space rule; the assertion retries until it has loaded.
+    expect(about.get_by_role("paragraph")).to_have_text(
+        "I build and test Django apps.\nTen years of Python.", use_inner_text=True
+    )
     expect(page.get_by_text("$72.50/hr")).to_be_visible()
     skills = page.get_by_role("region", name="Skills")
     expect(skills).to_contain_text("Django")
@@ -164,7 +167,9 @@ def assert_public_client_page(page: Page) -> None:
     expect(page.get_by_text("11–50 people · Netherlands")).to_be_visible()
     expect(page.get_by_role("link", name="https://northwind.example")).to_be_visible()
     team = page.get_by_role("region", name="About the team")
-    assert team.get_by_role("paragraph").inner_text() == "Six engineers and two designers.\nWe pair a lot."
+    expect(team.get_by_role("paragraph")).to_have_text(
+        "Six engineers and two designers.\nWe pair a lot.", use_inner_text=True
+    )
     expect(page.get_by_role("region", name="Vision")).to_contain_text("Clinics that run themselves.")
     expect(page.get_by_role("region", name="Values")).to_contain_text("Clear specs, quick feedback, no crunch.")
 
