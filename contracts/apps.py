@@ -5,6 +5,7 @@ class ContractsConfig(AppConfig):
     name = "contracts"
 
     def ready(self) -> None:
+        from contracts import kinds, topics  # noqa: F401
         from contracts.services import offer_create_from_hire
         from marketplace.hiring import register_hire_handler
 

@@ -1,24 +1,52 @@
-"""Offers made by a hire. Contracts, milestones and escrow build on these."""
+"""Offers, contracts, milestones, submissions and refund requests.
+
+Money is never stored here as a balance: a milestone's escrow is the ledger's
+`escrow:milestone:<id>` account. The amounts kept on a milestone (released_cents,
+refunded_cents) are counters that services move together with the ledger, in one transaction.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+
+from core.files import StoredFile
 
 
 class Offer(models.Model):
     """The terms agreed when a client hired a proposal: a snapshot that later edits to the
-    project or proposal do not change."""
+    project or proposal do not change. Either side may revise the terms before acceptance;
+    the other side must then accept again."""
 
     class Status(models.TextChoices):
-        OFFERED = "offered", "Waiting for the freelancer"
+        OFFERED = "offered", "Waiting for an answer"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"
         EXPIRED = "expired", "Expired"
 
-    proposal = models.OneToOneField("marketplace.Proposal", on_delete=models.PROTECT, related_name="offer")
+    class Party(models.TextChoices):
+        CLIENT = "client", "Client"
+        FREELANCER = "freelancer", "Freelancer"
+
+    TRANSITIONS = {
+        Status.OFFERED: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.EXPIRED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.WITHDRAWN: set(),
+        Status.EXPIRED: set(),
+    }
+
+    proposal = models.OneToOneField(
+        "marketplace.Proposal", on_delete=models.PROTECT, related_name="offer", null=True, blank=True
+    )
+    # A follow-on offer after a paid test: the record of which tests led to longer work.
+    follow_on_of = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_on_offers"
+    )
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers_made")
     freelancer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers_received")
     title = models.CharField(max_length=120)
@@ -27,8 +55,14 @@ class Offer(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     total_cents = models.PositiveBigIntegerField()  # equals the sum of the milestones
     is_test_project = models.BooleanField(default=False)
+    change_rounds = models.PositiveSmallIntegerField(default=2)  # change requests allowed per milestone
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    awaiting = models.CharField(max_length=10, choices=Party.choices, default=Party.FREELANCER)
+    revision = models.PositiveIntegerField(default=1)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    decline_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -36,6 +70,19 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("offer_detail", args=[self.pk])
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    def party_of(self, user) -> str | None:
+        if user.pk == self.client_id:
+            return self.Party.CLIENT
+        if user.pk == self.freelancer_id:
+            return self.Party.FREELANCER
+        return None
 
 
 class OfferMilestone(models.Model):
@@ -50,3 +97,191 @@ class OfferMilestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Contract(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    class EndReason(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Ended early"
+
+    TRANSITIONS = {Status.ACTIVE: {Status.ENDED}, Status.ENDED: set()}
+
+    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="contract")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_contracts")
+    freelancer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="freelancer_contracts"
+    )
+    title = models.CharField(max_length=120)
+    scope = models.TextField()
+    acceptance_criteria = models.TextField(blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    change_rounds = models.PositiveSmallIntegerField(default=2)
+    is_test_project = models.BooleanField(default=False)
+    follow_on_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_on_contracts"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("contract_detail", args=[self.pk])
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Milestone(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting funding"
+        FUNDED = "funded", "Funded"  # client money held in escrow; work can start
+        SUBMITTED = "submitted", "Submitted for review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        RELEASED = "released", "Approved and paid"
+        REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "In dispute"  # escrow frozen until resolved (disputes release)
+        CANCELLED = "cancelled", "Cancelled"
+
+    HELD = (Status.FUNDED, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.DISPUTED)
+    SETTLED = (Status.RELEASED, Status.REFUNDED, Status.CANCELLED)
+    TRANSITIONS = {
+        Status.PENDING: {Status.FUNDED, Status.CANCELLED},
+        Status.FUNDED: {Status.SUBMITTED, Status.RELEASED, Status.REFUNDED, Status.DISPUTED},
+        Status.SUBMITTED: {Status.RELEASED, Status.CHANGES_REQUESTED, Status.REFUNDED, Status.DISPUTED},
+        Status.CHANGES_REQUESTED: {Status.SUBMITTED, Status.RELEASED, Status.REFUNDED, Status.DISPUTED},
+        Status.DISPUTED: {Status.RELEASED, Status.REFUNDED},
+        Status.RELEASED: set(),
+        Status.REFUNDED: set(),
+        Status.CANCELLED: set(),
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    amount_cents = models.PositiveBigIntegerField()  # minor units of the contract's currency
+    due_date = models.DateField()
+    is_change_order = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # Counters moved with the ledger in the same transaction; escrow = amount - released - refunded while held.
+    released_cents = models.PositiveBigIntegerField(default=0)
+    refunded_cents = models.PositiveBigIntegerField(default=0)
+    changes_requested_count = models.PositiveSmallIntegerField(default=0)
+    funded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Stored so a beat task can release what is due; never a countdown in the broker.
+    auto_release_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminded_2d_at = models.DateTimeField(null=True, blank=True)
+    reminded_1d_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="milestone_positive"),
+            models.CheckConstraint(
+                condition=models.Q(released_cents__lte=models.F("amount_cents") - models.F("refunded_cents")),
+                name="milestone_not_overpaid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    @property
+    def ledger_reference(self) -> str:
+        return f"milestone:{self.pk}"
+
+    @property
+    def held_cents(self) -> int:
+        """What escrow holds for this milestone according to its counters."""
+        return self.amount_cents - self.released_cents - self.refunded_cents if self.status in self.HELD else 0
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in self.SETTLED
+
+    @property
+    def rounds_left(self) -> int:
+        return max(0, self.contract.change_rounds - self.changes_requested_count)
+
+
+class Submission(models.Model):
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="submissions")
+    message = models.TextField(validators=[MaxLengthValidator(5000)])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} of {self.milestone}"
+
+
+class SubmissionFile(StoredFile):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
+
+
+class RefundRequest(models.Model):
+    """A client asks for held money back; the freelancer agrees (refund) or declines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the freelancer"
+        ACCEPTED = "accepted", "Refunded"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Withdrawn"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="refund_requests")
+    amount_cents = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_refund_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund request {self.pk}"
+
+
+class ContractEvent(models.Model):
+    """The contract's timeline: who did what, when, and to which milestone."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    verb = models.CharField(max_length=60)  # "funded", "submitted", "approved", …
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    amount_cents = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.verb} ({self.at:%Y-%m-%d})"

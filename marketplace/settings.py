@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-old-notifications": {"task": "notifications.tasks.purge_old_notifications", "schedule": timedelta(days=1)},
     "expire-projects": {"task": "marketplace.tasks.expire_projects", "schedule": timedelta(minutes=15)},
+    "auto-release-milestones": {"task": "contracts.tasks.auto_release_milestones", "schedule": timedelta(minutes=15)},
+    "send-review-reminders": {"task": "contracts.tasks.send_review_reminders", "schedule": timedelta(hours=1)},
+    "expire-offers": {"task": "contracts.tasks.expire_offers", "schedule": timedelta(hours=1)},
+    "clear-released-money": {"task": "payments.tasks.clear_released_money", "schedule": timedelta(hours=1)},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -342,4 +346,13 @@ PROJECT_MAX_BUDGET_CENTS = env_int("PROJECT_MAX_BUDGET_CENTS", 1_000_000_00)
 MILESTONE_MIN_CENTS = env_int("MILESTONE_MIN_CENTS", 5_00)
 PROPOSAL_MAX_MILESTONES = env_int("PROPOSAL_MAX_MILESTONES", 10)
 PROPOSAL_RATE_LIMIT = env_int("PROPOSAL_RATE_LIMIT", 30)  # proposals per person per hour
+# Money: fees in basis points (1/100 of a percent); tiers by lifetime billings, in cents.
+FREELANCER_FEE_TIERS = [(env_int("FEE_TIER_LIMIT_CENTS", 10_000_00), env_int("FEE_BPS_FIRST_TIER", 1000)), (None, env_int("FEE_BPS_AFTER", 500))]
+CLIENT_FEE_BPS = env_int("CLIENT_FEE_BPS", 0)
+CLEARANCE_DAYS = env_int("CLEARANCE_DAYS", 5)
+AUTO_RELEASE_DAYS = env_int("AUTO_RELEASE_DAYS", 14)
+OFFER_EXPIRY_DAYS = env_int("OFFER_EXPIRY_DAYS", 7)
+DEFAULT_CHANGE_ROUNDS = env_int("DEFAULT_CHANGE_ROUNDS", 2)
+MILESTONE_MAX_CENTS = env_int("MILESTONE_MAX_CENTS", 100_000_00)
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
 VIDEO_MEETING_URL_TEMPLATE = os.environ.get("VIDEO_MEETING_URL_TEMPLATE", "https://meet.jit.si/proofwork-{token}")

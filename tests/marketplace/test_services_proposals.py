@@ -512,7 +512,7 @@ def test_hiring_fills_the_project_and_declines_and_tells_the_others(bids):
     assert bids.project.closed_at is not None
     assert ProjectEvent.objects.filter(project=bids.project, from_status="open", to_status="filled").count() == 1
     # and the hired freelancer hears so
-    (hired,) = Notification.objects.filter(recipient=bids.chosen.freelancer)
+    (hired,) = Notification.objects.filter(recipient=bids.chosen.freelancer, kind="proposal.hired")
     assert hired.kind == "proposal.hired" and "$950.50" in hired.body
     # and the rivals still in the running are declined with a reason they are told
     for rival in (bids.shortlisted, bids.submitted):

@@ -1,0 +1,28 @@
+"""Every write to offers, contracts and milestones goes through these services."""
+
+from contracts.services.contracts import contract_end  # noqa: F401
+from contracts.services.milestones import (  # noqa: F401
+    milestone_add,
+    milestone_approve,
+    milestone_cancel,
+    milestone_fund,
+    milestone_refund_offer,
+    milestone_refund_request,
+    milestone_release_partial,
+    milestone_request_changes,
+    milestone_submit,
+    milestones_auto_release_due,
+    milestones_send_reminders,
+    refund_request_accept,
+    refund_request_decline,
+)
+from contracts.services.offers import (  # noqa: F401
+    MilestoneTerms,
+    offer_accept,
+    offer_create_follow_on,
+    offer_create_from_hire,
+    offer_decline,
+    offer_revise,
+    offer_withdraw,
+    offers_expire_due,
+)

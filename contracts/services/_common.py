@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.db.models import Sum
+
+from contracts.models import Contract, ContractEvent, Milestone
+from core.exceptions import DomainError, InvalidTransition
+
+
+def money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def event(
+    *,
+    contract: Contract,
+    verb: str,
+    actor=None,
+    milestone: Milestone | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    amount_cents: int | None = None,
+    note: str = "",
+) -> ContractEvent:
+    return ContractEvent.objects.create(
+        contract=contract,
+        milestone=milestone,
+        actor=actor,
+        verb=verb,
+        from_status=from_status,
+        to_status=to_status,
+        amount_cents=amount_cents,
+        note=note[:500],
+    )
+
+
+def lock_contract(contract: Contract) -> Contract:
+    return Contract.objects.select_for_update().get(pk=contract.pk)
+
+
+def lock_milestone(milestone: Milestone) -> tuple[Contract, Milestone]:
+    """Lock in the one order used everywhere: contract, then milestone (then the ledger)."""
+    contract = lock_contract(milestone.contract)
+    return contract, Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
+
+
+def check_party(contract: Contract, user, *, role: str | None = None, action: str = "do this") -> None:
+    if user is None:
+        return
+    if role == "client" and user.pk != contract.client_id:
+        raise DomainError(f"Only the client can {action}.")
+    if role == "freelancer" and user.pk != contract.freelancer_id:
+        raise DomainError(f"Only the freelancer can {action}.")
+    if user.pk not in (contract.client_id, contract.freelancer_id):
+        raise DomainError("Only the client and the freelancer take part in this contract.")
+    if user.is_suspended:
+        raise DomainError("Your account is suspended, so money on contracts cannot move on your say-so now.")
+
+
+def move_milestone(
+    milestone: Milestone, *, to: str, by, verb: str, note: str = "", amount_cents: int | None = None, **changes
+) -> Milestone:
+    """Compare-and-set a milestone's status (holds on SQLite too) and write its timeline event."""
+    if not milestone.can_move_to(to):
+        raise InvalidTransition(
+            f"This milestone is {milestone.get_status_display().lower()}, so that is not possible now."
+        )
+    updated = Milestone.objects.filter(pk=milestone.pk, status=milestone.status).update(status=to, **changes)
+    if updated != 1:
+        raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
+    event(
+        contract=milestone.contract,
+        milestone=milestone,
+        actor=by,
+        verb=verb,
+        from_status=milestone.status,
+        to_status=to,
+        amount_cents=amount_cents,
+        note=note,
+    )
+    milestone.refresh_from_db()
+    return milestone
+
+
+def billed_before(contract: Contract) -> int:
+    """What this client has paid this freelancer over all their contracts: the fee tiers' base."""
+    return (
+        Milestone.objects.filter(
+            contract__client_id=contract.client_id, contract__freelancer_id=contract.freelancer_id
+        ).aggregate(total=Sum("released_cents"))["total"]
+        or 0
+    )

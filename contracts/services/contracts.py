@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.models import Contract, Milestone
+from contracts.services._common import check_party, event, lock_contract
+from core.exceptions import DomainError, InvalidTransition
+from notifications.services import notify
+
+
+@transaction.atomic
+def contract_end(*, contract: Contract, by) -> Contract:
+    """Either side ends a contract once no money is held: completed if anything was paid,
+    otherwise ended early. Unfunded milestones are removed; held money must be released,
+    refunded by agreement, or disputed first."""
+    contract = lock_contract(contract)
+    check_party(contract, by, action="end the contract")
+    if not contract.is_active:
+        raise InvalidTransition("This contract has already ended.")
+    milestones = list(contract.milestones.select_for_update().order_by("pk"))
+    held = [m for m in milestones if m.status in Milestone.HELD]
+    if held:
+        names = ", ".join(f"“{m.title}”" for m in held)
+        raise DomainError(
+            f"Money is still held for {names}. Approve it, agree a refund, or open a dispute before ending the contract."
+        )
+    now = timezone.now()
+    for milestone in milestones:
+        if milestone.status == Milestone.Status.PENDING:
+            Milestone.objects.filter(pk=milestone.pk, status=Milestone.Status.PENDING).update(
+                status=Milestone.Status.CANCELLED, settled_at=now
+            )
+            event(
+                contract=contract,
+                milestone=milestone,
+                actor=by,
+                verb="removed",
+                from_status="pending",
+                to_status="cancelled",
+            )
+    paid = any(m.released_cents for m in milestones)
+    reason = Contract.EndReason.COMPLETED if paid else Contract.EndReason.CANCELLED
+    updated = Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(
+        status=Contract.Status.ENDED, end_reason=reason, ended_at=now
+    )
+    if not updated:
+        raise InvalidTransition("This contract has already ended.")
+    event(contract=contract, actor=by, verb="ended", from_status="active", to_status="ended", note=reason.label)
+    contract.refresh_from_db()
+    other = contract.freelancer if by.pk == contract.client_id else contract.client
+    notify(
+        recipient=other,
+        kind="contract.ended",
+        title=f"Contract ended: “{contract.title}”",
+        body=f"{by.display_name} ended it ({contract.get_end_reason_display().lower()}).",
+        url=contract.get_absolute_url(),
+    )
+    return contract

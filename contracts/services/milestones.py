@@ -1,0 +1,548 @@
+"""Milestone money: funding, delivery, approval, partial release, refunds, auto-release.
+
+Every service here locks contract → milestone, re-checks the move, compares-and-sets the
+status (or the counters) and posts the ledger in the same transaction with a key derived from
+what it does, so replaying a request, a task or a callback changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import ClientProfile
+from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
+from contracts.services._common import (
+    billed_before,
+    check_party,
+    event,
+    lock_contract,
+    lock_milestone,
+    money,
+    move_milestone,
+)
+from core.exceptions import DomainError, InvalidTransition
+from notifications.services import notify
+from payments import accounts
+from payments.fees import client_fee_cents, fee_breakdown
+from payments.gateways import get_gateway
+from payments.ledger import ledger_post
+from payments.models import LedgerTransaction
+
+MAX_SUBMISSION_FILES = 10
+
+
+def _url(milestone: Milestone) -> str:
+    return milestone.contract.get_absolute_url() + f"#milestone-{milestone.pk}"
+
+
+def _require_active(contract: Contract) -> None:
+    if not contract.is_active:
+        raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
+
+
+def _check_amount(amount_cents, *, most: int, what: str) -> int:
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise ValidationError({"amount": ["Amounts are whole cents."]})
+    if amount_cents <= 0:
+        raise ValidationError({"amount": ["Enter an amount above zero."]})
+    if amount_cents > most:
+        raise ValidationError({"amount": [f"{what} is at most {money(most)}."]})
+    return amount_cents
+
+
+@transaction.atomic
+def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milestone:
+    """The client funds a milestone before work on it starts; the money is held in escrow."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="client", action="fund milestones")
+    _require_active(contract)
+    if milestone.status != Milestone.Status.PENDING:
+        raise InvalidTransition(f"This milestone is already {milestone.get_status_display().lower()}.")
+    client_fee = client_fee_cents(milestone.amount_cents)
+    total = milestone.amount_cents + client_fee
+    milestone = move_milestone(
+        milestone,
+        to=Milestone.Status.FUNDED,
+        by=by,
+        verb="funded",
+        amount_cents=milestone.amount_cents,
+        funded_at=timezone.now(),
+    )
+    charge = get_gateway().charge(
+        amount_cents=total,
+        currency=contract.currency,
+        key=f"fund:{milestone.pk}",
+        description=f"Milestone “{milestone.title}” of “{contract.title}”",
+        card_number=card_number,
+    )
+    entries = [(accounts.GATEWAY, -total), (accounts.escrow(milestone.ledger_reference), milestone.amount_cents)]
+    if client_fee:
+        entries.append((accounts.PLATFORM_FEES, client_fee))
+    ledger_post(
+        kind=LedgerTransaction.Kind.FUND,
+        key=f"fund:{milestone.pk}",
+        reference=milestone.ledger_reference,
+        entries=entries,
+        memo=f"Card charge {charge.reference}",
+    )
+    ClientProfile.objects.filter(user_id=contract.client_id, payment_method_verified_at__isnull=True).update(
+        payment_method_verified_at=timezone.now()
+    )
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.funded",
+        title=f"Funded: “{milestone.title}” ({money(milestone.amount_cents)})",
+        body="The money is held until the client approves your work. You can start.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Submission:
+    """The freelancer delivers work on a funded milestone; the client's review clock starts."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="freelancer", action="submit work")
+    _require_active(contract)
+    message = message.strip()
+    files = list(files)
+    if not message and not files:
+        raise ValidationError({"message": ["Describe what you delivered, or attach it."]})
+    if len(files) > MAX_SUBMISSION_FILES:
+        raise ValidationError({"files": [f"Attach at most {MAX_SUBMISSION_FILES} files."]})
+    now = timezone.now()
+    auto_release_at = now + timedelta(days=settings.AUTO_RELEASE_DAYS)
+    milestone = move_milestone(
+        milestone,
+        to=Milestone.Status.SUBMITTED,
+        by=by,
+        verb="submitted",
+        note=message[:200],
+        submitted_at=now,
+        auto_release_at=auto_release_at,
+        reminded_2d_at=None,
+        reminded_1d_at=None,
+    )
+    submission = Submission.objects.create(milestone=milestone, message=message or "(files attached)")
+    for upload in files:
+        SubmissionFile.build(upload, submission=submission).save()
+    notify(
+        recipient=contract.client,
+        kind="milestone.submitted",
+        title=f"Work delivered: “{milestone.title}”",
+        body=(
+            f"Review it by {timezone.localtime(auto_release_at):%d %b %Y %H:%M %Z}. If you do nothing, "
+            f"{money(milestone.held_cents)} is released to the freelancer automatically then."
+        ),
+        url=_url(milestone),
+    )
+    return submission
+
+
+@transaction.atomic
+def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Milestone:
+    """The client asks for changes, with a reason, at most the contract's number of rounds."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="client", action="request changes")
+    _require_active(contract)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say what needs to change."]})
+    if milestone.status == Milestone.Status.SUBMITTED and milestone.changes_requested_count >= contract.change_rounds:
+        raise DomainError(
+            f"You have used all {contract.change_rounds} change rounds for this milestone. Approve it, add a paid "
+            "change-order milestone for more work, or open a dispute."
+        )
+    milestone = move_milestone(
+        milestone,
+        to=Milestone.Status.CHANGES_REQUESTED,
+        by=by,
+        verb="changes requested",
+        note=reason,
+        changes_requested_count=F("changes_requested_count") + 1,
+        auto_release_at=None,
+    )
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.changes_requested",
+        title=f"Changes requested on “{milestone.title}”",
+        body=f"{reason}\n{milestone.rounds_left} change round(s) left after this one.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+def _release(milestone: Milestone, contract: Contract, *, amount_cents: int, key: str, kind: str) -> int:
+    """Escrow → freelancer pending + platform fee. Returns the fee."""
+    fees = fee_breakdown(amount_cents=amount_cents, billed_before_cents=billed_before(contract))
+    entries = [
+        (accounts.escrow(milestone.ledger_reference), -amount_cents),
+        (accounts.pending(contract.freelancer_id), fees.freelancer_net_cents),
+    ]
+    if fees.freelancer_fee_cents:
+        entries.append((accounts.PLATFORM_FEES, fees.freelancer_fee_cents))
+    ledger_post(kind=kind, key=key, reference=milestone.ledger_reference, entries=entries, memo=fees.rate_note)
+    return fees.freelancer_fee_cents
+
+
+@transaction.atomic
+def milestone_approve(*, milestone: Milestone, by, automatic: bool = False) -> Milestone:
+    """The client approves (or the review window ran out): the money still held is released to
+    the freelancer, less the fee, into their pending balance. Exactly once."""
+    contract, milestone = lock_milestone(milestone)
+    if not automatic:
+        check_party(contract, by, role="client", action="approve work")
+    _require_active(contract)
+    if milestone.status == Milestone.Status.DISPUTED:
+        raise InvalidTransition("This milestone is in dispute; the money stays held until it is resolved.")
+    remaining = milestone.held_cents
+    now = timezone.now()
+    milestone = move_milestone(
+        milestone,
+        to=Milestone.Status.RELEASED,
+        by=by,
+        verb="auto-approved" if automatic else "approved",
+        amount_cents=remaining,
+        note="The review window ended." if automatic else "",
+        released_cents=F("released_cents") + remaining,
+        settled_at=now,
+        auto_release_at=None,
+    )
+    fee = (
+        _release(
+            milestone,
+            contract,
+            amount_cents=remaining,
+            key=f"release:{milestone.pk}",
+            kind=LedgerTransaction.Kind.RELEASE,
+        )
+        if remaining
+        else 0
+    )
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.released",
+        title=f"Paid: “{milestone.title}”",
+        body=(
+            f"{money(remaining - fee)} (after a {money(fee)} fee) is in your pending balance and becomes "
+            f"available in {settings.CLEARANCE_DAYS} days."
+        ),
+        url=_url(milestone),
+    )
+    if automatic:
+        notify(
+            recipient=contract.client,
+            kind="milestone.released",
+            title=f"“{milestone.title}” was approved automatically",
+            body=f"The {settings.AUTO_RELEASE_DAYS}-day review window ended, so {money(remaining)} was released.",
+            url=_url(milestone),
+        )
+    return milestone
+
+
+@transaction.atomic
+def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) -> Milestone:
+    """The client releases part of a held milestone early; the rest stays held."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="client", action="release money")
+    _require_active(contract)
+    if milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.SUBMITTED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(
+            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to release."
+        )
+    held = milestone.held_cents
+    _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
+    number = milestone.events.filter(verb="partly released").count() + 1
+    updated = Milestone.objects.filter(
+        pk=milestone.pk, status=milestone.status, released_cents=milestone.released_cents
+    ).update(released_cents=F("released_cents") + amount_cents)
+    if updated != 1:
+        raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
+    event(contract=contract, milestone=milestone, actor=by, verb="partly released", amount_cents=amount_cents)
+    fee = _release(
+        milestone,
+        contract,
+        amount_cents=amount_cents,
+        key=f"release-part:{milestone.pk}:{number}",
+        kind=LedgerTransaction.Kind.PARTIAL_RELEASE,
+    )
+    milestone.refresh_from_db()
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.released",
+        title=f"Part of “{milestone.title}” released early",
+        body=f"{money(amount_cents - fee)} after a {money(fee)} fee; {money(milestone.held_cents)} is still held.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, key: str, verb: str) -> Milestone:
+    remaining = milestone.held_cents
+    full = amount_cents == remaining
+    changes = {"refunded_cents": F("refunded_cents") + amount_cents}
+    if full:
+        milestone = move_milestone(
+            milestone,
+            to=Milestone.Status.REFUNDED,
+            by=by,
+            verb=verb,
+            amount_cents=amount_cents,
+            settled_at=timezone.now(),
+            auto_release_at=None,
+            **changes,
+        )
+    else:
+        updated = Milestone.objects.filter(
+            pk=milestone.pk, status=milestone.status, refunded_cents=milestone.refunded_cents
+        ).update(**changes)
+        if updated != 1:
+            raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
+        event(contract=contract, milestone=milestone, actor=by, verb=verb, amount_cents=amount_cents)
+        milestone.refresh_from_db()
+    refund = get_gateway().refund(
+        amount_cents=amount_cents, currency=contract.currency, key=key, description=f"Refund for “{milestone.title}”"
+    )
+    ledger_post(
+        kind=LedgerTransaction.Kind.REFUND,
+        key=key,
+        reference=milestone.ledger_reference,
+        entries=[(accounts.escrow(milestone.ledger_reference), -amount_cents), (accounts.GATEWAY, amount_cents)],
+        memo=f"Refund {refund.reference}",
+    )
+    notify(
+        recipient=contract.client,
+        kind="milestone.refunded",
+        title=f"Refunded {money(amount_cents)} for “{milestone.title}”",
+        body="The money goes back to your card." + ("" if full else f" {money(milestone.held_cents)} is still held."),
+        url=_url(milestone),
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_refund_request(
+    *, milestone: Milestone, by, amount_cents: int | None = None, reason: str = ""
+) -> RefundRequest:
+    """The client asks for held money back (all by default); the freelancer agrees or declines."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="client", action="ask for a refund")
+    _require_active(contract)
+    if milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.SUBMITTED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(
+            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to refund."
+        )
+    amount = (
+        milestone.held_cents
+        if amount_cents is None
+        else _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
+    )
+    if milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
+        raise DomainError("A refund request for this milestone is already waiting for the freelancer.")
+    request = RefundRequest.objects.create(milestone=milestone, amount_cents=amount, reason=reason.strip()[:500])
+    event(
+        contract=contract,
+        milestone=milestone,
+        actor=by,
+        verb="refund requested",
+        amount_cents=amount,
+        note=request.reason,
+    )
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.refund_requested",
+        title=f"The client asks for a refund of {money(amount)}",
+        body=(request.reason + "\n" if request.reason else "")
+        + f"On “{milestone.title}”. Agree or decline on the contract page.",
+        url=_url(milestone),
+    )
+    return request
+
+
+@transaction.atomic
+def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
+    """The freelancer agrees to a refund request; the money goes back to the client once."""
+    contract, milestone = lock_milestone(request.milestone)
+    check_party(contract, by, role="freelancer", action="agree to a refund")
+    updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
+        status=RefundRequest.Status.ACCEPTED, responded_at=timezone.now()
+    )
+    if not updated:
+        raise InvalidTransition("This refund request was already answered.")
+    if request.amount_cents > milestone.held_cents:
+        raise DomainError("Less money is held now than this request asked for; the client must ask again.")
+    return _refund(
+        milestone,
+        contract,
+        amount_cents=request.amount_cents,
+        by=by,
+        key=f"refund:request:{request.pk}",
+        verb="refunded",
+    )
+
+
+@transaction.atomic
+def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> RefundRequest:
+    """The freelancer declines a refund request; the money stays held."""
+    contract, milestone = lock_milestone(request.milestone)
+    check_party(contract, by, role="freelancer", action="decline a refund")
+    updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
+        status=RefundRequest.Status.DECLINED, responded_at=timezone.now()
+    )
+    if not updated:
+        raise InvalidTransition("This refund request was already answered.")
+    event(contract=contract, milestone=milestone, actor=by, verb="refund declined", note=reason.strip()[:500])
+    notify(
+        recipient=contract.client,
+        kind="milestone.refund_requested",
+        title=f"The freelancer declined the refund on “{milestone.title}”",
+        body=reason.strip()[:500] or "The money stays held. You can approve the work or open a dispute.",
+        url=_url(milestone),
+    )
+    request.refresh_from_db()
+    return request
+
+
+@transaction.atomic
+def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int) -> Milestone:
+    """The freelancer gives back part or all of a held milestone (cancelling it when all)."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, role="freelancer", action="give a refund")
+    _require_active(contract)
+    if milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.SUBMITTED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(
+            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to refund."
+        )
+    _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
+    number = milestone.events.filter(verb__in=["refunded by the freelancer"]).count() + 1
+    return _refund(
+        milestone,
+        contract,
+        amount_cents=amount_cents,
+        by=by,
+        key=f"refund:offer:{milestone.pk}:{number}",
+        verb="refunded by the freelancer",
+    )
+
+
+@transaction.atomic
+def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_date: date) -> Milestone:
+    """The client adds a change-order milestone to an active contract; it is funded like any other."""
+    contract = lock_contract(contract)
+    check_party(contract, by, role="client", action="add milestones")
+    _require_active(contract)
+    if not title.strip():
+        raise ValidationError({"title": ["Give the milestone a title."]})
+    _check_amount(amount_cents, most=settings.MILESTONE_MAX_CENTS, what="A milestone")
+    if amount_cents < settings.MILESTONE_MIN_CENTS:
+        raise ValidationError({"amount": [f"A milestone is at least {money(settings.MILESTONE_MIN_CENTS)}."]})
+    if due_date < timezone.localdate():
+        raise ValidationError({"due_date": ["The due date cannot be in the past."]})
+    position = (contract.milestones.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    milestone = Milestone.objects.create(
+        contract=contract,
+        position=position,
+        title=title.strip()[:120],
+        amount_cents=amount_cents,
+        due_date=due_date,
+        is_change_order=True,
+    )
+    event(
+        contract=contract,
+        milestone=milestone,
+        actor=by,
+        verb="milestone added",
+        to_status=milestone.status,
+        amount_cents=amount_cents,
+    )
+    notify(
+        recipient=contract.freelancer,
+        kind="milestone.funded",
+        title=f"New milestone on “{contract.title}”: {milestone.title}",
+        body=f"{money(amount_cents)}, due {due_date:%d %b %Y}. Start once it is funded. You can decline it if you did not agree to it.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
+    """An unfunded milestone is removed: by the client, or declined by the freelancer."""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, action="remove milestones")
+    _require_active(contract)
+    if milestone.status != Milestone.Status.PENDING:
+        raise InvalidTransition("Only milestones that are not funded yet can be removed. Ask for a refund instead.")
+    milestone = move_milestone(
+        milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
+    )
+    other = contract.freelancer if by.pk == contract.client_id else contract.client
+    notify(
+        recipient=other, kind="milestone.funded", title=f"Milestone removed: “{milestone.title}”", url=_url(milestone)
+    )
+    return milestone
+
+
+def milestones_auto_release_due(*, now=None) -> int:
+    """Submitted work not acted on in time is approved. Each milestone in its own transaction;
+    overlapping runs and redeliveries release it once."""
+    now = now or timezone.now()
+    released = 0
+    due = Milestone.objects.filter(
+        status=Milestone.Status.SUBMITTED, auto_release_at__lte=now, contract__status=Contract.Status.ACTIVE
+    )
+    for milestone in due.only("pk", "contract_id"):
+        try:
+            milestone_approve(milestone=milestone, by=None, automatic=True)
+        except (InvalidTransition, DomainError):
+            continue  # approved, changed or disputed meanwhile
+        released += 1
+    return released
+
+
+def milestones_send_reminders(*, now=None) -> int:
+    """Remind the client 2 days and 1 day before submitted work is approved automatically; once each."""
+    now = now or timezone.now()
+    sent = 0
+    for days, field in ((2, "reminded_2d_at"), (1, "reminded_1d_at")):
+        window = Milestone.objects.filter(
+            status=Milestone.Status.SUBMITTED,
+            auto_release_at__gt=now,
+            auto_release_at__lte=now + timedelta(days=days),
+            **{f"{field}__isnull": True},
+        ).select_related("contract", "contract__client")
+        for milestone in window:
+            with transaction.atomic():
+                claimed = Milestone.objects.filter(pk=milestone.pk, **{f"{field}__isnull": True}).update(**{field: now})
+                if not claimed:
+                    continue
+                notify(
+                    recipient=milestone.contract.client,
+                    kind="milestone.submitted",
+                    title=f"Review “{milestone.title}” within {days} day{'s' if days > 1 else ''}",
+                    body=(
+                        f"On {timezone.localtime(milestone.auto_release_at):%d %b %Y %H:%M %Z} the work is approved "
+                        f"automatically and {money(milestone.held_cents)} is released to the freelancer."
+                    ),
+                    url=_url(milestone),
+                )
+                sent += 1
+    return sent

@@ -1,0 +1,292 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contracts.models import Contract, Milestone, Offer, OfferMilestone
+from contracts.services._common import event, money
+from core import transitions
+from core.exceptions import DomainError, InvalidTransition
+from marketplace.hiring import HireTerms
+from messaging.services import conversation_for_topic
+from notifications.services import notify
+
+
+@dataclass(frozen=True)
+class MilestoneTerms:
+    title: str
+    amount_cents: int
+    due_date: date
+
+
+def _validate_milestones(milestones: list, *, is_test: bool, today: date) -> None:
+    errors = []
+    if not milestones:
+        errors.append("An offer needs at least one milestone.")
+    if is_test and len(milestones) != 1:
+        errors.append("A paid test project has exactly one milestone.")
+    for m in milestones:
+        if not m.title.strip():
+            errors.append("Every milestone needs a title.")
+        if not isinstance(m.amount_cents, int) or m.amount_cents < settings.MILESTONE_MIN_CENTS:
+            errors.append(f"Every milestone is at least {money(settings.MILESTONE_MIN_CENTS)}.")
+        elif m.amount_cents > settings.MILESTONE_MAX_CENTS:
+            errors.append(f"A milestone is at most {money(settings.MILESTONE_MAX_CENTS)}.")
+        if m.due_date < today:
+            errors.append("Milestone due dates cannot be in the past.")
+    if is_test and milestones and sum(m.amount_cents for m in milestones) > settings.TEST_PROJECT_MAX_CENTS:
+        errors.append(f"A paid test project is capped at {money(settings.TEST_PROJECT_MAX_CENTS)}.")
+    if errors:
+        raise ValidationError({"milestones": list(dict.fromkeys(errors))})
+
+
+def _offer_url(offer: Offer) -> str:
+    return offer.get_absolute_url()
+
+
+@transaction.atomic
+def offer_create_from_hire(terms: HireTerms) -> Offer:
+    """A hire becomes an offer with the agreed terms, once per proposal (a replay returns it)."""
+    existing = Offer.objects.filter(proposal_id=terms.proposal_id).first()
+    if existing is not None:
+        return existing
+    if not terms.milestones or sum(m.amount_cents for m in terms.milestones) != terms.total_cents:
+        raise DomainError("The milestones of an offer must add up to its total.")
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.create(
+                proposal_id=terms.proposal_id,
+                client_id=terms.client_id,
+                freelancer_id=terms.freelancer_id,
+                title=terms.title,
+                scope=terms.scope,
+                acceptance_criteria=terms.acceptance_criteria,
+                currency=terms.currency,
+                total_cents=terms.total_cents,
+                is_test_project=terms.is_test_project,
+                change_rounds=settings.DEFAULT_CHANGE_ROUNDS,
+                expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
+            )
+    except IntegrityError:
+        return Offer.objects.get(proposal_id=terms.proposal_id)
+    OfferMilestone.objects.bulk_create(
+        OfferMilestone(offer=offer, position=i, title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
+        for i, m in enumerate(terms.milestones, start=1)
+    )
+    notify(
+        recipient=offer.freelancer,
+        kind="offer.received",
+        title=f"Offer: “{offer.title}” for {money(offer.total_cents)}",
+        body=f"Accept it within {settings.OFFER_EXPIRY_DAYS} days to start the contract.",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_create_follow_on(
+    *,
+    contract: Contract,
+    by,
+    title: str,
+    scope: str,
+    milestones: list[MilestoneTerms],
+    change_rounds: int | None = None,
+) -> Offer:
+    """After a paid test, the client offers the same freelancer longer work, linked to the test."""
+    if by.pk != contract.client_id:
+        raise DomainError("Only the client can offer more work.")
+    if by.is_suspended:
+        raise DomainError("Your account is suspended.")
+    if not contract.is_test_project:
+        raise DomainError("Follow-on offers start from a paid test project.")
+    if contract.status != Contract.Status.ENDED or contract.end_reason != Contract.EndReason.COMPLETED:
+        raise DomainError("End the paid test as completed before offering more work.")
+    if not title.strip() or not scope.strip():
+        raise ValidationError({"title": ["Give the new work a title and a scope."]})
+    _validate_milestones(milestones, is_test=False, today=timezone.localdate())
+    offer = Offer.objects.create(
+        follow_on_of=contract,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        title=title.strip()[:120],
+        scope=scope.strip(),
+        currency=contract.currency,
+        total_cents=sum(m.amount_cents for m in milestones),
+        change_rounds=settings.DEFAULT_CHANGE_ROUNDS if change_rounds is None else change_rounds,
+        expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
+    )
+    OfferMilestone.objects.bulk_create(
+        OfferMilestone(offer=offer, position=i, title=m.title.strip(), amount_cents=m.amount_cents, due_date=m.due_date)
+        for i, m in enumerate(milestones, start=1)
+    )
+    notify(
+        recipient=offer.freelancer,
+        kind="offer.received",
+        title=f"{by.display_name} wants to continue: “{offer.title}”",
+        body=f"A follow-on offer of {money(offer.total_cents)} after your paid test.",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+def _check_offer_party(offer: Offer, user) -> str:
+    party = offer.party_of(user)
+    if party is None:
+        raise DomainError("Only the client and the freelancer take part in this offer.")
+    if user.is_suspended:
+        raise DomainError("Your account is suspended.")
+    return party
+
+
+def _offer_move(offer: Offer, *, to: str, **changes) -> Offer:
+    current = transitions.lock(offer)
+    if not current.can_move_to(to):
+        raise InvalidTransition(f"This offer is {current.get_status_display().lower()}, so that is not possible now.")
+    updated = Offer.objects.filter(pk=current.pk, status=current.status, revision=current.revision).update(
+        status=to, **changes
+    )
+    if updated != 1:
+        raise InvalidTransition("This offer changed meanwhile. Reload the page and try again.")
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def offer_accept(*, offer: Offer, by) -> Contract:
+    """The party the offer waits for accepts its current terms; the contract starts."""
+    party = _check_offer_party(offer, by)
+    offer = transitions.lock(offer)
+    if offer.status == Offer.Status.OFFERED and offer.expires_at and offer.expires_at <= timezone.now():
+        raise InvalidTransition("This offer has expired. Ask the client to send a new one.")
+    if offer.status == Offer.Status.OFFERED and offer.awaiting != party:
+        raise DomainError("The other side has to accept these terms.")
+    offer = _offer_move(offer, to=Offer.Status.ACCEPTED)
+    contract = Contract.objects.create(
+        offer=offer,
+        client_id=offer.client_id,
+        freelancer_id=offer.freelancer_id,
+        title=offer.title,
+        scope=offer.scope,
+        acceptance_criteria=offer.acceptance_criteria,
+        currency=offer.currency,
+        change_rounds=offer.change_rounds,
+        is_test_project=offer.is_test_project,
+        follow_on_of=offer.follow_on_of,
+    )
+    Milestone.objects.bulk_create(
+        Milestone(
+            contract=contract, position=m.position, title=m.title, amount_cents=m.amount_cents, due_date=m.due_date
+        )
+        for m in offer.milestones.all()
+    )
+    event(contract=contract, verb="started", actor=by, to_status=Contract.Status.ACTIVE, amount_cents=offer.total_cents)
+    conversation_for_topic(
+        topic_type="contract",
+        topic_id=contract.pk,
+        title=f"Contract: {contract.title}",
+        participants=[contract.client, contract.freelancer],
+    )
+    other = contract.client if party == Offer.Party.FREELANCER else contract.freelancer
+    notify(
+        recipient=other,
+        kind="offer.accepted",
+        title=f"Contract started: “{contract.title}”",
+        body="Fund the first milestone so work can begin."
+        if other.pk == contract.client_id
+        else "The client will fund the first milestone.",
+        url=contract.get_absolute_url(),
+    )
+    return contract
+
+
+@transaction.atomic
+def offer_decline(*, offer: Offer, by, reason: str = "") -> Offer:
+    """The freelancer declines an offer (the client withdraws instead)."""
+    party = _check_offer_party(offer, by)
+    if party != Offer.Party.FREELANCER:
+        raise DomainError("The client withdraws an offer rather than declining it.")
+    offer = _offer_move(offer, to=Offer.Status.DECLINED, decline_reason=reason.strip()[:500])
+    notify(
+        recipient=offer.client,
+        kind="offer.declined",
+        title=f"{by.display_name} declined the offer “{offer.title}”",
+        body=f"Reason: {offer.decline_reason}" if offer.decline_reason else "",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, by) -> Offer:
+    """The client withdraws an offer before it is accepted."""
+    party = _check_offer_party(offer, by)
+    if party != Offer.Party.CLIENT:
+        raise DomainError("Only the client can withdraw an offer.")
+    offer = _offer_move(offer, to=Offer.Status.WITHDRAWN)
+    notify(
+        recipient=offer.freelancer,
+        kind="offer.declined",
+        title=f"The offer “{offer.title}” was withdrawn",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_revise(*, offer: Offer, by, milestones: list[MilestoneTerms], note: str = "") -> Offer:
+    """Either side proposes changed milestones before acceptance; the other side must accept again."""
+    party = _check_offer_party(offer, by)
+    offer = transitions.lock(offer)
+    if offer.status != Offer.Status.OFFERED:
+        raise InvalidTransition(f"This offer is {offer.get_status_display().lower()}, so its terms are final.")
+    milestones = list(milestones)
+    _validate_milestones(milestones, is_test=offer.is_test_project, today=timezone.localdate())
+    offer.milestones.all().delete()
+    OfferMilestone.objects.bulk_create(
+        OfferMilestone(offer=offer, position=i, title=m.title.strip(), amount_cents=m.amount_cents, due_date=m.due_date)
+        for i, m in enumerate(milestones, start=1)
+    )
+    other = Offer.Party.CLIENT if party == Offer.Party.FREELANCER else Offer.Party.FREELANCER
+    Offer.objects.filter(pk=offer.pk).update(
+        total_cents=sum(m.amount_cents for m in milestones),
+        awaiting=other,
+        revision=offer.revision + 1,
+        expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
+    )
+    offer.refresh_from_db()
+    notify(
+        recipient=offer.client if other == Offer.Party.CLIENT else offer.freelancer,
+        kind="offer.received",
+        title=f"{by.display_name} proposed changed terms for “{offer.title}”",
+        body=(note.strip()[:300] + "\n" if note.strip() else "")
+        + f"New total {money(offer.total_cents)}. Accept or propose other terms.",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+def offers_expire_due(*, now=None) -> int:
+    """Offers not accepted within OFFER_EXPIRY_DAYS expire; both sides are told. Twice is a no-op."""
+    now = now or timezone.now()
+    expired = 0
+    for offer in Offer.objects.filter(status=Offer.Status.OFFERED, expires_at__lte=now).only("pk"):
+        try:
+            with transaction.atomic():
+                offer = _offer_move(offer, to=Offer.Status.EXPIRED)
+                for person in (offer.client, offer.freelancer):
+                    notify(
+                        recipient=person,
+                        kind="offer.declined",
+                        title=f"The offer “{offer.title}” expired",
+                        url=_offer_url(offer),
+                    )
+        except InvalidTransition:
+            continue
+        expired += 1
+    return expired

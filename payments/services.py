@@ -1,0 +1,95 @@
+"""Money movements that are not about any one deal: clearing and payouts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from payments import accounts
+from payments.gateways import get_gateway
+from payments.ledger import InsufficientFunds, balance, ledger_post
+from payments.models import LedgerEntry, LedgerTransaction, Payout
+
+RELEASE_KINDS = (LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.PARTIAL_RELEASE, LedgerTransaction.Kind.SPLIT)
+
+
+def clearances_due(*, now=None) -> int:
+    """Released money becomes available CLEARANCE_DAYS after its release; each release clears once."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.CLEARANCE_DAYS)
+    releases = list(LedgerTransaction.objects.filter(kind__in=RELEASE_KINDS, created_at__lte=cutoff))
+    done = set(
+        LedgerTransaction.objects.filter(idempotency_key__in=[f"clear:{r.pk}" for r in releases]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    cleared = 0
+    for release in releases:
+        if f"clear:{release.pk}" not in done and clear_release(release=release):
+            cleared += 1
+    return cleared
+
+
+def clear_release(*, release: LedgerTransaction) -> bool:
+    """Move one release's pending money to available (key clear:<release>); True if it moved now."""
+    pending_entries = [
+        entry for entry in LedgerEntry.objects.filter(transaction=release) if entry.account.endswith(":pending")
+    ]
+    if not pending_entries:
+        return False
+    moves = []
+    for entry in pending_entries:
+        user_part = entry.account.rsplit(":", 1)[0]
+        moves += [(entry.account, -entry.amount_cents), (f"{user_part}:available", entry.amount_cents)]
+    _, created = ledger_post(
+        kind=LedgerTransaction.Kind.CLEAR,
+        key=f"clear:{release.pk}",
+        reference=release.reference,
+        entries=moves,
+        memo="Clearance period over",
+    )
+    return created
+
+
+def earnings(user) -> dict[str, int]:
+    return {"pending": balance(accounts.pending(user.pk)), "available": balance(accounts.available(user.pk))}
+
+
+@transaction.atomic
+def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
+    """A freelancer withdraws available money, at most what is available; the same key pays once."""
+    existing = Payout.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
+            raise DomainError("This withdrawal key was already used for a different amount.")
+        return existing
+    if freelancer.is_suspended:
+        raise DomainError("Your account is suspended, so withdrawals are on hold.")
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise DomainError("Enter an amount above zero.", field="amount")
+    available = balance(accounts.available(freelancer.pk))
+    if amount_cents > available:
+        raise DomainError(
+            f"You can withdraw at most ${available / 100:,.2f} now; the rest is still clearing.", field="amount"
+        )
+    payout = Payout.objects.create(freelancer=freelancer, amount_cents=amount_cents, idempotency_key=key)
+    try:
+        ledger_post(
+            kind=LedgerTransaction.Kind.PAYOUT,
+            key=f"payout:{payout.pk}",
+            reference=f"payout:{payout.pk}",
+            entries=[(accounts.available(freelancer.pk), -amount_cents), (accounts.GATEWAY, amount_cents)],
+            memo="Withdrawal",
+        )
+    except InsufficientFunds as error:
+        raise DomainError("You cannot withdraw more than is available.", field="amount") from error
+    result = get_gateway().payout(
+        amount_cents=amount_cents, currency=payout.currency, key=f"payout:{payout.pk}", description="Withdrawal"
+    )
+    Payout.objects.filter(pk=payout.pk).update(gateway_reference=result.reference)
+    payout.refresh_from_db()
+    return payout
