@@ -37,7 +37,11 @@ def money_problems() -> list[str]:
         if escrow[account] != expected:
             problems.append(f"milestone {m.pk} ({m.status}): escrow {escrow[account]} but it should hold {expected}")
         was_funded = funded.get(account, 0)
-        if m.status != Milestone.Status.PENDING and m.status != Milestone.Status.CANCELLED and was_funded != m.amount_cents:
+        if (
+            m.status != Milestone.Status.PENDING
+            and m.status != Milestone.Status.CANCELLED
+            and was_funded != m.amount_cents
+        ):
             problems.append(f"milestone {m.pk}: funded {was_funded}, amount {m.amount_cents}")
         if was_funded and was_funded != m.released_cents + m.refunded_cents + escrow[account]:
             problems.append(
@@ -45,9 +49,9 @@ def money_problems() -> list[str]:
                 f"{m.refunded_cents} + held {escrow[account]}"
             )
     once = Counter(
-        LedgerTransaction.objects.filter(kind__in=[LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.FUND]).values_list(
-            "kind", "reference"
-        )
+        LedgerTransaction.objects.filter(
+            kind__in=[LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.FUND]
+        ).values_list("kind", "reference")
     )
     problems += [f"{kind} of {reference} posted {n} times" for (kind, reference), n in once.items() if n > 1]
     return problems

@@ -347,7 +347,10 @@ MILESTONE_MIN_CENTS = env_int("MILESTONE_MIN_CENTS", 5_00)
 PROPOSAL_MAX_MILESTONES = env_int("PROPOSAL_MAX_MILESTONES", 10)
 PROPOSAL_RATE_LIMIT = env_int("PROPOSAL_RATE_LIMIT", 30)  # proposals per person per hour
 # Money: fees in basis points (1/100 of a percent); tiers by lifetime billings, in cents.
-FREELANCER_FEE_TIERS = [(env_int("FEE_TIER_LIMIT_CENTS", 10_000_00), env_int("FEE_BPS_FIRST_TIER", 1000)), (None, env_int("FEE_BPS_AFTER", 500))]
+FREELANCER_FEE_TIERS = [
+    (env_int("FEE_TIER_LIMIT_CENTS", 10_000_00), env_int("FEE_BPS_FIRST_TIER", 1000)),
+    (None, env_int("FEE_BPS_AFTER", 500)),
+]
 CLIENT_FEE_BPS = env_int("CLIENT_FEE_BPS", 0)
 CLEARANCE_DAYS = env_int("CLEARANCE_DAYS", 5)
 AUTO_RELEASE_DAYS = env_int("AUTO_RELEASE_DAYS", 14)
