@@ -10,3 +10,8 @@ class ContractsConfig(AppConfig):
         from marketplace.hiring import register_hire_handler
 
         register_hire_handler(offer_create_from_hire)
+
+        from contracts.trust import client_figures
+        from marketplace.selectors import register_trust_provider
+
+        register_trust_provider(client_figures)

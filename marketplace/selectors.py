@@ -186,8 +186,18 @@ class ClientTrust:
     tests_to_longer_percent: int | None
 
 
+# Figures that other apps record (money spent, approval speed, follow-on work) reach the trust
+# panel through providers they register, so the market never imports them.
+_trust_providers: list = []
+
+
+def register_trust_provider(provider) -> None:
+    """provider(client_ids) -> {client_id: {ClientTrust field: value}}, in a fixed number of queries."""
+    _trust_providers.append(provider)
+
+
 def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
-    """The trust figures of many clients in a fixed number of queries (two), keyed by user id."""
+    """The trust figures of many clients in a fixed number of queries, keyed by user id."""
     ids = [client.pk for client in clients]
     decided_statuses = [Project.Status.FILLED, Project.Status.CLOSED]
     project_counts = {
@@ -208,6 +218,10 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
         .annotate(n=Count("pk"))
         .values_list("project__client_id", "n")
     )
+    extra: dict[int, dict] = {}
+    for provider in _trust_providers:
+        for client_id, figures in provider(ids).items():
+            extra.setdefault(client_id, {}).update(figures)
     trusts = {}
     for client in clients:
         counts = project_counts.get(client.pk, {"projects": 0, "decided": 0, "decided_with_hire": 0})
@@ -220,11 +234,12 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
             hires=hire_counts.get(client.pk, 0),
             decided_projects=decided,
             hire_rate_percent=round(100 * counts["decided_with_hire"] / decided) if decided else None,
-            # Money, approvals and follow-on contracts are recorded by contracts and payments.
-            total_spent_cents=None,
+            # Money, approvals and follow-on contracts are recorded by contracts (a provider);
+            # reviews arrive with the reviews app.
+            total_spent_cents=extra.get(client.pk, {}).get("total_spent_cents"),
             review_count=None,
-            average_days_to_approve=None,
-            tests_to_longer_percent=None,
+            average_days_to_approve=extra.get(client.pk, {}).get("average_days_to_approve"),
+            tests_to_longer_percent=extra.get(client.pk, {}).get("tests_to_longer_percent"),
         )
     return trusts
 

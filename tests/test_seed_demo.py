@@ -3,8 +3,11 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from accounts.models import PortfolioItem, User
+from contracts.invariants import money_problems
+from contracts.models import Milestone
 from marketplace.models import Interview, Project, Proposal
 from messaging.models import Message
+from payments.models import LedgerTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +24,24 @@ def test_seed_demo_creates_the_three_logins_and_is_idempotent(capsys):
             Project.objects.count(),
             Proposal.objects.count(),
             Message.objects.count(),
+            LedgerTransaction.objects.count(),
         )
 
     first_counts = counts()
     call_command("seed_demo")
     assert counts() == first_counts
     # the market has paid tests and larger projects, a draft, proposals, a conversation and an interview
-    assert Project.objects.filter(kind=Project.Kind.TEST, status=Project.Status.OPEN).count() >= 2
-    assert Project.objects.filter(kind=Project.Kind.STANDARD, status=Project.Status.OPEN).count() >= 2
+    assert Project.objects.filter(kind=Project.Kind.TEST, status=Project.Status.OPEN).exists()
+    assert Project.objects.filter(kind=Project.Kind.STANDARD, status=Project.Status.OPEN).exists()
+    assert Project.objects.filter(status=Project.Status.FILLED).count() >= 2
     assert Project.objects.filter(status=Project.Status.DRAFT).exists()
     assert Project.objects.filter(is_confidential=True).exists()
     assert Proposal.objects.filter(freelancer__email="freelancer@example.com").count() >= 2
     assert Message.objects.count() >= 2
     assert Interview.objects.exists()
+    # and contracts with money in every state: held, delivered for review, and released
+    assert set(Milestone.objects.values_list("status", flat=True)) >= {"funded", "submitted", "released"}
+    assert money_problems() == []
     client = User.objects.get(email="client@example.com")
     freelancer = User.objects.get(email="freelancer@example.com")
     moderator = User.objects.get(email="moderator@example.com")

@@ -195,6 +195,7 @@ PROJECTS = [
                 "freelancer": "sam.ops@example.com",
                 "cover_letter": "I can own the deployment and monitoring side and pair with your team on the ledger.",
                 "duration_days": 40,
+                "contract": ["fund", "submit", "approve"],
                 "milestones": [
                     ("Ledger and Connect onboarding", 2_500_00, 20),
                     ("Payouts and reconciliation", 2_500_00, 40),
@@ -263,6 +264,7 @@ PROJECTS = [
                 "freelancer": "freelancer@example.com",
                 "cover_letter": "I'd start with a Lighthouse trace and lazy-load below-the-fold images.",
                 "duration_days": 4,
+                "contract": ["fund", "submit"],
                 "milestones": [("Speed fixes with before/after report", 200_00, 5)],
             }
         ],
@@ -287,6 +289,7 @@ PROJECTS = [
                 "freelancer": "lena.design@example.com",
                 "cover_letter": "I've designed two furniture shops; calm and fast is exactly how I work.",
                 "duration_days": 50,
+                "contract": ["fund"],
                 "milestones": [("Figma designs", 1_200_00, 20), ("Theme build", 1_800_00, 50)],
             }
         ],
@@ -414,6 +417,9 @@ class Command(BaseCommand):
                         sender=client if author == "client" else freelancer,
                         body=text,
                     )
+                steps = bid.get("contract", [])
+                if steps:
+                    self._run_contract(proposal=proposal, client=client, freelancer=freelancer, steps=steps)
                 if bid.get("interview"):
                     start = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
                     market.interview_propose(
@@ -423,6 +429,23 @@ class Command(BaseCommand):
                         duration_minutes=30,
                         note="A short call to walk through the reminder code together.",
                     )
+
+    def _run_contract(self, *, proposal, client, freelancer, steps) -> None:
+        from contracts import services as deals
+        from contracts.models import Offer
+
+        market.proposal_hire(proposal=proposal, by=client)
+        contract = deals.offer_accept(offer=Offer.objects.get(proposal=proposal), by=freelancer)
+        milestone = contract.milestones.order_by("position").first()
+        for step in steps:
+            if step == "fund":
+                deals.milestone_fund(milestone=milestone, by=client)
+            elif step == "submit":
+                deals.milestone_submit(
+                    milestone=milestone, by=freelancer, message="Delivered: see the attached report and the pull request."
+                )
+            elif step == "approve":
+                deals.milestone_approve(milestone=milestone, by=client)
 
     def _moderator_secret_text(self) -> str:
         authenticator = Authenticator.objects.filter(
