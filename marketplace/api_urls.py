@@ -3,9 +3,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
+from contracts.api import ContractViewSet, MilestoneViewSet, OfferViewSet
 from marketplace.api import InterviewViewSet, InvitationViewSet, ProjectProposalViewSet, ProjectViewSet, ProposalViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
+from payments.api import BalanceViewSet, PayoutViewSet
 
 router = DefaultRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
@@ -20,6 +22,13 @@ router.register(r"projects/(?P<project_pk>[0-9]+)/proposals", ProjectProposalVie
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("interviews", InterviewViewSet, basename="interview")
+
+# Contracts and money: offers, contracts, milestones, earnings and withdrawals.
+router.register("offers", OfferViewSet, basename="offer")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("me/balance", BalanceViewSet, basename="balance")
+router.register("payouts", PayoutViewSet, basename="payout")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api_token"),

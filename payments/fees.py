@@ -55,15 +55,19 @@ def client_fee_cents(amount_cents: int) -> int:
 def fee_breakdown(*, amount_cents: int, billed_before_cents: int) -> FeeBreakdown:
     fee = freelancer_fee_cents(amount_cents=amount_cents, billed_before_cents=billed_before_cents)
     client_fee = client_fee_cents(amount_cents)
-    tiers = ", ".join(
-        f"{bps / 100:g}%" + (f" up to ${upper / 100:,.0f}" if upper is not None else " after")
-        for upper, bps in settings.FREELANCER_FEE_TIERS
-    )
+    parts, lower = [], 0
+    for upper, bps in settings.FREELANCER_FEE_TIERS:
+        if upper is None:
+            parts.append(f"{bps / 100:g}% after" if lower else f"{bps / 100:g}%")
+        else:
+            parts.append(f"{bps / 100:g}% of the first ${upper / 100:,.0f}")
+            lower = upper
+    tiers = ", ".join(parts)
     return FeeBreakdown(
         amount_cents=amount_cents,
         freelancer_fee_cents=fee,
         freelancer_net_cents=amount_cents - fee,
         client_fee_cents=client_fee,
         client_total_cents=amount_cents + client_fee,
-        rate_note=f"Service fee {tiers} of lifetime billings with this client.",
+        rate_note=f"Service fee: {tiers} billed between this client and freelancer.",
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
 from payments import accounts
 from payments.gateways import get_gateway
 from payments.ledger import InsufficientFunds, balance, ledger_post
-from payments.models import LedgerEntry, LedgerTransaction, Payout
+from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout
 
 RELEASE_KINDS = (LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.PARTIAL_RELEASE, LedgerTransaction.Kind.SPLIT)
 
@@ -62,6 +62,9 @@ def earnings(user) -> dict[str, int]:
 @transaction.atomic
 def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
     """A freelancer withdraws available money, at most what is available; the same key pays once."""
+    # Serialize one freelancer's withdrawals on their balance row before looking at keys and amounts.
+    AccountBalance.objects.get_or_create(account=accounts.available(freelancer.pk))
+    AccountBalance.objects.select_for_update().filter(account=accounts.available(freelancer.pk)).first()
     existing = Payout.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
@@ -76,7 +79,15 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         raise DomainError(
             f"You can withdraw at most ${available / 100:,.2f} now; the rest is still clearing.", field="amount"
         )
-    payout = Payout.objects.create(freelancer=freelancer, amount_cents=amount_cents, idempotency_key=key)
+    try:
+        with transaction.atomic():
+            payout = Payout.objects.create(freelancer=freelancer, amount_cents=amount_cents, idempotency_key=key)
+    except IntegrityError:
+        # The same key won a race on SQLite (no row locks): it is the same withdrawal.
+        existing = Payout.objects.get(idempotency_key=key)
+        if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
+            raise DomainError("This withdrawal key was already used for a different amount.") from None
+        return existing
     try:
         ledger_post(
             kind=LedgerTransaction.Kind.PAYOUT,

@@ -71,19 +71,22 @@ def seed_skill_taxonomy() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _restore_migration_data(request, django_db_blocker):
-    """Put the migration-seeded rows back after a test that flushed the database.
+def _restore_migration_data(request):
+    """Put the migration-seeded rows back when an earlier transactional test flushed them.
 
-    Without this, tests that run later on the same worker would see no skills.
+    pytest-django empties the database after a transactional test (live server, real worker,
+    races), which removes the skill taxonomy that a data migration created; any test that runs
+    later on the same worker gets it back here, at setup, once the database is ready.
     """
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    flushed = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
-    if marker is not None and marker.kwargs.get("transaction"):
-        flushed = True
-    if flushed:
-        with django_db_blocker.unblock():
-            seed_skill_taxonomy()
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")  # the database this test asked for, set up first
+    from accounts.models import SkillCategory
+
+    if not SkillCategory.objects.exists():
+        seed_skill_taxonomy()
 
 
 @pytest.fixture(autouse=True)

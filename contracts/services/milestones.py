@@ -178,9 +178,14 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
     return milestone
 
 
-def _release(milestone: Milestone, contract: Contract, *, amount_cents: int, key: str, kind: str) -> int:
-    """Escrow → freelancer pending + platform fee. Returns the fee."""
-    fees = fee_breakdown(amount_cents=amount_cents, billed_before_cents=billed_before(contract))
+def _release(
+    milestone: Milestone, contract: Contract, *, amount_cents: int, key: str, kind: str, billed_before_cents: int
+) -> int:
+    """Escrow → freelancer pending + platform fee. Returns the fee.
+
+    `billed_before_cents` is read before this release is counted, so the fee tiers see only
+    what was billed earlier."""
+    fees = fee_breakdown(amount_cents=amount_cents, billed_before_cents=billed_before_cents)
     entries = [
         (accounts.escrow(milestone.ledger_reference), -amount_cents),
         (accounts.pending(contract.freelancer_id), fees.freelancer_net_cents),
@@ -192,17 +197,27 @@ def _release(milestone: Milestone, contract: Contract, *, amount_cents: int, key
 
 
 @transaction.atomic
-def milestone_approve(*, milestone: Milestone, by, automatic: bool = False) -> Milestone:
+def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=None) -> Milestone:
     """The client approves (or the review window ran out): the money still held is released to
     the freelancer, less the fee, into their pending balance. Exactly once."""
     contract, milestone = lock_milestone(milestone)
-    if not automatic:
+    now = now or timezone.now()
+    if automatic:
+        # Re-checked under the lock: a change request or a resubmission since the sweep picked
+        # this milestone means it is no longer due.
+        if (
+            milestone.status != Milestone.Status.SUBMITTED
+            or not milestone.auto_release_at
+            or milestone.auto_release_at > now
+        ):
+            raise InvalidTransition("This milestone is no longer due for automatic approval.")
+    else:
         check_party(contract, by, role="client", action="approve work")
     _require_active(contract)
     if milestone.status == Milestone.Status.DISPUTED:
         raise InvalidTransition("This milestone is in dispute; the money stays held until it is resolved.")
     remaining = milestone.held_cents
-    now = timezone.now()
+    prior = billed_before(contract)
     milestone = move_milestone(
         milestone,
         to=Milestone.Status.RELEASED,
@@ -221,10 +236,12 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False) -> M
             amount_cents=remaining,
             key=f"release:{milestone.pk}",
             kind=LedgerTransaction.Kind.RELEASE,
+            billed_before_cents=prior,
         )
         if remaining
         else 0
     )
+    _cancel_pending_refund_requests(milestone, contract, note="The milestone was approved and paid.")
     notify(
         recipient=contract.freelancer,
         kind="milestone.released",
@@ -263,6 +280,7 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) ->
     held = milestone.held_cents
     _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
     number = milestone.events.filter(verb="partly released").count() + 1
+    prior = billed_before(contract)
     updated = Milestone.objects.filter(
         pk=milestone.pk, status=milestone.status, released_cents=milestone.released_cents
     ).update(released_cents=F("released_cents") + amount_cents)
@@ -275,6 +293,7 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) ->
         amount_cents=amount_cents,
         key=f"release-part:{milestone.pk}:{number}",
         kind=LedgerTransaction.Kind.PARTIAL_RELEASE,
+        billed_before_cents=prior,
     )
     milestone.refresh_from_db()
     notify(
@@ -285,6 +304,15 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) ->
         url=_url(milestone),
     )
     return milestone
+
+
+def _cancel_pending_refund_requests(milestone: Milestone, contract: Contract, *, note: str) -> None:
+    """A settled milestone has nothing left to refund: a request still waiting is withdrawn."""
+    cancelled = milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).update(
+        status=RefundRequest.Status.CANCELLED, responded_at=timezone.now()
+    )
+    if cancelled:
+        event(contract=contract, milestone=milestone, verb="refund request withdrawn", note=note)
 
 
 def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, key: str, verb: str) -> Milestone:
@@ -320,6 +348,8 @@ def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, 
         entries=[(accounts.escrow(milestone.ledger_reference), -amount_cents), (accounts.GATEWAY, amount_cents)],
         memo=f"Refund {refund.reference}",
     )
+    if full:
+        _cancel_pending_refund_requests(milestone, contract, note="The milestone was refunded in full.")
     notify(
         recipient=contract.client,
         kind="milestone.refunded",
@@ -378,6 +408,14 @@ def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
     """The freelancer agrees to a refund request; the money goes back to the client once."""
     contract, milestone = lock_milestone(request.milestone)
     check_party(contract, by, role="freelancer", action="agree to a refund")
+    if milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.SUBMITTED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(
+            f"This milestone is {milestone.get_status_display().lower()}; its money can no longer be refunded this way."
+        )
     updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
         status=RefundRequest.Status.ACCEPTED, responded_at=timezone.now()
     )
@@ -489,6 +527,8 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, action="remove milestones")
     _require_active(contract)
+    if by.pk == contract.freelancer_id and not milestone.is_change_order:
+        raise DomainError("Milestones of the agreed offer are removed by the client; you can decline change orders.")
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition("Only milestones that are not funded yet can be removed. Ask for a refund instead.")
     milestone = move_milestone(
@@ -511,7 +551,7 @@ def milestones_auto_release_due(*, now=None) -> int:
     )
     for milestone in due.only("pk", "contract_id"):
         try:
-            milestone_approve(milestone=milestone, by=None, automatic=True)
+            milestone_approve(milestone=milestone, by=None, automatic=True, now=now)
         except (InvalidTransition, DomainError):
             continue  # approved, changed or disputed meanwhile
         released += 1

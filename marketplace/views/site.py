@@ -39,7 +39,12 @@ def dashboard(request):
         for i in interviews
         if i.status == Interview.Status.SCHEDULED and i.starts_at and i.starts_at >= timezone.now()
     ]
+    # The Contracts section reads through the contracts app's selectors; imported here so the
+    # market's modules do not import contracts when they load (contracts depends on the market).
+    from contracts.selectors import client_dashboard, freelancer_dashboard
+
     if user.is_freelancer:
+        context["freelancer_contracts"] = freelancer_dashboard(user)
         profile, _ = FreelancerProfile.objects.get_or_create(user=user)
         context["freelancer_profile"] = profile
         context["freelancer_checklist"] = freelancer_profile_completion(profile)
@@ -55,6 +60,7 @@ def dashboard(request):
             )
         )
     if user.is_client:
+        context["client_contracts"] = client_dashboard(user)
         profile, _ = ClientProfile.objects.get_or_create(user=user)
         context["client_profile"] = profile
         context["client_checklist"] = client_profile_completion(profile)

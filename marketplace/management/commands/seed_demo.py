@@ -442,7 +442,9 @@ class Command(BaseCommand):
                 deals.milestone_fund(milestone=milestone, by=client)
             elif step == "submit":
                 deals.milestone_submit(
-                    milestone=milestone, by=freelancer, message="Delivered: see the attached report and the pull request."
+                    milestone=milestone,
+                    by=freelancer,
+                    message="Delivered: see the attached report and the pull request.",
                 )
             elif step == "approve":
                 deals.milestone_approve(milestone=milestone, by=client)

@@ -1,0 +1,318 @@
+"""Forms for offers, milestones and withdrawals. They check the shape of what was typed (dollars
+to whole cents, dates, files); the services check the rules (limits, states, who may act)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from contracts.services import MilestoneTerms
+from contracts.services.milestones import MAX_SUBMISSION_FILES
+from core.exceptions import DomainError
+from core.files import validate_attachment
+from core.money import parse_amount_to_cents
+
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
+MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
+AMOUNT_MAX_LENGTH = 20
+CARD_DIGITS = re.compile(r"\d{12,19}")
+
+
+def dollars_for_input(cents: int) -> str:
+    """Cents back to what a person would type: 1200 or 1200.50."""
+    whole, rest = divmod(cents, 100)
+    return f"{whole}.{rest:02d}" if rest else str(whole)
+
+
+def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 250 or 250.50.") -> int:
+    """Dollars typed by a person to whole cents; zero, negative and fractional cents are refused."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(empty_message, code="required")
+    try:
+        cents = parse_amount_to_cents(value)
+    except DomainError as error:
+        raise ValidationError(error.message, code="invalid") from error
+    if cents <= 0:
+        raise ValidationError("Enter an amount above zero, such as 250 or 250.50.", code="min_value")
+    return cents
+
+
+class AmountField(forms.CharField):
+    """An amount in dollars as typed; cleaned to integer cents."""
+
+    def __init__(self, *args, empty_message: str = "Enter an amount, such as 250 or 250.50.", **kwargs):
+        kwargs.setdefault("max_length", AMOUNT_MAX_LENGTH)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "amount-input"})
+        )
+        kwargs.setdefault("error_messages", {"required": empty_message})
+        super().__init__(*args, **kwargs)
+        self.empty_message = empty_message
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not self.required and not (value or "").strip():
+            return None
+        return parse_dollars(value, empty_message=self.empty_message)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each file's bytes are checked and every refusal is reported."""
+
+    def __init__(self, *args, max_files: int = MAX_SUBMISSION_FILES, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [validate_attachment])
+        super().__init__(*args, **kwargs)
+        self.max_files = max_files
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if len(uploads) > self.max_files:
+            raise ValidationError(f"Attach at most {self.max_files} files.", code="max_files")
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(super().clean(upload, initial))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+# --- Offers ---------------------------------------------------------------------------------
+
+
+class OfferDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text="The client sees this reason.",
+    )
+
+
+class OfferMilestoneForm(forms.Form):
+    """One milestone row. A row left entirely blank is ignored."""
+
+    title = forms.CharField(max_length=120, required=False, widget=forms.TextInput(attrs={"data-milestone-title": ""}))
+    amount = forms.CharField(
+        label="Amount (USD)",
+        max_length=AMOUNT_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-milestone-amount": ""}),
+    )
+    due_date = forms.DateField(
+        label="Due date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date such as 2025-06-30."},
+    )
+
+    def is_blank(self) -> bool:
+        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return {}
+        if not (data.get("title") or "").strip() and "title" not in self.errors:
+            self.add_error("title", "Give this milestone a title.")
+        if "due_date" not in self.errors and not data.get("due_date"):
+            self.add_error("due_date", "Choose a due date.")
+        if "amount" not in self.errors:
+            try:
+                data["amount"] = parse_dollars(data.get("amount", ""))
+            except ValidationError as error:
+                self.add_error("amount", error)
+        return data
+
+
+class BaseOfferMilestoneFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # Blank rows are skipped by the row form itself, so every row may be empty.
+        return {"empty_permitted": True, "use_required_attribute": False}
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data and not form.is_blank() for form in self.forms):
+            raise ValidationError("Fill in at least one milestone.", code="empty")
+
+    def milestones(self) -> list[MilestoneTerms]:
+        return [
+            MilestoneTerms(
+                title=form.cleaned_data["title"].strip(),
+                amount_cents=form.cleaned_data["amount"],
+                due_date=form.cleaned_data["due_date"],
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.is_blank()
+        ]
+
+
+def offer_milestone_formset(data=None, *, initial: list[dict] | None = None, extra: int = 1):
+    """Rows to fill: the current milestones and `extra` empty rows."""
+    formset = forms.formset_factory(
+        OfferMilestoneForm,
+        formset=BaseOfferMilestoneFormSet,
+        extra=extra,
+        max_num=MAX_OFFER_MILESTONES,
+        absolute_max=MAX_OFFER_MILESTONES,
+        validate_max=True,
+    )
+    if data is not None:
+        return formset(data, prefix="milestones")
+    return formset(initial=initial or [], prefix="milestones")
+
+
+def milestone_rows(milestones) -> list[dict]:
+    return [{"title": m.title, "amount": dollars_for_input(m.amount_cents), "due_date": m.due_date} for m in milestones]
+
+
+class OfferReviseForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the other side (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        help_text="Why you propose these terms. It goes with the notification.",
+    )
+
+
+class FollowOnForm(forms.Form):
+    title = forms.CharField(max_length=120, error_messages={"required": "Give the new work a title."})
+    scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10_000,
+        help_text="What the freelancer will do. Plain text; line breaks are kept.",
+        error_messages={"required": "Describe the work."},
+    )
+
+
+# --- Milestones -----------------------------------------------------------------------------
+
+
+class FundForm(forms.Form):
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}
+        ),
+        error_messages={"required": "Enter a card number."},
+    )
+
+    def clean_card_number(self) -> str:
+        digits = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
+        if not CARD_DIGITS.fullmatch(digits):
+            raise ValidationError("Enter a card number: 12 to 19 digits.", code="invalid")
+        return digits
+
+
+class SubmitWorkForm(forms.Form):
+    message = forms.CharField(
+        label="What you delivered",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        help_text="Describe the work and how it meets the acceptance criteria.",
+    )
+    files = MultipleFileField(
+        label="Files",
+        help_text=f"Up to {MAX_SUBMISSION_FILES} files: PDF, images, ZIP, Office documents or plain text.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (data.get("message") or "").strip() and not data.get("files"):
+            raise ValidationError("Describe what you delivered, or attach it.", code="empty")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="What needs to change",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        error_messages={"required": "Say what needs to change."},
+    )
+
+
+class PartialReleaseForm(forms.Form):
+    amount = AmountField(label="Amount to release now (USD)", empty_message="Enter the amount to release.")
+
+
+class RefundRequestForm(forms.Form):
+    amount = AmountField(
+        label="Amount (USD)",
+        required=False,
+        help_text="Leave empty to ask for everything still held.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text="The freelancer sees this.",
+    )
+
+
+class RefundOfferForm(forms.Form):
+    amount = AmountField(label="Amount to give back (USD)", empty_message="Enter the amount to give back.")
+
+
+class RefundDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text="The client sees this.",
+    )
+
+
+class AddMilestoneForm(forms.Form):
+    title = forms.CharField(max_length=120, error_messages={"required": "Give the milestone a title."})
+    amount = AmountField(label="Amount (USD)")
+    due_date = forms.DateField(
+        label="Due date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"required": "Choose a due date.", "invalid": "Enter a date such as 2025-06-30."},
+    )
+
+
+# --- Money out ------------------------------------------------------------------------------
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class WithdrawForm(forms.Form):
+    """A withdrawal. `key` is generated when the form is shown, so a double submit pays once."""
+
+    amount = AmountField(label="Amount to withdraw (USD)", empty_message="Enter the amount to withdraw.")
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("key", uuid.uuid4().hex)
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip().lower().replace("-", "")
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValidationError("This form is out of date. Reload the page and try again.", code="invalid")
+        return key

@@ -1,0 +1,307 @@
+"""Contracts' API shapes. Serializers check the shape of input (types, lengths, whole cents); the
+services check every rule, so the API and the pages refuse the same things."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts.models import Contract, ContractEvent, Milestone, Offer, OfferMilestone, RefundRequest, Submission
+from marketplace.serializers import PartySerializer, RejectUnknownFieldsMixin
+from payments.api import PositiveCentsField
+
+# --- Status fields ---------------------------------------------------------------------------
+# Each its own schema component: several models have a `status` with other values, and
+# drf-spectacular cannot name those enums apart without a settings override.
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Milestone.Status.values, "description": " | ".join(Milestone.Status.values)},
+    component_name="MilestoneStatusEnum",
+)
+class MilestoneStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Contract.Status.values, "description": "active or ended."},
+    component_name="ContractStatusEnum",
+)
+class ContractStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Offer.Status.values, "description": " | ".join(Offer.Status.values)},
+    component_name="OfferStatusEnum",
+)
+class OfferStatusField(serializers.CharField):
+    pass
+
+
+def _page_url(obj) -> str | None:
+    try:
+        return obj.get_absolute_url()
+    except NoReverseMatch:
+        return None
+
+
+# --- Milestones ------------------------------------------------------------------------------
+
+
+class SubmissionFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    content_type = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    files = SubmissionFileSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = ["id", "message", "files", "created_at"]
+        read_only_fields = fields
+
+
+class RefundRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RefundRequest
+        fields = ["id", "amount_cents", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    """A milestone with its money: what escrow holds now, and what was released or refunded."""
+
+    contract = serializers.IntegerField(source="contract_id", read_only=True)
+    status = MilestoneStatusField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    held_cents = serializers.IntegerField(read_only=True, help_text="What escrow holds for it now.")
+    rounds_left = serializers.IntegerField(read_only=True, help_text="Change requests the client has left.")
+    auto_release_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Submitted work not approved or sent back by then is approved automatically.",
+    )
+    pending_refund_request = serializers.SerializerMethodField(
+        help_text="The client's refund request waiting for the freelancer (refund-accept/ or refund-decline/)."
+    )
+    submissions = SubmissionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "contract",
+            "position",
+            "title",
+            "status",
+            "status_display",
+            "amount_cents",
+            "held_cents",
+            "released_cents",
+            "refunded_cents",
+            "due_date",
+            "is_change_order",
+            "changes_requested_count",
+            "rounds_left",
+            "funded_at",
+            "submitted_at",
+            "auto_release_at",
+            "settled_at",
+            "pending_refund_request",
+            "submissions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RefundRequestSerializer(allow_null=True))
+    def get_pending_refund_request(self, milestone: Milestone) -> dict | None:
+        pending = [r for r in milestone.refund_requests.all() if r.status == RefundRequest.Status.PENDING]
+        return RefundRequestSerializer(pending[0]).data if pending else None
+
+
+# --- Contracts -------------------------------------------------------------------------------
+
+
+class ContractEventSerializer(serializers.ModelSerializer):
+    actor = PartySerializer(read_only=True, allow_null=True, help_text="Null when the system acted (a deadline).")
+    milestone = serializers.IntegerField(source="milestone_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ContractEvent
+        fields = ["id", "at", "actor", "verb", "milestone", "from_status", "to_status", "amount_cents", "note"]
+        read_only_fields = fields
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    client = PartySerializer(read_only=True)
+    freelancer = PartySerializer(read_only=True)
+    status = ContractStatusField(read_only=True)
+    offer = serializers.IntegerField(source="offer_id", read_only=True)
+    follow_on_of = serializers.IntegerField(source="follow_on_of_id", read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField(help_text="The contract's page.")
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "title",
+            "status",
+            "end_reason",
+            "client",
+            "freelancer",
+            "currency",
+            "is_test_project",
+            "change_rounds",
+            "offer",
+            "follow_on_of",
+            "started_at",
+            "ended_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, contract: Contract) -> str | None:
+        return _page_url(contract)
+
+
+class ContractDetailSerializer(ContractSerializer):
+    milestones = MilestoneSerializer(many=True, read_only=True)
+    events = ContractEventSerializer(many=True, read_only=True, help_text="The timeline, oldest first.")
+
+    class Meta(ContractSerializer.Meta):
+        fields = [*ContractSerializer.Meta.fields, "scope", "acceptance_criteria", "milestones", "events"]
+        read_only_fields = fields
+
+
+# --- Offers ----------------------------------------------------------------------------------
+
+
+class OfferMilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OfferMilestone
+        fields = ["position", "title", "amount_cents", "due_date"]
+        read_only_fields = fields
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    client = PartySerializer(read_only=True)
+    freelancer = PartySerializer(read_only=True)
+    status = OfferStatusField(read_only=True)
+    milestones = OfferMilestoneSerializer(many=True, read_only=True)
+    proposal = serializers.IntegerField(source="proposal_id", read_only=True, allow_null=True)
+    follow_on_of = serializers.IntegerField(source="follow_on_of_id", read_only=True, allow_null=True)
+    contract = serializers.SerializerMethodField(help_text="The contract, once the offer is accepted.")
+    url = serializers.SerializerMethodField(help_text="The offer's page.")
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "title",
+            "scope",
+            "acceptance_criteria",
+            "status",
+            "awaiting",
+            "revision",
+            "client",
+            "freelancer",
+            "currency",
+            "total_cents",
+            "is_test_project",
+            "change_rounds",
+            "milestones",
+            "expires_at",
+            "decline_reason",
+            "proposal",
+            "follow_on_of",
+            "contract",
+            "created_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_contract(self, offer: Offer) -> int | None:
+        try:
+            return offer.contract.pk
+        except Contract.DoesNotExist:
+            return None
+
+    def get_url(self, offer: Offer) -> str | None:
+        return _page_url(offer)
+
+
+# --- Input -----------------------------------------------------------------------------------
+
+
+class MilestoneTermsInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """One milestone of revised terms."""
+
+    title = serializers.CharField(max_length=120)
+    amount_cents = PositiveCentsField()
+    due_date = serializers.DateField()
+
+
+class OfferReviseSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Changed terms: the whole list of milestones, and an optional note to the other side."""
+
+    milestones = MilestoneTermsInputSerializer(many=True, max_length=50, help_text="The whole new list, in order.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class ReasonSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """An optional reason, shown to the other side."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class RequiredReasonSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What needs to change, shown to the freelancer."""
+
+    reason = serializers.CharField(max_length=2000, help_text="What needs to change.")
+
+
+class MilestoneAddSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A change order: a new milestone on an active contract."""
+
+    title = serializers.CharField(max_length=120)
+    amount_cents = PositiveCentsField()
+    due_date = serializers.DateField()
+
+
+class FundSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """How the client pays (sandbox: a card number, optional)."""
+
+    card_number = serializers.RegexField(
+        r"^[0-9 ]{0,30}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Send the card number as digits (spaces allowed)."},
+        help_text="Sandbox only: any number is charged, except the test card 4000 0000 0000 0002, which is declined.",
+    )
+
+
+class SubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Delivered work: a message, files (multipart), or both."""
+
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=10, help_text="Multipart only."
+    )
+
+
+class AmountSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """An amount in whole cents above zero."""
+
+    amount_cents = PositiveCentsField()
+
+
+class RefundRequestInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A refund request: an amount (everything held when left out) and a reason."""
+
+    amount_cents = PositiveCentsField(required=False, help_text="Leave out to ask for everything still held.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

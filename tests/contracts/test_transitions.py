@@ -1,0 +1,418 @@
+"""Every service against every source status, generated from the transition tables.
+
+For each milestone, offer and contract service and each status of its model's TRANSITIONS:
+an allowed call moves the row, writes exactly one ContractEvent (who, from, to) and exactly the
+ledger postings that move implies; a refused call raises and leaves the rows, the timeline, the
+ledger, the gateway and everyone's notifications exactly as they were.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.models import Contract, ContractEvent, Milestone, Offer
+from contracts.services import (
+    MilestoneTerms,
+    contract_end,
+    milestone_approve,
+    milestone_cancel,
+    milestone_fund,
+    milestone_refund_offer,
+    milestone_refund_request,
+    milestone_release_partial,
+    milestone_request_changes,
+    milestone_submit,
+    offer_accept,
+    offer_decline,
+    offer_revise,
+    offer_withdraw,
+    offers_expire_due,
+    refund_request_accept,
+)
+from core.exceptions import DomainError, InvalidTransition
+from notifications.models import Notification
+from payments import accounts
+from payments.fees import fee_breakdown
+from payments.models import LedgerTransaction
+from tests.contracts.factories import (
+    active_contract,
+    hire_offer,
+    later,
+    milestone_of,
+    money_snapshot,
+    move_to,
+    refund_request_on,
+    row,
+)
+from tests.marketplace.factories import in_days
+
+pytestmark = pytest.mark.django_db
+
+S = Milestone.Status
+AMOUNT = 400_00  # the first milestone of every contract here
+
+# Disputes (another issue) own the way out of DISPUTED: the table allows DISPUTED → RELEASED |
+# REFUNDED for that service, and every service here must refuse it because the escrow is frozen.
+RESERVED_FOR_DISPUTES = {(S.DISPUTED, S.RELEASED), (S.DISPUTED, S.REFUNDED)}
+
+
+def is_allowed(source: str, target: str) -> bool:
+    return target in Milestone.TRANSITIONS[source] and (source, target) not in RESERVED_FOR_DISPUTES
+
+
+# Statuses from which held money can still be released or refunded by the parties themselves.
+HELD_AND_FREE = [s for s in Milestone.TRANSITIONS if is_allowed(s, S.RELEASED)]
+
+
+# --- Milestone: services that change the status ----------------------------------------------
+
+MILESTONE_SERVICES = {
+    "fund": S.FUNDED,
+    "submit": S.SUBMITTED,
+    "request_changes": S.CHANGES_REQUESTED,
+    "approve": S.RELEASED,
+    "refund_request_accept": S.REFUNDED,
+    "refund_offer_all": S.REFUNDED,
+    "cancel": S.CANCELLED,
+}
+# Who acts, and what lands on the timeline and in the ledger when the move is allowed.
+ACTOR = {
+    "fund": "client",
+    "submit": "freelancer",
+    "request_changes": "client",
+    "approve": "client",
+    "refund_request_accept": "freelancer",
+    "refund_offer_all": "freelancer",
+    "cancel": "client",
+}
+POSTING = {"fund": LedgerTransaction.Kind.FUND, "approve": LedgerTransaction.Kind.RELEASE}
+POSTING |= dict.fromkeys(("refund_request_accept", "refund_offer_all"), LedgerTransaction.Kind.REFUND)
+
+
+def test_every_milestone_status_has_a_row_and_every_target_a_service():
+    # given the milestone's table
+    assert set(Milestone.TRANSITIONS) == set(S.values)
+    targets = set().union(*Milestone.TRANSITIONS.values())
+    # then every target but DISPUTED (the Disputes issue opens disputes) is reached by a service here
+    assert targets - {S.DISPUTED} == set(MILESTONE_SERVICES.values())
+    # and nothing goes back to pending; settled statuses are final; held ones are exactly those with money
+    assert S.PENDING not in targets
+    assert all(not Milestone.TRANSITIONS[s] for s in Milestone.SETTLED)
+    assert set(HELD_AND_FREE) == set(Milestone.HELD) - {S.DISPUTED}
+
+
+def milestone_pairs(services) -> list:
+    params = []
+    for service in services:
+        target = MILESTONE_SERVICES.get(service)
+        for source in Milestone.TRANSITIONS:
+            allowed = is_allowed(source, target) if target else source in HELD_AND_FREE
+            params.append(
+                pytest.param(service, source, allowed, id=f"{service}:{source}:{'allowed' if allowed else 'refused'}")
+            )
+    return params
+
+
+def _milestone_for(service: str, source: str):
+    """The first milestone of a fresh contract, in `source`; for a refund acceptance, with a pending
+    request for all of it made while it was funded (written directly when it never was)."""
+    milestone = milestone_of(active_contract(amounts=(AMOUNT, 600_00)))
+    request = None
+
+    def ask_refund(funded):
+        nonlocal request
+        request = milestone_refund_request(milestone=funded, by=funded.contract.client, reason="Plans changed.")
+
+    wants_request = service.startswith("refund_request_accept")
+    milestone = move_to(milestone, source, after_funding=ask_refund if wants_request else None)
+    if wants_request and request is None:
+        request = refund_request_on(milestone)
+    return milestone, request
+
+
+def _call(service: str, milestone: Milestone, request, *, amount_cents: int | None = None):
+    contract = milestone.contract
+    client, freelancer = contract.client, contract.freelancer
+    if service == "fund":
+        return milestone_fund(milestone=milestone, by=client)
+    if service == "submit":
+        return milestone_submit(milestone=milestone, by=freelancer, message="Version 2, with the export.")
+    if service == "request_changes":
+        return milestone_request_changes(milestone=milestone, by=client, reason="The export is still missing.")
+    if service == "approve":
+        return milestone_approve(milestone=milestone, by=client)
+    if service.startswith("refund_request_accept"):
+        return refund_request_accept(request=request, by=freelancer)
+    if service == "refund_offer_all":
+        return milestone_refund_offer(milestone=milestone, by=freelancer, amount_cents=milestone.amount_cents)
+    if service == "refund_offer_part":
+        return milestone_refund_offer(milestone=milestone, by=freelancer, amount_cents=amount_cents)
+    if service == "cancel":
+        return milestone_cancel(milestone=milestone, by=client)
+    if service == "release_partial":
+        return milestone_release_partial(milestone=milestone, by=client, amount_cents=amount_cents)
+    if service == "refund_request":
+        return milestone_refund_request(milestone=milestone, by=client, amount_cents=amount_cents, reason="Too much.")
+    raise AssertionError(service)
+
+
+def _new_events(before: dict) -> list[ContractEvent]:
+    return list(ContractEvent.objects.order_by("pk"))[before["events"] :]
+
+
+def _new_transactions(before: dict) -> list[LedgerTransaction]:
+    seen = {pk for pk, *_ in before["transactions"]}
+    return [txn for txn in LedgerTransaction.objects.order_by("pk") if txn.pk not in seen]
+
+
+def _refused(service: str, milestone: Milestone, request, *, amount_cents: int | None = None) -> None:
+    before = money_snapshot()
+    with pytest.raises(DomainError) as refused:
+        _call(service, milestone, request, amount_cents=amount_cents)
+    # then the person gets a message, and nothing changed anywhere
+    assert str(refused.value)
+    assert money_snapshot() == before
+
+
+@pytest.mark.parametrize(("service", "source", "allowed"), milestone_pairs(MILESTONE_SERVICES))
+def test_milestone_transition_table(service, source, allowed):
+    # given the first milestone of a contract in `source`
+    milestone, request = _milestone_for(service, source)
+    contract = milestone.contract
+    target = MILESTONE_SERVICES[service]
+    if not allowed:
+        # when the service is called from a status the table (or a frozen dispute) forbids, then it is refused
+        _refused(service, milestone, request)
+        milestone.refresh_from_db()
+        assert milestone.status == source
+        return
+    held_before = milestone.held_cents
+    before = money_snapshot()
+    actor = getattr(contract, ACTOR[service])
+    # when it is called from an allowed status
+    _call(service, milestone, request)
+    # then the milestone shows the new status
+    milestone.refresh_from_db()
+    assert milestone.status == target
+    # and the timeline has exactly one new entry: who moved it, from where, to where
+    events = _new_events(before)
+    assert len(events) == 1
+    assert (events[0].actor, events[0].milestone, events[0].from_status, events[0].to_status) == (
+        actor,
+        milestone,
+        source,
+        target,
+    )
+    # and the ledger got exactly the postings this move implies
+    new = _new_transactions(before)
+    if service not in POSTING:
+        assert new == []
+        return
+    (txn,) = new
+    assert txn.kind == POSTING[service]
+    assert txn.reference == milestone.ledger_reference
+    entries = dict(txn.entries.values_list("account", "amount_cents"))
+    escrow = accounts.escrow(milestone.ledger_reference)
+    if service == "fund":
+        assert entries == {accounts.GATEWAY: -AMOUNT, escrow: AMOUNT}
+        assert txn.idempotency_key == f"fund:{milestone.pk}"
+    elif service == "approve":
+        fees = fee_breakdown(amount_cents=held_before, billed_before_cents=0)
+        assert entries == {
+            escrow: -held_before,
+            accounts.pending(contract.freelancer_id): fees.freelancer_net_cents,
+            accounts.PLATFORM_FEES: fees.freelancer_fee_cents,
+        }
+        assert txn.idempotency_key == f"release:{milestone.pk}"
+    else:
+        assert entries == {escrow: -held_before, accounts.GATEWAY: held_before}
+
+
+# --- Milestone: money services that leave the status alone ---------------------------------
+
+PART = 150_00
+IN_PLACE_SERVICES = ["release_partial", "refund_request", "refund_offer_part", "refund_request_accept_part"]
+
+
+@pytest.mark.parametrize(("service", "source", "allowed"), milestone_pairs(IN_PLACE_SERVICES))
+def test_partial_money_moves_by_source_status(service, source, allowed):
+    # given the first milestone ($400) of a contract in `source`
+    milestone, request = _milestone_for(service, source)
+    if request is not None:
+        # a pending request for part of it ($150)
+        type(request).objects.filter(pk=request.pk).update(amount_cents=PART)
+        request.refresh_from_db()
+    contract = milestone.contract
+    if not allowed:
+        _refused(service, milestone, request, amount_cents=PART)
+        return
+    before = money_snapshot()
+    # when part of the money moves
+    _call(service, milestone, request, amount_cents=PART)
+    # then the status stays, the amount still held shrinks (or not, for a mere request) …
+    milestone.refresh_from_db()
+    assert milestone.status == source
+    expected_held = AMOUNT if service == "refund_request" else AMOUNT - PART
+    assert milestone.held_cents == expected_held
+    # … with one timeline entry carrying the amount and no status change
+    (event,) = _new_events(before)
+    assert (event.amount_cents, event.from_status, event.to_status, event.milestone) == (PART, "", "", milestone)
+    # … and the postings of a partial move
+    new = _new_transactions(before)
+    escrow = accounts.escrow(milestone.ledger_reference)
+    if service == "refund_request":
+        assert new == []
+        assert event.actor == contract.client
+        return
+    (txn,) = new
+    entries = dict(txn.entries.values_list("account", "amount_cents"))
+    if service == "release_partial":
+        assert event.actor == contract.client
+        assert txn.kind == LedgerTransaction.Kind.PARTIAL_RELEASE
+        assert entries == {
+            escrow: -PART,
+            accounts.pending(contract.freelancer_id): PART - 15_00,
+            accounts.PLATFORM_FEES: 15_00,
+        }
+    else:
+        assert event.actor == contract.freelancer
+        assert txn.kind == LedgerTransaction.Kind.REFUND
+        assert entries == {escrow: -PART, accounts.GATEWAY: PART}
+
+
+# --- Offer -----------------------------------------------------------------------------------
+
+OFFER_SERVICES = {
+    "accept": Offer.Status.ACCEPTED,
+    "decline": Offer.Status.DECLINED,
+    "withdraw": Offer.Status.WITHDRAWN,
+    "expire": Offer.Status.EXPIRED,
+    "revise": Offer.Status.OFFERED,  # changed terms: still offered, now waiting for the other side
+}
+
+
+def test_every_offer_status_has_a_row_and_every_target_a_service():
+    assert set(Offer.TRANSITIONS) == set(Offer.Status.values)
+    targets = set().union(*Offer.TRANSITIONS.values())
+    assert targets == set(OFFER_SERVICES.values()) - {Offer.Status.OFFERED}
+    assert {s for s, moves in Offer.TRANSITIONS.items() if moves} == {Offer.Status.OFFERED}
+
+
+def _offer_in(status: str) -> Offer:
+    offer = hire_offer()
+    if status == Offer.Status.ACCEPTED:
+        offer_accept(offer=offer, by=offer.freelancer)
+    elif status == Offer.Status.DECLINED:
+        offer_decline(offer=offer, by=offer.freelancer, reason="Booked up.")
+    elif status == Offer.Status.WITHDRAWN:
+        offer_withdraw(offer=offer, by=offer.client)
+    elif status == Offer.Status.EXPIRED:
+        assert offers_expire_due(now=later(8)) == 1
+    offer.refresh_from_db()
+    assert offer.status == status
+    return offer
+
+
+def offer_pairs() -> list:
+    return [
+        pytest.param(
+            service,
+            source,
+            id=f"{service}:{source}:{'allowed' if source == Offer.Status.OFFERED else 'refused'}",
+        )
+        for service in OFFER_SERVICES
+        for source in Offer.TRANSITIONS
+    ]
+
+
+@pytest.mark.parametrize(("service", "source"), offer_pairs())
+def test_offer_transition_table(service, source):
+    # given an offer in `source`
+    offer = _offer_in(source)
+    target = OFFER_SERVICES[service]
+    allowed = target in Offer.TRANSITIONS[source] or (service == "revise" and source == Offer.Status.OFFERED)
+    before, contracts_before = row(offer), Contract.objects.count()
+    notes_before = {
+        person: Notification.objects.filter(recipient=person).count() for person in (offer.client, offer.freelancer)
+    }
+
+    def act():
+        if service == "accept":
+            return offer_accept(offer=offer, by=offer.freelancer)
+        if service == "decline":
+            return offer_decline(offer=offer, by=offer.freelancer, reason="Booked up.")
+        if service == "withdraw":
+            return offer_withdraw(offer=offer, by=offer.client)
+        if service == "revise":
+            terms = [MilestoneTerms("Whole job", 1_000_00, in_days(20))]
+            return offer_revise(offer=offer, by=offer.client, milestones=terms, note="One milestone instead.")
+        return offers_expire_due(now=later(8))
+
+    if not allowed:
+        # when the service is called on an offer that is no longer open, then nothing changes
+        if service == "expire":
+            assert act() == 0
+        else:
+            with pytest.raises(InvalidTransition):
+                act()
+        assert row(offer) == before
+        assert Contract.objects.count() == contracts_before
+        assert {p: Notification.objects.filter(recipient=p).count() for p in notes_before} == notes_before
+        return
+    act()
+    offer.refresh_from_db()
+    assert offer.status == target
+    told = {p: Notification.objects.filter(recipient=p).count() - n for p, n in notes_before.items()}
+    if service == "accept":
+        # then a contract starts, with one timeline entry by the freelancer, and the client is told
+        contract = Contract.objects.get(offer=offer)
+        (event,) = ContractEvent.objects.filter(contract=contract)
+        assert (event.actor, event.verb, event.to_status) == (offer.freelancer, "started", Contract.Status.ACTIVE)
+        assert told == {offer.client: 1, offer.freelancer: 0}
+    elif service == "revise":
+        # then the freelancer, who must now accept, is told and the revision counts up
+        assert (offer.awaiting, offer.revision, offer.total_cents) == (Offer.Party.FREELANCER, 2, 1_000_00)
+        assert told == {offer.client: 0, offer.freelancer: 1}
+    elif service == "expire":
+        assert told == {offer.client: 1, offer.freelancer: 1}
+    else:
+        other = offer.client if service == "decline" else offer.freelancer
+        assert told[other] == 1
+    assert Contract.objects.count() == contracts_before + (1 if service == "accept" else 0)
+
+
+# --- Contract --------------------------------------------------------------------------------
+
+
+def test_every_contract_status_has_a_row():
+    assert set(Contract.TRANSITIONS) == set(Contract.Status.values)
+    assert Contract.TRANSITIONS[Contract.Status.ENDED] == set()
+
+
+@pytest.mark.parametrize("source", list(Contract.TRANSITIONS))
+def test_contract_end_by_source_status(source):
+    # given a contract whose first milestone was paid and whose second was never funded, in `source`
+    contract = active_contract()
+    move_to(milestone_of(contract, 1), S.RELEASED)
+    client = contract.client
+    if source == Contract.Status.ENDED:
+        contract_end(contract=contract, by=client)
+    contract.refresh_from_db()
+    before, snapshot = row(contract), money_snapshot()
+    allowed = Contract.Status.ENDED in Contract.TRANSITIONS[source]
+    if not allowed:
+        with pytest.raises(InvalidTransition):
+            contract_end(contract=contract, by=contract.freelancer)
+        assert row(contract) == before
+        assert money_snapshot() == snapshot
+        return
+    # when the freelancer ends it
+    contract_end(contract=contract, by=contract.freelancer)
+    # then it is ended as completed, the unfunded milestone is removed, and the client is told
+    contract.refresh_from_db()
+    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.COMPLETED)
+    assert milestone_of(contract, 2).status == S.CANCELLED
+    (ended,) = ContractEvent.objects.filter(contract=contract, milestone=None, verb="ended")
+    assert (ended.actor, ended.from_status, ended.to_status) == (contract.freelancer, "active", "ended")
+    assert _new_transactions(snapshot) == []
+    assert Notification.objects.filter(recipient=client, kind="contract.ended").count() == 1
