@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from contracts import services
 from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest
+from contracts.selectors import contracts_for_user, milestones_for_user, offers_for_user
 from contracts.serializers import (
     AmountSerializer,
     ContractDetailSerializer,
@@ -45,18 +46,6 @@ MONEY_NOTE = " Moves money: send an Idempotency-Key so that a retry moves it onc
 
 
 # --- Scoped querysets ------------------------------------------------------------------------
-
-
-def contracts_for_user(user) -> QuerySet[Contract]:
-    return Contract.objects.filter(Q(client=user) | Q(freelancer=user))
-
-
-def offers_for_user(user) -> QuerySet[Offer]:
-    return Offer.objects.filter(Q(client=user) | Q(freelancer=user))
-
-
-def milestones_for_user(user) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(Q(contract__client=user) | Q(contract__freelancer=user))
 
 
 def _milestone_detail(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:

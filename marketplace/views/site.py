@@ -39,12 +39,7 @@ def dashboard(request):
         for i in interviews
         if i.status == Interview.Status.SCHEDULED and i.starts_at and i.starts_at >= timezone.now()
     ]
-    # The Contracts section reads through the contracts app's selectors; imported here so the
-    # market's modules do not import contracts when they load (contracts depends on the market).
-    from contracts.selectors import client_dashboard, freelancer_dashboard
-
     if user.is_freelancer:
-        context["freelancer_contracts"] = freelancer_dashboard(user)
         profile, _ = FreelancerProfile.objects.get_or_create(user=user)
         context["freelancer_profile"] = profile
         context["freelancer_checklist"] = freelancer_profile_completion(profile)
@@ -60,7 +55,6 @@ def dashboard(request):
             )
         )
     if user.is_client:
-        context["client_contracts"] = client_dashboard(user)
         profile, _ = ClientProfile.objects.get_or_create(user=user)
         context["client_profile"] = profile
         context["client_checklist"] = client_profile_completion(profile)
@@ -70,7 +64,10 @@ def dashboard(request):
             for status, label in Project.Status.choices
             if any(p.status == status for p in projects)
         ]
-        context["proposals_to_review"] = sum(p.new_proposal_count for p in projects if p.status == Project.Status.OPEN)
+        context["projects_to_review"] = [
+            p for p in projects if p.status == Project.Status.OPEN and p.new_proposal_count
+        ]
+        context["proposals_to_review"] = sum(p.new_proposal_count for p in context["projects_to_review"])
     return render(request, "marketplace/dashboard.html", context)
 
 

@@ -18,12 +18,10 @@ one Hypothesis draws most, which keeps sequences going deep.
 Each example runs inside a savepoint that is rolled back at its end, so every example starts from
 the same clean database on SQLite and PostgreSQL alike.
 
-Two limits of the model, on purpose:
-- amounts stay below half the first fee tier ($10,000), so every fee is 10% (the tier boundary
-  is tested in test_services_money.py, where a bug in the service's tier base is recorded);
-- partial releases and freelancer refund offers are not replayed: the services take no
-  idempotency key for them (each call is a new act); their request-level replay protection is the
-  API's Idempotency-Key, tested with the API.
+Milestones go up to $6,000, so many examples cross the $10,000 fee tier; the model computes the
+tiered fee itself. One limit, on purpose: partial releases and freelancer refund offers are not
+replayed, because the services take no idempotency key for them (each call is a new act); their
+request-level replay protection is the API's Idempotency-Key, tested with the API.
 """
 
 from __future__ import annotations
@@ -77,9 +75,9 @@ S = Milestone.Status
 FREE = (S.FUNDED, S.SUBMITTED, S.CHANGES_REQUESTED)  # held, and not frozen by a dispute
 REFUSED = (InvalidTransition, DomainError, ValidationError)
 ONCE = {"fund", "approve", "refund_accept"}  # replays of these must always be refused
-# 3 milestones × $1,600, even counted twice (the service's tier base counts the release being paid,
-# see the xfail in test_services_money.py), stay under $10,000: every fee is in the first tier.
-MAX_MILESTONE = 1_600_00
+# Up to 3 × $6,000: many examples cross the $10,000 fee tier between this client and freelancer.
+MAX_MILESTONE = 6_000_00
+TIER_LIMIT, FIRST_BPS, AFTER_BPS = 10_000_00, 1000, 500
 
 STAGES = ["pending", "funded", "submitted", "changes_requested", "released"]
 EXAMPLES = 200
@@ -88,9 +86,12 @@ STEPS = 15
 OUTCOMES: Counter = Counter()
 
 
-def fee_of(amount: int) -> int:
-    """10%, half up: the model's own arithmetic, not payments.fees."""
-    return (2 * amount * 1000 + 10_000) // 20_000
+def fee_of(amount: int, billed_before: int) -> int:
+    """10% of what falls under $10,000 of lifetime billings, 5% of the rest, rounded once, half up:
+    the model's own arithmetic, not payments.fees."""
+    below = max(0, min(amount, TIER_LIMIT - billed_before))
+    exact = below * FIRST_BPS + (amount - below) * AFTER_BPS
+    return (2 * exact + 10_000) // 20_000
 
 
 @dataclass
@@ -148,7 +149,7 @@ class ContractMachine(RuleBasedStateMachine):
         self.history.append(call)
 
     def release(self, m: Expected, amount: int) -> None:
-        fee = fee_of(amount)
+        fee = fee_of(amount, sum(x.released for x in self.milestones))
         m.released += amount
         self.pending += amount - fee
         self.fees += fee
@@ -500,6 +501,12 @@ class ContractMachine(RuleBasedStateMachine):
         released = sum(m.released for m in self.milestones)
         assert funded == released + sum(m.refunded for m in self.milestones) + sum(m.held for m in self.milestones)
         assert released == self.pending + self.available + sum(self.payouts.values()) + self.fees
+
+
+def test_the_model_fee_agrees_with_the_settings():
+    assert settings.FREELANCER_FEE_TIERS == [(TIER_LIMIT, FIRST_BPS), (None, AFTER_BPS)]
+    assert settings.CLIENT_FEE_BPS == 0
+    assert fee_of(100_00, 9_950_00) == 7_50
 
 
 def test_random_money_sequences_keep_every_invariant():

@@ -228,11 +228,9 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
 
     # 4. The client reviews the proposal, shortlists, offers interview times and writes. ----------
     nav(client).get_by_role("link", name="Dashboard").click()
-    expect(client.get_by_role("region", name="Needs you")).to_contain_text(
-        "1 new proposal to review on your open projects"
-    )
+    expect(client.get_by_role("region", name="Needs you")).to_contain_text(f"1 new proposal to review on “{TITLE}”")
     expect(client.get_by_role("row", name=re.compile(re.escape(TITLE)))).to_contain_text("1 new")
-    client.get_by_role("link", name=TITLE).click()
+    client.get_by_role("link", name=TITLE, exact=True).click()
     client.get_by_role("link", name="Review proposals (1)").click()
     expect(client.get_by_role("heading", level=1, name=f"Proposals for “{TITLE}”")).to_be_visible()
     row = client.get_by_role("row", name=re.compile(FREELANCER_NAME))
