@@ -12,9 +12,8 @@ from django.core.exceptions import ValidationError
 
 from contracts.services import MilestoneTerms
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.exceptions import DomainError
 from core.files import validate_attachment
-from core.money import parse_amount_to_cents
+from core.forms import MilestoneRowForm, parse_dollars
 
 ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
 MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
@@ -26,20 +25,6 @@ def dollars_for_input(cents: int) -> str:
     """Cents back to what a person would type: 1200 or 1200.50."""
     whole, rest = divmod(cents, 100)
     return f"{whole}.{rest:02d}" if rest else str(whole)
-
-
-def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 250 or 250.50.") -> int:
-    """Dollars typed by a person to whole cents; zero, negative and fractional cents are refused."""
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(empty_message, code="required")
-    try:
-        cents = parse_amount_to_cents(value)
-    except DomainError as error:
-        raise ValidationError(error.message, code="invalid") from error
-    if cents <= 0:
-        raise ValidationError("Enter an amount above zero, such as 250 or 250.50.", code="min_value")
-    return cents
 
 
 class AmountField(forms.CharField):
@@ -103,41 +88,8 @@ class OfferDeclineForm(forms.Form):
     )
 
 
-class OfferMilestoneForm(forms.Form):
-    """One milestone row. A row left entirely blank is ignored."""
-
-    title = forms.CharField(max_length=120, required=False, widget=forms.TextInput(attrs={"data-milestone-title": ""}))
-    amount = forms.CharField(
-        label="Amount (USD)",
-        max_length=AMOUNT_MAX_LENGTH,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-milestone-amount": ""}),
-    )
-    due_date = forms.DateField(
-        label="Due date",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter a date such as 2025-06-30."},
-    )
-
-    def is_blank(self) -> bool:
-        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
-
-    def clean(self):
-        data = super().clean()
-        if self.is_blank():
-            return {}
-        if not (data.get("title") or "").strip() and "title" not in self.errors:
-            self.add_error("title", "Give this milestone a title.")
-        if "due_date" not in self.errors and not data.get("due_date"):
-            self.add_error("due_date", "Choose a due date.")
-        if "amount" not in self.errors:
-            try:
-                data["amount"] = parse_dollars(data.get("amount", ""))
-            except ValidationError as error:
-                self.add_error("amount", error)
-        return data
+# One milestone row (title, amount, due date), shared with the proposal form.
+OfferMilestoneForm = MilestoneRowForm
 
 
 class BaseOfferMilestoneFormSet(forms.BaseFormSet):

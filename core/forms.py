@@ -1,7 +1,63 @@
+from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+
+from core.exceptions import DomainError
+from core.money import parse_amount_to_cents
 
 
 class FormRenderer(TemplatesSetting):
     """Django's form templates, with each field wrapped so labels, help and errors stay together."""
 
     field_template_name = "forms/field.html"
+
+
+def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 250 or 250.50.") -> int:
+    """Dollars typed by a person to cents, with errors a person understands."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(empty_message, code="required")
+    try:
+        cents = parse_amount_to_cents(value)
+    except DomainError as error:
+        raise ValidationError(error.message, code="invalid") from error
+    if cents <= 0:
+        raise ValidationError("Enter an amount above zero, such as 250 or 250.50.", code="min_value")
+    return cents
+
+
+class MilestoneRowForm(forms.Form):
+    """One row of the milestone table. A row left entirely blank is ignored."""
+
+    title = forms.CharField(max_length=120, required=False, widget=forms.TextInput(attrs={"data-milestone-title": ""}))
+    amount = forms.CharField(
+        label="Amount (USD)",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-milestone-amount": ""}),
+    )
+    due_date = forms.DateField(
+        label="Due date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date such as 2025-06-30."},
+    )
+
+    def is_blank(self) -> bool:
+        return not any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return {}
+        if not (data.get("title") or "").strip() and "title" not in self.errors:
+            self.add_error("title", "Give this milestone a title.")
+        if "due_date" not in self.errors and not data.get("due_date"):
+            self.add_error("due_date", "Choose a due date.")
+        if "amount" not in self.errors:
+            try:
+                data["amount"] = parse_dollars(data.get("amount", ""), empty_message="Enter an amount.")
+            except ValidationError as error:
+                self.add_error("amount", error)
+        return data
