@@ -46,6 +46,16 @@ def _require_active(contract: Contract) -> None:
         raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
 
 
+def _require_held(milestone: Milestone, *, to: str) -> None:
+    """Money can move out of a milestone only while it is held and not frozen by a dispute."""
+    if milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.SUBMITTED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(f"This milestone is {milestone.get_status_display().lower()}; nothing is held to {to}.")
+
+
 def _check_amount(amount_cents, *, most: int, what: str) -> int:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         raise ValidationError({"amount": ["Amounts are whole cents."]})
@@ -269,14 +279,7 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) ->
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="release money")
     _require_active(contract)
-    if milestone.status not in (
-        Milestone.Status.FUNDED,
-        Milestone.Status.SUBMITTED,
-        Milestone.Status.CHANGES_REQUESTED,
-    ):
-        raise InvalidTransition(
-            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to release."
-        )
+    _require_held(milestone, to="release")
     held = milestone.held_cents
     _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
     number = milestone.events.filter(verb="partly released").count() + 1
@@ -368,14 +371,7 @@ def milestone_refund_request(
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="ask for a refund")
     _require_active(contract)
-    if milestone.status not in (
-        Milestone.Status.FUNDED,
-        Milestone.Status.SUBMITTED,
-        Milestone.Status.CHANGES_REQUESTED,
-    ):
-        raise InvalidTransition(
-            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to refund."
-        )
+    _require_held(milestone, to="refund")
     amount = (
         milestone.held_cents
         if amount_cents is None
@@ -408,14 +404,7 @@ def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
     """The freelancer agrees to a refund request; the money goes back to the client once."""
     contract, milestone = lock_milestone(request.milestone)
     check_party(contract, by, role="freelancer", action="agree to a refund")
-    if milestone.status not in (
-        Milestone.Status.FUNDED,
-        Milestone.Status.SUBMITTED,
-        Milestone.Status.CHANGES_REQUESTED,
-    ):
-        raise InvalidTransition(
-            f"This milestone is {milestone.get_status_display().lower()}; its money can no longer be refunded this way."
-        )
+    _require_held(milestone, to="refund")
     updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
         status=RefundRequest.Status.ACCEPTED, responded_at=timezone.now()
     )
@@ -461,14 +450,7 @@ def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int) -> Mi
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="freelancer", action="give a refund")
     _require_active(contract)
-    if milestone.status not in (
-        Milestone.Status.FUNDED,
-        Milestone.Status.SUBMITTED,
-        Milestone.Status.CHANGES_REQUESTED,
-    ):
-        raise InvalidTransition(
-            f"This milestone is {milestone.get_status_display().lower()}; nothing is held to refund."
-        )
+    _require_held(milestone, to="refund")
     _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
     number = milestone.events.filter(verb__in=["refunded by the freelancer"]).count() + 1
     return _refund(
