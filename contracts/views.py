@@ -48,15 +48,17 @@ from payments.gateways import get_gateway
 from payments.services import payout_request
 
 SANDBOX_NOTICE = "Sandbox payments: no real card is charged. Use any card number; 4000 0000 0000 0002 is declined."
+SANDBOX_PAYOUT_NOTICE = "Sandbox payments: withdrawals are simulated and no real money is sent to your bank."
 FOLLOW_ON_HOURS = 20
 FOLLOW_ON_DUE_DAYS = 30
 HELD = (Milestone.Status.FUNDED, Milestone.Status.SUBMITTED, Milestone.Status.CHANGES_REQUESTED)
 ServiceError = (DomainError, ValidationError)
 
 
-def _sandbox() -> dict:
+def _sandbox(*, payouts: bool = False) -> dict:
     gateway = get_gateway()
-    return {"sandbox_notice": SANDBOX_NOTICE if getattr(gateway, "is_sandbox", False) else ""}
+    notice = SANDBOX_PAYOUT_NOTICE if payouts else SANDBOX_NOTICE
+    return {"sandbox_notice": notice if getattr(gateway, "is_sandbox", False) else ""}
 
 
 def _show_error(form, error) -> None:
@@ -855,7 +857,7 @@ def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
         "payouts": list(selectors.payouts_for_user(user)[:50]),
         "form": form or WithdrawForm(initial={"amount": dollars_for_input(balances["available"])}),
         "clearance_days": settings.CLEARANCE_DAYS,
-        **_sandbox(),
+        **_sandbox(payouts=True),
     }
 
 

@@ -62,12 +62,13 @@ def fee_breakdown(*, amount_cents: int, billed_before_cents: int) -> FeeBreakdow
         else:
             parts.append(f"{bps / 100:g}% of the first ${upper / 100:,.0f}")
             lower = upper
-    tiers = ", ".join(parts)
+    between = " billed between this client and freelancer"
+    tiers = parts[0] + between + (", " + ", ".join(parts[1:]) if len(parts) > 1 else "")
     return FeeBreakdown(
         amount_cents=amount_cents,
         freelancer_fee_cents=fee,
         freelancer_net_cents=amount_cents - fee,
         client_fee_cents=client_fee,
         client_total_cents=amount_cents + client_fee,
-        rate_note=f"Service fee: {tiers} billed between this client and freelancer.",
+        rate_note=f"Service fee: {tiers}.",
     )

@@ -387,7 +387,7 @@ def test_deliver_request_changes_resubmit_approve_then_withdraw(django_capture_o
     shown = text(page)
     assert f"Available ${fees.freelancer_net_cents / 100:,.2f}" in shown
     assert "Pending $0.00" in shown
-    assert SANDBOX in shown
+    assert "withdrawals are simulated and no real money is sent" in shown
     key = page.context["form"]["key"].value()
     assert page.context["form"]["amount"].value() == "450"
 

@@ -31,7 +31,7 @@ def test_the_default_tiers_are_ten_percent_then_five():
     assert settings.FREELANCER_FEE_TIERS == [(TIER_LIMIT, 1000), (None, 500)]
     assert settings.CLIENT_FEE_BPS == 0
     note = fee_breakdown(amount_cents=100_00, billed_before_cents=0).rate_note
-    assert note == "Service fee: 10% of the first $10,000, 5% after billed between this client and freelancer."
+    assert note == "Service fee: 10% of the first $10,000 billed between this client and freelancer, 5% after."
 
 
 @given(amount=amounts, billed_before=billings)
