@@ -72,7 +72,7 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         return existing
     if freelancer.is_suspended:
         raise DomainError("Your account is suspended, so withdrawals are on hold.")
-    if not isinstance(amount_cents, int) or amount_cents <= 0:
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount")
     available = balance(accounts.available(freelancer.pk))
     if amount_cents > available:
