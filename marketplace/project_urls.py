@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/<int:pk>/nda/", views.project_nda_accept, name="project_nda_accept"),
     path("projects/<int:pk>/attachments/<int:attachment_pk>/", views.project_attachment, name="project_attachment"),
     path("projects/<int:pk>/invite/", views.project_invite, name="project_invite"),
+    path("freelancers/<int:freelancer_pk>/invite/", views.freelancer_invite, name="freelancer_invite"),
     path("freelancers/", views.freelancer_search, name="freelancer_search"),
     path("invitations/", views.invitation_list, name="invitation_list"),
     path("invitations/<int:pk>/accept/", views.invitation_accept, name="invitation_accept"),

@@ -298,9 +298,26 @@ def freelancer_search(request):
 @require_POST
 def project_invite(request, pk: int):
     project = get_object_or_404(_invitable_projects(request.user), pk=pk)
+    return _send_invitation(request, project, fallback=f"{reverse('freelancer_search')}?project={project.pk}")
+
+
+@login_required
+@require_POST
+def freelancer_invite(request, freelancer_pk: int):
+    """From a freelancer's public profile: the client picks one of their draft or open projects."""
+    fallback = reverse("freelancer_public", args=[freelancer_pk])
+    project_id = request.POST.get("project", "")
+    project = _invitable_projects(request.user).filter(pk=project_id).first() if project_id.isdigit() else None
+    if project is None:
+        messages.error(request, "Choose one of your open or draft projects to invite them to.")
+        return redirect(fallback)
+    return _send_invitation(request, project, fallback=fallback)
+
+
+def _send_invitation(request, project: Project, *, fallback: str):
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = f"{reverse('freelancer_search')}?project={project.pk}"
+        back = fallback
     form = InvitationSendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The invitation was not sent: a message can be at most 2,000 characters.")

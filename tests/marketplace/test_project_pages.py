@@ -649,3 +649,48 @@ def test_the_navigation_links_to_find_work_and_post_a_project(client, client_use
     client.force_login(client_user)
     page = client.get(reverse("project_search")).text
     assert f'href="{reverse("project_create")}">Post a project' in page
+
+
+def test_a_client_invites_a_freelancer_from_their_public_profile(client):
+    from marketplace.models import Invitation
+    from tests.marketplace.factories import new_client, new_freelancer, open_project
+
+    # given a client with an open project looking at a freelancer's public profile
+    hirer, worker = new_client(), new_freelancer()
+    project = open_project(client=hirer)
+    client.force_login(hirer)
+    page = client.get(reverse("freelancer_public", args=[worker.pk]))
+    assert f"Invite {worker.display_name} to propose" in page.text
+    # when they pick the project and send
+    response = client.post(
+        reverse("freelancer_invite", args=[worker.pk]),
+        {"project": project.pk, "freelancer": worker.pk, "message": "Your portfolio fits."},
+    )
+    # then the freelancer is invited, and the form no longer offers that project
+    assert response.status_code == 302
+    assert Invitation.objects.filter(project=project, freelancer=worker, message="Your portfolio fits.").exists()
+    assert "You invited" in client.get(reverse("freelancer_public", args=[worker.pk])).text
+
+
+def test_inviting_to_someone_elses_project_from_a_profile_changes_nothing(client):
+    from marketplace.models import Invitation
+    from tests.marketplace.factories import new_client, new_freelancer, open_project
+
+    stranger_project = open_project(client=new_client())
+    hirer, worker = new_client(), new_freelancer()
+    client.force_login(hirer)
+    response = client.post(
+        reverse("freelancer_invite", args=[worker.pk]), {"project": stranger_project.pk, "freelancer": worker.pk}
+    )
+    assert response.status_code == 302
+    assert not Invitation.objects.exists()
+    assert "Choose one of your open or draft projects" in client.get(response["Location"]).text
+
+
+def test_freelancers_and_visitors_see_no_invite_form(client):
+    from tests.marketplace.factories import new_freelancer
+
+    worker = new_freelancer()
+    assert "to propose" not in client.get(reverse("freelancer_public", args=[worker.pk])).text
+    client.force_login(new_freelancer())
+    assert "to propose" not in client.get(reverse("freelancer_public", args=[worker.pk])).text
