@@ -12,10 +12,8 @@ from django.core.exceptions import ValidationError
 
 from contracts.services import MilestoneTerms
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.files import validate_attachment
-from core.forms import MilestoneRowForm, parse_dollars
+from core.forms import MilestoneRowForm, MultipleFileField, parse_dollars
 
-ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
 MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
 AMOUNT_MAX_LENGTH = 20
 CARD_DIGITS = re.compile(r"\d{12,19}")
@@ -44,35 +42,6 @@ class AmountField(forms.CharField):
         if not self.required and not (value or "").strip():
             return None
         return parse_dollars(value, empty_message=self.empty_message)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each file's bytes are checked and every refusal is reported."""
-
-    def __init__(self, *args, max_files: int = MAX_SUBMISSION_FILES, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("validators", [validate_attachment])
-        super().__init__(*args, **kwargs)
-        self.max_files = max_files
-
-    def clean(self, data, initial=None):
-        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
-        if len(uploads) > self.max_files:
-            raise ValidationError(f"Attach at most {self.max_files} files.", code="max_files")
-        cleaned, errors = [], []
-        for upload in uploads:
-            try:
-                cleaned.append(super().clean(upload, initial))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
 
 
 # --- Offers ---------------------------------------------------------------------------------
@@ -184,6 +153,7 @@ class SubmitWorkForm(forms.Form):
         help_text="Describe the work and how it meets the acceptance criteria.",
     )
     files = MultipleFileField(
+        max_files=MAX_SUBMISSION_FILES,
         label="Files",
         help_text=f"Up to {MAX_SUBMISSION_FILES} files: PDF, images, ZIP, Office documents or plain text.",
     )
@@ -245,6 +215,28 @@ class AddMilestoneForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
         error_messages={"required": "Choose a due date.", "invalid": "Enter a date such as 2025-06-30."},
+    )
+
+
+class MilestoneEditForm(AddMilestoneForm):
+    """New terms for an unfunded milestone; the other side accepts or declines them."""
+
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        help_text="Why you propose this. The other side sees it.",
+    )
+
+
+class MilestoneEditDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        help_text="The other side sees this.",
     )
 
 

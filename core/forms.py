@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
 from core.exceptions import DomainError
+from core.files import validate_attachment
 from core.money import parse_amount_to_cents
 
 
@@ -61,3 +62,38 @@ class MilestoneRowForm(forms.Form):
             except ValidationError as error:
                 self.add_error("amount", error)
         return data
+
+
+# Attachments: what the file picker offers; the bytes are what core.files actually checks.
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input: each file's bytes are checked and every refusal is reported."""
+
+    def __init__(self, *args, max_files: int | None = None, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [validate_attachment])
+        super().__init__(*args, **kwargs)
+        self.max_files = max_files
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if self.required and not uploads:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if self.max_files is not None and len(uploads) > self.max_files:
+            raise ValidationError(f"Attach at most {self.max_files} files.", code="max_files")
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(super().clean(upload, initial))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Skill, SkillCategory
 from core.exceptions import DomainError
-from core.files import validate_attachment
+from core.forms import MultipleFileField
 from core.money import parse_amount_to_cents
 from marketplace.models import DEFAULT_NDA_TEXT, DESCRIPTION_MAX_LENGTH, Project
 
@@ -45,34 +45,6 @@ def _parse_money(value: str) -> int:
     if cents <= 0:
         raise ValidationError("Enter an amount above zero, such as 450 or 450.50.", code="not_positive")
     return cents
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by its bytes (core.files)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = data if isinstance(data, list | tuple) else ([data] if data else [])
-        uploads = [upload for upload in uploads if upload]
-        if self.required and not uploads:
-            raise ValidationError(self.error_messages["required"], code="required")
-        errors: list[ValidationError] = []
-        for upload in uploads:
-            try:
-                forms.FileField.clean(self, upload, initial)
-                validate_attachment(upload)
-            except ValidationError as error:
-                errors.append(error)
-        if errors:
-            raise ValidationError(errors)
-        return uploads
 
 
 class SkillChoiceField(forms.ModelMultipleChoiceField):

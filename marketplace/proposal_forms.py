@@ -10,16 +10,14 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from core.files import validate_attachment
 from core.forms import MilestoneRowForm as MilestoneForm
-from core.forms import parse_dollars
+from core.forms import MultipleFileField, parse_dollars
 from marketplace.models import COVER_LETTER_MAX_LENGTH, Project, Proposal
 from marketplace.services import MilestoneInput
 from marketplace.services.interviews import DURATIONS, MAX_SLOTS
 from marketplace.services.proposals import MAX_ATTACHMENTS
 
 ANSWER_MAX_LENGTH = 2000
-ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.zip,.docx,.xlsx,.pptx,.txt"
 
 
 def user_zone(user) -> tzinfo:
@@ -34,33 +32,6 @@ def dollars_for_input(cents: int) -> str:
     """Cents back to what a person would type: 1200 or 1200.50 (no floats on the way)."""
     whole, rest = divmod(cents, 100)
     return f"{whole}.{rest:02d}" if rest else str(whole)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; every file's bytes are checked, and every refusal is reported."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
-        if len(uploads) > MAX_ATTACHMENTS:
-            raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.", code="max_files")
-        cleaned, errors = [], []
-        for upload in uploads:
-            try:
-                cleaned.append(super().clean(upload, initial))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
 
 
 class ProposalForm(forms.Form):
@@ -88,7 +59,7 @@ class ProposalForm(forms.Form):
         },
     )
     attachments = MultipleFileField(
-        validators=[validate_attachment],
+        max_files=MAX_ATTACHMENTS,
         help_text=f"Up to {MAX_ATTACHMENTS} files: PDF, images, ZIP, Office documents or plain text.",
     )
 

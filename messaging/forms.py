@@ -2,28 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from core.files import validate_attachment
+from core.forms import MultipleFileField
 from messaging.models import MESSAGE_MAX_FILES, MESSAGE_MAX_LENGTH
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """A file input that accepts several files; cleans to a list, each file checked on its own."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = data if isinstance(data, list | tuple) else [data]
-        cleaned = []
-        for upload in uploads:
-            if upload:
-                cleaned.append(super().clean(upload, initial))
-        return cleaned
 
 
 class MessageForm(forms.Form):
@@ -36,8 +16,6 @@ class MessageForm(forms.Form):
     )
     files = MultipleFileField(
         label="Attach files",
-        required=False,
-        validators=[validate_attachment],
         help_text=f"Up to {MESSAGE_MAX_FILES} files: PDF, images, ZIP, Office documents or plain text.",
     )
 
