@@ -23,14 +23,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts import services
-from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest
-from contracts.selectors import contracts_for_user, milestones_for_user, offers_for_user
+from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, RefundRequest
+from contracts.selectors import contracts_for_user, milestone_edits_for_user, milestones_for_user, offers_for_user
 from contracts.serializers import (
     AmountSerializer,
     ContractDetailSerializer,
     ContractSerializer,
     FundSerializer,
     MilestoneAddSerializer,
+    MilestoneEditInputSerializer,
+    MilestoneEditSerializer,
     MilestoneSerializer,
     OfferReviseSerializer,
     OfferSerializer,
@@ -49,7 +51,11 @@ MONEY_NOTE = " Moves money: send an Idempotency-Key so that a retry moves it onc
 
 
 def _milestone_detail(queryset: QuerySet[Milestone]) -> QuerySet[Milestone]:
-    return queryset.select_related("contract").prefetch_related("refund_requests", "submissions__files")
+    return queryset.select_related("contract").prefetch_related(
+        "refund_requests",
+        "submissions__files",
+        Prefetch("edits", queryset=MilestoneEdit.objects.select_related("proposed_by")),
+    )
 
 
 def _contract_detail(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
@@ -392,3 +398,72 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         milestone = self.get_object()
         services.milestone_cancel(milestone=milestone, by=request.user)
         return self._response(milestone)
+
+    @extend_schema(
+        request=MilestoneEditInputSerializer,
+        responses={201: MilestoneEditSerializer},
+        description="Propose new terms for a milestone that is not funded yet (either party): the whole title, "
+        "amount and due date. Nothing changes until the other party accepts (milestone-edits/{id}/accept/). "
+        "One change waits at a time; funding the milestone withdraws it. 409 once funded or removed.",
+    )
+    @action(detail=True, methods=["post"], url_path="edit", url_name="edit")
+    def edit(self, request, pk=None):
+        milestone = self.get_object()
+        data = MilestoneEditInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_fields(AMOUNT_FIELDS):
+            edit = services.milestone_edit_propose(milestone=milestone, by=request.user, **data.validated_data)
+        fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
+        return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+# --- Changes to unfunded milestones ------------------------------------------------------------
+
+
+@extend_schema_view(retrieve=extend_schema(description="A proposed change to a milestone of one of your contracts."))
+class MilestoneEditViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MilestoneEditSerializer
+
+    def get_queryset(self) -> QuerySet[MilestoneEdit]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return MilestoneEdit.objects.none()
+        return milestone_edits_for_user(self.request.user)
+
+    def _response(self, edit: MilestoneEdit) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=edit.pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses=MilestoneEditSerializer,
+        description="Accept the proposed change (the other party, not the proposer): the milestone takes its title, "
+        "amount and due date. 409 if already answered or the milestone was funded meanwhile.",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        edit = self.get_object()
+        services.milestone_edit_accept(edit=edit, by=request.user)
+        return self._response(edit)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses=MilestoneEditSerializer,
+        description="Decline the proposed change (the other party); the milestone keeps its terms. "
+        "409 if already answered.",
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        edit = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._response(
+            services.milestone_edit_decline(edit=edit, by=request.user, reason=data.validated_data["reason"])
+        )
+
+    @extend_schema(
+        request=None,
+        responses=MilestoneEditSerializer,
+        description="Withdraw your own proposed change while it waits. 409 if already answered.",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._response(services.milestone_edit_withdraw(edit=self.get_object(), by=request.user))

@@ -234,8 +234,8 @@ class MilestoneEditDeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason (optional)",
         required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
         help_text="The other side sees this.",
     )
 

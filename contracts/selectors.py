@@ -50,6 +50,17 @@ def milestones_for_user(user) -> QuerySet[Milestone]:
     )
 
 
+def milestone_edits_for_user(user):
+    """Proposed changes to milestones of the person's contracts; anyone else's are not found."""
+    from contracts.models import MilestoneEdit
+
+    if not _signed_in(user):
+        return MilestoneEdit.objects.none()
+    return MilestoneEdit.objects.filter(
+        Q(milestone__contract__client=user) | Q(milestone__contract__freelancer=user)
+    ).select_related("proposed_by", "milestone", "milestone__contract")
+
+
 def refund_requests_for_user(user) -> QuerySet[RefundRequest]:
     if not _signed_in(user):
         return RefundRequest.objects.none()

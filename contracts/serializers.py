@@ -7,7 +7,16 @@ from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts.models import Contract, ContractEvent, Milestone, Offer, OfferMilestone, RefundRequest, Submission
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    Milestone,
+    MilestoneEdit,
+    Offer,
+    OfferMilestone,
+    RefundRequest,
+    Submission,
+)
 from marketplace.serializers import PartySerializer, RejectUnknownFieldsMixin
 from payments.api import PositiveCentsField
 
@@ -37,6 +46,14 @@ class ContractStatusField(serializers.CharField):
     component_name="OfferStatusEnum",
 )
 class OfferStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "enum": MilestoneEdit.Status.values, "description": " | ".join(MilestoneEdit.Status.values)},
+    component_name="MilestoneEditStatusEnum",
+)
+class MilestoneEditStatusField(serializers.CharField):
     pass
 
 
@@ -73,6 +90,30 @@ class RefundRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MilestoneEditSerializer(serializers.ModelSerializer):
+    """New terms proposed for an unfunded milestone; they apply once the other party accepts."""
+
+    milestone = serializers.IntegerField(source="milestone_id", read_only=True)
+    proposed_by = PartySerializer(read_only=True)
+    status = MilestoneEditStatusField(read_only=True)
+
+    class Meta:
+        model = MilestoneEdit
+        fields = [
+            "id",
+            "milestone",
+            "proposed_by",
+            "title",
+            "amount_cents",
+            "due_date",
+            "note",
+            "status",
+            "created_at",
+            "responded_at",
+        ]
+        read_only_fields = fields
+
+
 class MilestoneSerializer(serializers.ModelSerializer):
     """A milestone with its money: what escrow holds now, and what was released or refunded."""
 
@@ -88,6 +129,10 @@ class MilestoneSerializer(serializers.ModelSerializer):
     )
     pending_refund_request = serializers.SerializerMethodField(
         help_text="The client's refund request waiting for the freelancer (refund-accept/ or refund-decline/)."
+    )
+    pending_edit = serializers.SerializerMethodField(
+        help_text="A change to this unfunded milestone waiting for the other party (milestone-edits/{id}/accept/, "
+        "decline/ or withdraw/)."
     )
     submissions = SubmissionSerializer(many=True, read_only=True)
 
@@ -113,6 +158,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "auto_release_at",
             "settled_at",
             "pending_refund_request",
+            "pending_edit",
             "submissions",
         ]
         read_only_fields = fields
@@ -121,6 +167,13 @@ class MilestoneSerializer(serializers.ModelSerializer):
     def get_pending_refund_request(self, milestone: Milestone) -> dict | None:
         pending = [r for r in milestone.refund_requests.all() if r.status == RefundRequest.Status.PENDING]
         return RefundRequestSerializer(pending[0]).data if pending else None
+
+    @extend_schema_field(MilestoneEditSerializer(allow_null=True))
+    def get_pending_edit(self, milestone: Milestone) -> dict | None:
+        if milestone.status != Milestone.Status.PENDING:
+            return None  # funding withdraws a waiting change; a removed milestone has nothing to change
+        pending = [e for e in milestone.edits.all() if e.status == MilestoneEdit.Status.PENDING]
+        return MilestoneEditSerializer(pending[0]).data if pending else None
 
 
 # --- Contracts -------------------------------------------------------------------------------
@@ -270,6 +323,15 @@ class MilestoneAddSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120)
     amount_cents = PositiveCentsField()
     due_date = serializers.DateField()
+
+
+class MilestoneEditInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """New terms for an unfunded milestone: the whole title, amount and due date, and an optional note."""
+
+    title = serializers.CharField(max_length=120)
+    amount_cents = PositiveCentsField()
+    due_date = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
 class FundSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -26,6 +26,8 @@ from contracts.forms import (
     AddMilestoneForm,
     FollowOnForm,
     FundForm,
+    MilestoneEditDeclineForm,
+    MilestoneEditForm,
     OfferDeclineForm,
     OfferReviseForm,
     PartialReleaseForm,
@@ -39,7 +41,7 @@ from contracts.forms import (
     milestone_rows,
     offer_milestone_formset,
 )
-from contracts.models import Contract, Milestone, Offer, RefundRequest
+from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
 from core.exceptions import DomainError
 from core.files import attachment_response
 from core.templatetags.core_tags import money
@@ -260,6 +262,7 @@ class MilestoneRow:
     actions: set[str] = field(default_factory=set)
     forms: dict = field(default_factory=dict)
     pending_refund: RefundRequest | None = None
+    pending_edit: MilestoneEdit | None = None
     submissions: list = field(default_factory=list)
     fee_note: str = ""
     change_reason: str = ""
@@ -294,6 +297,15 @@ def _actions(milestone: Milestone, *, as_client: bool, active: bool, pending_ref
     return actions
 
 
+def _edit_actions(milestone: Milestone, *, user, active: bool, pending_edit) -> set[str]:
+    """Unfunded milestones change by agreement: propose, or answer / withdraw what is waiting."""
+    if not active or milestone.status != Milestone.Status.PENDING:
+        return set()
+    if pending_edit is None:
+        return {"edit"}
+    return {"withdraw_edit"} if pending_edit.proposed_by_id == user.pk else {"answer_edit"}
+
+
 FORMS_FOR_ACTION = {
     "submit": SubmitWorkForm,
     "request_changes": ReasonForm,
@@ -301,6 +313,7 @@ FORMS_FOR_ACTION = {
     "refund_request": RefundRequestForm,
     "refund_offer": RefundOfferForm,
     "answer_refund": RefundDeclineForm,
+    "answer_edit": MilestoneEditDeclineForm,
 }
 
 
@@ -319,6 +332,10 @@ VERB_PHRASES = {
     "refunded by the freelancer": "gave back money on",
     "milestone added": "added the change order",
     "removed": "removed",
+    "milestone change proposed": "proposed a change to",
+    "milestone edited": "accepted the change to",
+    "milestone change declined": "declined the change to",
+    "milestone change withdrawn": "withdrew the proposed change to",
     "ended": "ended the contract",
 }
 
@@ -353,6 +370,8 @@ def _next_steps(rows: list[MilestoneRow]) -> list[dict]:
             steps.append({"text": f"{verb} “{m.title}”", "anchor": anchor, "due": m.due_date})
         if "answer_refund" in row.actions:
             steps.append({"text": f"Answer the client's refund request on “{m.title}”", "anchor": anchor})
+        if "answer_edit" in row.actions:
+            steps.append({"text": f"Accept or decline the proposed change to “{m.title}”", "anchor": anchor})
         if "decline" in row.actions:
             steps.append({"text": f"New change order “{m.title}”: wait for funding or decline it", "anchor": anchor})
     return steps
@@ -367,20 +386,40 @@ def _contract_context(request, contract: Contract, *, failed: tuple[int, str, ob
         row["event"].milestone_id: row["event"].note for row in timeline if row["event"].verb == "changes requested"
     }
     rows = []
+    pending_edits = {
+        edit.milestone_id: edit
+        for edit in MilestoneEdit.objects.filter(
+            milestone__contract=contract,
+            milestone__status=Milestone.Status.PENDING,
+            status=MilestoneEdit.Status.PENDING,
+        ).select_related("proposed_by")
+    }
     for milestone in selectors.contract_milestones(contract):
         milestone.contract = contract  # rounds_left and the templates read it; spares a query each
         requests = list(milestone.refund_requests.all())
         pending_refund = next((r for r in requests if r.status == RefundRequest.Status.PENDING), None)
+        pending_edit = pending_edits.get(milestone.pk)
         row = MilestoneRow(
             milestone=milestone,
-            actions=_actions(milestone, as_client=as_client, active=active, pending_refund=pending_refund),
+            actions=_actions(milestone, as_client=as_client, active=active, pending_refund=pending_refund)
+            | _edit_actions(milestone, user=user, active=active, pending_edit=pending_edit),
             pending_refund=pending_refund,
+            pending_edit=pending_edit,
             submissions=list(milestone.submissions.all()),
             change_reason=reasons.get(milestone.pk, ""),
         )
         for action, form_class in FORMS_FOR_ACTION.items():
             if action in row.actions:
                 row.forms[action] = form_class(prefix=form_prefix(action, milestone))
+        if "edit" in row.actions:
+            row.forms["edit"] = MilestoneEditForm(
+                prefix=form_prefix("edit", milestone),
+                initial={
+                    "title": milestone.title,
+                    "amount": dollars_for_input(milestone.amount_cents),
+                    "due_date": milestone.due_date,
+                },
+            )
         if failed and failed[0] == milestone.pk:
             if failed[1] in row.actions:
                 row.forms[failed[1]] = failed[2]
@@ -830,6 +869,85 @@ def refund_request_decline(request, pk: int):
             messages.success(request, "You declined the refund. The money stays held; the client has been told.")
             return redirect(_back_to(milestone))
     return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, "answer_refund", form))
+
+
+# --- Changes to unfunded milestones -------------------------------------------------------------
+
+
+def _party_edit(request, pk: int) -> MilestoneEdit:
+    return get_object_or_404(selectors.milestone_edits_for_user(request.user), pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_edit_propose(request, pk: int):
+    def call(milestone, data):
+        services.milestone_edit_propose(
+            milestone=milestone,
+            by=request.user,
+            title=data["title"],
+            amount_cents=data["amount"],
+            due_date=data["due_date"],
+            note=data["note"],
+        )
+
+    return _milestone_form_action(
+        request,
+        pk,
+        action="edit",
+        form_class=MilestoneEditForm,
+        call=call,
+        success="You proposed the change. Nothing changes until the other side accepts it.",
+    )
+
+
+@login_required
+@require_POST
+def milestone_edit_accept(request, pk: int):
+    edit = _party_edit(request, pk)
+    try:
+        milestone = services.milestone_edit_accept(edit=edit, by=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Nothing changed. {_error_text(error)}")
+    else:
+        messages.success(
+            request,
+            f"You accepted the change: “{milestone.title}” is now "
+            f"{money(milestone.amount_cents, milestone.contract.currency)}, due {milestone.due_date.day} {milestone.due_date:%b %Y}.",
+        )
+    return redirect(_back_to(edit.milestone))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_edit_decline(request, pk: int):
+    edit = _party_edit(request, pk)
+    milestone = edit.milestone
+    if request.method != "POST":
+        return redirect(_back_to(milestone))
+    form = MilestoneEditDeclineForm(request.POST, prefix=form_prefix("answer_edit", milestone))
+    if form.is_valid():
+        try:
+            services.milestone_edit_decline(edit=edit, by=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, "You declined the change. The milestone keeps its agreed terms.")
+            return redirect(_back_to(milestone))
+    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, "answer_edit", form))
+
+
+@login_required
+@require_POST
+def milestone_edit_withdraw(request, pk: int):
+    edit = _party_edit(request, pk)
+    try:
+        services.milestone_edit_withdraw(edit=edit, by=request.user)
+    except ServiceError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "You withdrew the proposed change. The milestone keeps its agreed terms.")
+    return redirect(_back_to(edit.milestone))
 
 
 @login_required

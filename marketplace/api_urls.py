@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
-from contracts.api import ContractViewSet, MilestoneViewSet, OfferViewSet
+from contracts.api import ContractViewSet, MilestoneEditViewSet, MilestoneViewSet, OfferViewSet
 from marketplace.api import InterviewViewSet, InvitationViewSet, ProjectProposalViewSet, ProjectViewSet, ProposalViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
@@ -27,6 +27,7 @@ router.register("interviews", InterviewViewSet, basename="interview")
 router.register("offers", OfferViewSet, basename="offer")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("milestone-edits", MilestoneEditViewSet, basename="milestone-edit")
 router.register("me/balance", BalanceViewSet, basename="balance")
 router.register("payouts", PayoutViewSet, basename="payout")
 

@@ -1,6 +1,12 @@
 """Every write to offers, contracts and milestones goes through these services."""
 
 from contracts.services.contracts import contract_end  # noqa: F401
+from contracts.services.edits import (  # noqa: F401
+    milestone_edit_accept,
+    milestone_edit_decline,
+    milestone_edit_propose,
+    milestone_edit_withdraw,
+)
 from contracts.services.milestones import (  # noqa: F401
     milestone_add,
     milestone_approve,

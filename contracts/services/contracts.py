@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from contracts.models import Contract, Milestone
 from contracts.services._common import check_party, event, lock_contract
+from contracts.services.milestones import withdraw_pending_edits
 from core.exceptions import DomainError, InvalidTransition
 from notifications.services import notify
 
@@ -39,6 +40,7 @@ def contract_end(*, contract: Contract, by) -> Contract:
                 from_status="pending",
                 to_status="cancelled",
             )
+            withdraw_pending_edits(milestone, contract, note="The contract ended.")
     paid = any(m.released_cents for m in milestones)
     reason = Contract.EndReason.COMPLETED if paid else Contract.EndReason.CANCELLED
     updated = Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(

@@ -46,6 +46,13 @@ def _require_active(contract: Contract) -> None:
         raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
 
 
+def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: str) -> None:
+    """Once a milestone is funded or removed, a change still waiting for an answer can no longer apply."""
+    withdrawn = milestone.edits.filter(status="pending").update(status="withdrawn", responded_at=timezone.now())
+    if withdrawn:
+        event(contract=contract, milestone=milestone, verb="change withdrawn", note=note)
+
+
 def _require_held(milestone: Milestone, *, to: str) -> None:
     """Money can move out of a milestone only while it is held and not frozen by a dispute."""
     if milestone.status not in (
@@ -84,6 +91,7 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         amount_cents=milestone.amount_cents,
         funded_at=timezone.now(),
     )
+    withdraw_pending_edits(milestone, contract, note="The milestone was funded at its agreed amount.")
     charge = get_gateway().charge(
         amount_cents=total,
         currency=contract.currency,
@@ -516,6 +524,7 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
     milestone = move_milestone(
         milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
     )
+    withdraw_pending_edits(milestone, contract, note="The milestone was removed.")
     other = contract.freelancer if by.pk == contract.client_id else contract.client
     notify(
         recipient=other, kind="milestone.funded", title=f"Milestone removed: “{milestone.title}”", url=_url(milestone)

@@ -70,3 +70,16 @@ def test_moderator_signs_in_with_password_and_code_to_reach_the_admin(moderator)
     browser.post(reverse("mfa_authenticate"), {"code": code})
     assert browser.get("/admin/").status_code == 200
     assert browser.get(reverse("moderation_home")).status_code == 200
+
+
+def test_staff_read_contracts_and_the_ledger_in_the_admin_but_cannot_change_them(client):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    TOTP.activate(admin_user, generate_totp_secret())
+    client.force_login(admin_user)
+    for path in ("/admin/contracts/contract/", "/admin/payments/ledgertransaction/", "/admin/payments/accountbalance/"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "Add " not in page.text.split("<main", 1)[-1].split("</h1>", 1)[0]
+    assert client.get("/admin/payments/ledgertransaction/add/").status_code == 403
