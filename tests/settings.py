@@ -32,3 +32,7 @@ SECURE_HSTS_SECONDS = 0
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Every test thread and live-server request closes its connection when done, so the many-thread
+# races on PostgreSQL never run out of connection slots (max_connections is 100 by default).
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_MAX_AGE"] = 0
