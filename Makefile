@@ -18,10 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(STAMP)
 
-var:
-	mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
+VAR_DIRS := var/celery/queue var/celery/processed var/celery/control var/media var/private
 
-migrate: install var
+$(VAR_DIRS):
+	mkdir -p $@
+
+migrate: install | $(VAR_DIRS)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
 seed: migrate
