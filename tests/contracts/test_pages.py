@@ -362,7 +362,7 @@ def test_deliver_request_changes_resubmit_approve_then_withdraw(django_capture_o
     fees = fee_breakdown(amount_cents=500_00, billed_before_cents=0)
     page = client.get(reverse("milestone_approve", args=[milestone.pk]))
     shown = text(page)
-    assert "Released from escrow $500.00" in shown
+    assert "Released from the payment hold $500.00" in shown
     assert f"Service fee (paid by the freelancer) −${fees.freelancer_fee_cents / 100:,.2f}" in shown
     assert f"{contract.freelancer.display_name} receives ${fees.freelancer_net_cents / 100:,.2f}" in shown
 
@@ -517,7 +517,7 @@ def test_partial_release_shows_the_breakdown_then_releases_on_confirmation():
     preview = client.post(url, {f"{form_prefix('release_part', milestone)}-amount": "100"})
     shown = text(preview)
     assert preview.status_code == 200
-    assert "Released from escrow $100.00" in shown and "receives $90.00" in shown
+    assert "Released from the payment hold $100.00" in shown and "receives $90.00" in shown
     assert "Still held after this $400.00" in shown
     assert ledger_count() == 1  # only the funding so far
 

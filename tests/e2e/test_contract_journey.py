@@ -167,7 +167,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
         card = milestone_card(freelancer, number, title)
         expect(card.locator(".pill")).to_have_text("Awaiting funding")
         expect(card).to_contain_text("Waiting for the client to fund it.")
-    expect(fact(freelancer.get_by_role("region", name="Money"), "Held in escrow")).to_have_text("$0.00")
+    expect(fact(freelancer.get_by_role("region", name="Money"), "Held")).to_have_text("$0.00")
 
     # 4. The client funds the first milestone: a declined card first, then a good one. --------------
     nav(client).get_by_role("link", name="Contracts").click()
@@ -196,7 +196,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     client.get_by_role("link", name="Not now").click()
     first = milestone_card(client, 1, FIRST)
     expect(first.locator(".pill")).to_have_text("Awaiting funding")
-    expect(fact(client.get_by_role("region", name="Money"), "Held in escrow")).to_have_text("$0.00")
+    expect(fact(client.get_by_role("region", name="Money"), "Held")).to_have_text("$0.00")
 
     first.get_by_role("link", name="Fund $600.00").click()
     client.get_by_label(label("Card number")).fill(GOOD_CARD)
@@ -208,7 +208,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     ).to_be_visible()
     first = milestone_card(client, 1, FIRST)
     expect(first.locator(".pill")).to_have_text("Funded")
-    expect(fact(first, "Held in escrow")).to_have_text("$600.00")
+    expect(fact(first, "Held")).to_have_text("$600.00")
     expect(milestone_card(client, 2, SECOND).locator(".pill")).to_have_text("Awaiting funding")
 
     # 5. The freelancer sees the money held and delivers a message and a file. -----------------------
@@ -272,7 +272,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(fact(first, "Change rounds left")).to_have_text("1 of 2")
     expect(first.get_by_role("note")).to_contain_text("You asked for changes.")
     expect(first.get_by_role("note")).to_contain_text(CHANGE_REASON)
-    expect(fact(first, "Held in escrow")).to_have_text("$600.00")
+    expect(fact(first, "Held")).to_have_text("$600.00")
 
     # 7. The freelancer reads the reason and resubmits. --------------------------------------------
     freelancer.reload()
@@ -301,7 +301,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(client.get_by_role("heading", level=1, name=f"Approve “{FIRST}”?")).to_be_visible()
     expect(client.get_by_text("This cannot be undone.")).to_be_visible()
     breakdown = client.get_by_role("region", name="Where the money goes")
-    expect(fact(breakdown, "Released from escrow")).to_have_text("$600.00")
+    expect(fact(breakdown, "Released from the payment hold")).to_have_text("$600.00")
     expect(fact(breakdown, "Service fee (paid by the freelancer)")).to_have_text("−$60.00")
     expect(fact(breakdown, f"{FREELANCER_NAME} receives")).to_have_text("$540.00")
     expect(breakdown).to_contain_text(f"The freelancer can withdraw it {settings.CLEARANCE_DAYS} days after release.")
@@ -316,7 +316,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(first).to_contain_text(f"Approved and paid on {long_date(approved_at.astimezone(CLIENT_ZONE))}.")
     money_box = client.get_by_role("region", name="Money")
     expect(fact(money_box, "Released")).to_have_text("$600.00")
-    expect(fact(money_box, "Held in escrow")).to_have_text("$0.00")
+    expect(fact(money_box, "Held")).to_have_text("$0.00")
 
     # 9. The freelancer's earnings: $600.00 less the 10% fee is pending, nothing available yet. ----
     freelancer.reload()
