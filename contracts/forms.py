@@ -12,17 +12,11 @@ from django.core.exceptions import ValidationError
 
 from contracts.services import MilestoneTerms
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.forms import MilestoneRowForm, MultipleFileField, parse_dollars
+from core.forms import MilestoneRowForm, MultipleFileField, dollars_for_input, parse_dollars
 
 MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
 AMOUNT_MAX_LENGTH = 20
 CARD_DIGITS = re.compile(r"\d{12,19}")
-
-
-def dollars_for_input(cents: int) -> str:
-    """Cents back to what a person would type: 1200 or 1200.50."""
-    whole, rest = divmod(cents, 100)
-    return f"{whole}.{rest:02d}" if rest else str(whole)
 
 
 class AmountField(forms.CharField):

@@ -856,19 +856,30 @@ def refund_request_accept(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def refund_request_decline(request, pk: int):
     refund_request = _party_refund_request(request, pk)
-    milestone = refund_request.milestone
+    return _answer_with_reason(
+        request,
+        refund_request.milestone,
+        action="answer_refund",
+        form_class=RefundDeclineForm,
+        call=lambda reason: services.refund_request_decline(request=refund_request, by=request.user, reason=reason),
+        success="You declined the refund. The money stays held; the client has been told.",
+    )
+
+
+def _answer_with_reason(request, milestone: Milestone, *, action: str, form_class, call, success: str):
+    """Declining something on a milestone with an optional reason: one service call, errors on the form."""
     if request.method != "POST":
         return redirect(_back_to(milestone))
-    form = RefundDeclineForm(request.POST, prefix=form_prefix("answer_refund", milestone))
+    form = form_class(request.POST, prefix=form_prefix(action, milestone))
     if form.is_valid():
         try:
-            services.refund_request_decline(request=refund_request, by=request.user, reason=form.cleaned_data["reason"])
+            call(form.cleaned_data["reason"])
         except ServiceError as error:
             _show_error(form, error)
         else:
-            messages.success(request, "You declined the refund. The money stays held; the client has been told.")
+            messages.success(request, success)
             return redirect(_back_to(milestone))
-    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, "answer_refund", form))
+    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
 
 
 # --- Changes to unfunded milestones -------------------------------------------------------------
@@ -922,19 +933,14 @@ def milestone_edit_accept(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_edit_decline(request, pk: int):
     edit = _party_edit(request, pk)
-    milestone = edit.milestone
-    if request.method != "POST":
-        return redirect(_back_to(milestone))
-    form = MilestoneEditDeclineForm(request.POST, prefix=form_prefix("answer_edit", milestone))
-    if form.is_valid():
-        try:
-            services.milestone_edit_decline(edit=edit, by=request.user, reason=form.cleaned_data["reason"])
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, "You declined the change. The milestone keeps its agreed terms.")
-            return redirect(_back_to(milestone))
-    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, "answer_edit", form))
+    return _answer_with_reason(
+        request,
+        edit.milestone,
+        action="answer_edit",
+        form_class=MilestoneEditDeclineForm,
+        call=lambda reason: services.milestone_edit_decline(edit=edit, by=request.user, reason=reason),
+        success="You declined the change. The milestone keeps its agreed terms.",
+    )
 
 
 @login_required

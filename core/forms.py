@@ -27,6 +27,12 @@ def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 
     return cents
 
 
+def dollars_for_input(cents: int) -> str:
+    """Cents back to what a person would type: 1200 or 1200.50 (no floats on the way)."""
+    whole, rest = divmod(cents, 100)
+    return f"{whole}.{rest:02d}" if rest else str(whole)
+
+
 class MilestoneRowForm(forms.Form):
     """One row of the milestone table. A row left entirely blank is ignored."""
 

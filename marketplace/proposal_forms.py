@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from core.forms import MilestoneRowForm as MilestoneForm
-from core.forms import MultipleFileField, parse_dollars
+from core.forms import MultipleFileField, dollars_for_input, parse_dollars
 from marketplace.models import COVER_LETTER_MAX_LENGTH, Project, Proposal
 from marketplace.services import MilestoneInput
 from marketplace.services.interviews import DURATIONS, MAX_SLOTS
@@ -26,12 +26,6 @@ def user_zone(user) -> tzinfo:
         return zoneinfo.ZoneInfo(getattr(user, "timezone", "") or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-def dollars_for_input(cents: int) -> str:
-    """Cents back to what a person would type: 1200 or 1200.50 (no floats on the way)."""
-    whole, rest = divmod(cents, 100)
-    return f"{whole}.{rest:02d}" if rest else str(whole)
 
 
 class ProposalForm(forms.Form):

@@ -6,10 +6,6 @@ from contracts.models import Contract, ContractEvent, Milestone
 from core.exceptions import DomainError, InvalidTransition
 
 
-def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def event(
     *,
     contract: Contract,

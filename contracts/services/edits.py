@@ -19,8 +19,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Contract, Milestone, MilestoneEdit
-from contracts.services._common import check_party, event, lock_milestone, money
+from contracts.services._common import check_party, event, lock_milestone
 from core.exceptions import DomainError, InvalidTransition
+from core.templatetags.core_tags import money
 from notifications.services import notify
 
 if TYPE_CHECKING:

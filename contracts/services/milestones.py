@@ -17,16 +17,9 @@ from django.utils import timezone
 
 from accounts.models import ClientProfile
 from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
-from contracts.services._common import (
-    billed_before,
-    check_party,
-    event,
-    lock_contract,
-    lock_milestone,
-    money,
-    move_milestone,
-)
+from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
 from core.exceptions import DomainError, InvalidTransition
+from core.templatetags.core_tags import money
 from notifications.services import notify
 from payments import accounts
 from payments.fees import client_fee_cents, fee_breakdown

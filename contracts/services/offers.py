@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contracts.models import Contract, Milestone, Offer, OfferMilestone
-from contracts.services._common import event, money
+from contracts.services._common import event
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
+from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms
 from messaging.services import conversation_for_topic
 from notifications.services import notify

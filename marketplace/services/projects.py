@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Skill, User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
+from core.templatetags.core_tags import money as _money
 from marketplace.models import (
     ConfidentialAccess,
     NdaAcceptance,
@@ -50,10 +51,6 @@ def _check_client(user: User) -> None:
         raise DomainError("Choose “I want to hire” in your settings before posting a project.")
     if user.is_suspended:
         raise DomainError("Your account is suspended, so you cannot post projects.")
-
-
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def _validate(project: Project, *, skills: list[Skill], questions: list[dict], today) -> None:

@@ -12,6 +12,7 @@ from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from core.ratelimit import hit
+from core.templatetags.core_tags import money as _money
 from marketplace import hiring
 from marketplace.models import (
     Invitation,
@@ -36,10 +37,6 @@ class MilestoneInput:
     title: str
     amount_cents: int
     due_date: date
-
-
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def _validate_terms(
