@@ -100,8 +100,22 @@ class Race:
         print(f"\n[race] {name}: {len(self.outcomes)} threads in {self.seconds:.2f}s → {summary}")
 
 
+def _wait_for_free_connections(needed: int, *, seconds: float = 30) -> None:
+    """PostgreSQL ends a closed connection's backend a moment after the client lets go; the previous
+    race's 50 may still count against max_connections. Start only once there is room for this one."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity")
+            (free,) = cursor.fetchone()
+        if free > needed + 10:
+            return
+        time.sleep(0.2)
+
+
 def race(jobs: list[Job]) -> Race:
     """Run every job in its own thread; the acts start together and each thread closes its connection."""
+    _wait_for_free_connections(len(jobs))
     barrier = threading.Barrier(len(jobs), timeout=BARRIER_TIMEOUT)
     outcomes: list[Outcome | None] = [None] * len(jobs)
 
