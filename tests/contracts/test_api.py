@@ -758,7 +758,7 @@ def test_replays_cover_every_money_endpoint():
 
 
 @pytest.mark.postgres
-@pytest.mark.xdist_group("pg-races")  # runs beside the other many-thread races, never at the same time
+@pytest.mark.races  # runs after the rest of the suite, beside the other many-thread races
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_payouts_with_one_key_pay_once():
     seed_skill_taxonomy()

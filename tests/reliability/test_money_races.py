@@ -14,13 +14,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -51,11 +52,13 @@ from payments.services import clearances_due, earnings, payout_request
 from tests.conftest import seed_skill_taxonomy
 from tests.marketplace.factories import milestones_for, new_client, new_freelancer, open_project, submit_proposal
 
-# One xdist worker runs all of these, one after another: two 50-thread races at once would need
-# more connections than PostgreSQL's default max_connections of 100.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("pg-races")]
+# `make test` runs the races after the rest of the suite, in one process, one after another: a
+# 50-thread race beside other tests (or another race) could need more connections than
+# PostgreSQL's default max_connections of 100.
+pytestmark = [pytest.mark.postgres, pytest.mark.races, pytest.mark.django_db(transaction=True)]
 
 BARRIER_TIMEOUT = 60  # seconds for every thread to get ready
+CONNECT_TIMEOUT = 30  # seconds a thread keeps retrying while PostgreSQL has no free connection slot
 JOIN_TIMEOUT = 120  # a thread still running after this is stuck: a deadlock or a lost lock
 
 Job = Callable[[], Callable[[], object]]  # prepares (loads its rows) and returns the act to race
@@ -102,7 +105,7 @@ class Race:
 
 def _wait_for_free_connections(needed: int, *, seconds: float = 30) -> None:
     """PostgreSQL ends a closed connection's backend a moment after the client lets go; the previous
-    race's 50 may still count against max_connections. Start only once there is room for this one."""
+    race's threads may still count against max_connections. Start only once there is room for this one."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
@@ -111,6 +114,34 @@ def _wait_for_free_connections(needed: int, *, seconds: float = 30) -> None:
         if free > needed + 10:
             return
         time.sleep(0.2)
+
+
+def _prepare(job: Job) -> Callable[[], object]:
+    """Run a job's preparation, retrying while PostgreSQL refuses new connections for lack of slots.
+    Nothing has raced yet, so trying again changes nothing the test measures."""
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        try:
+            return job()
+        except OperationalError as error:
+            if "too many clients" not in str(error) or time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(0.2)
+
+
+@contextmanager
+def _connections_kept_open():
+    """The test settings close a connection at the start and end of every request (CONN_MAX_AGE=0).
+    During a race each thread keeps the connection it prepared with until it is done, so fifty
+    requests starting together do not also reconnect together; `race` closes them afterwards."""
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    before = database["CONN_MAX_AGE"]
+    database["CONN_MAX_AGE"] = None
+    try:
+        yield
+    finally:
+        database["CONN_MAX_AGE"] = before
 
 
 def race(jobs: list[Job]) -> Race:
@@ -122,7 +153,7 @@ def race(jobs: list[Job]) -> Race:
     def run(index: int, job: Job) -> None:
         try:
             try:
-                act = job()
+                act = _prepare(job)
             except BaseException:
                 barrier.abort()
                 raise
@@ -134,12 +165,13 @@ def race(jobs: list[Job]) -> Race:
             connection.close()
 
     threads = [threading.Thread(target=run, args=(i, job), daemon=True) for i, job in enumerate(jobs)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    seconds = time.perf_counter() - started
+    with _connections_kept_open():
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN_TIMEOUT)
+        seconds = time.perf_counter() - started
     stuck = sum(thread.is_alive() for thread in threads)
     if stuck:
         pytest.fail(f"{stuck} thread(s) still running after {JOIN_TIMEOUT}s: a deadlock or a lock never released")
