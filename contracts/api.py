@@ -17,14 +17,23 @@ from contextlib import contextmanager
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts import services
 from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, RefundRequest
-from contracts.selectors import contracts_for_user, milestone_edits_for_user, milestones_for_user, offers_for_user
+from contracts.selectors import (
+    contracts_for_user,
+    milestone_edits_for_user,
+    milestones_for_user,
+    offers_for_user,
+    submission_files_for_user,
+)
 from contracts.serializers import (
     AmountSerializer,
     ContractDetailSerializer,
@@ -42,8 +51,10 @@ from contracts.serializers import (
     SubmitSerializer,
 )
 from core.exceptions import DomainError, InvalidTransition
+from core.files import attachment_response
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
+FILE_ID = OpenApiParameter("file_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The file's id.")
 MONEY_NOTE = " Moves money: send an Idempotency-Key so that a retry moves it once."
 
 
@@ -227,6 +238,22 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def _response(self, milestone: Milestone, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = _milestone_detail(milestones_for_user(self.request.user)).get(pk=milestone.pk)
         return Response(self.get_serializer(fresh).data, status=status_code)
+
+    @extend_schema(
+        parameters=[FILE_ID],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Download a file delivered on this milestone (either party), as an attachment.",
+    )
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<file_pk>[0-9]+)", url_name="file")
+    def file(self, request, pk=None, file_pk=None):
+        milestone = self.get_object()
+        stored = get_object_or_404(
+            submission_files_for_user(request.user).filter(submission__milestone=milestone), pk=file_pk
+        )
+        try:
+            return attachment_response(stored)
+        except OSError as error:  # the row outlived its file: a 404, not a 500
+            raise Http404("This file is no longer available.") from error
 
     def _pending_refund_request(self, milestone: Milestone) -> RefundRequest:
         pending = milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).first()

@@ -3,7 +3,7 @@ services check every rule, so the API and the pages refuse the same things."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -72,6 +72,10 @@ class SubmissionFileSerializer(serializers.Serializer):
     name = serializers.CharField(source="original_name", read_only=True)
     content_type = serializers.CharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
+    download_url = serializers.SerializerMethodField(help_text="GET it (as either party) to download the file.")
+
+    def get_download_url(self, file) -> str:
+        return reverse("milestone-file", kwargs={"pk": file.submission.milestone_id, "file_pk": file.pk})
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

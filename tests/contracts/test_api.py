@@ -31,7 +31,7 @@ from payments.models import GatewayOperation, IdempotentRequest, LedgerTransacti
 from payments.services import clearances_due, earnings
 from tests.conftest import seed_skill_taxonomy
 from tests.contracts.factories import hire_offer, money_snapshot, move_to
-from tests.marketplace.factories import in_days
+from tests.marketplace.factories import in_days, new_freelancer
 
 pytestmark = pytest.mark.django_db
 
@@ -352,6 +352,35 @@ def test_a_file_that_is_really_a_web_page_is_refused_on_files():
     assert response.status_code == 400
     assert "HTML" in response.json()["files"][0]
     assert money_snapshot() == before
+
+
+def test_both_parties_download_delivered_files_and_nobody_else_can():
+    # given a freelancer who delivered a file on the first of two funded milestones
+    deal = active_deal()
+    first, second = deal.milestones
+    move_to(first, S.FUNDED)
+    move_to(second, S.FUNDED)
+    notes = SimpleUploadedFile("notes.txt", b"How to run the booking app.\n", content_type="text/plain")
+    delivered = api_for(deal.freelancer).post(
+        url(first, "submit"), {"message": "Done.", "files": [notes]}, format="multipart"
+    )
+    assert delivered.status_code == 200, delivered.json()
+    listed = delivered.json()["submissions"][0]["files"][0]
+    download = listed["download_url"]
+    assert download == f"/api/v1/milestones/{first.pk}/files/{listed['id']}/"
+
+    # then the client and the freelancer get the bytes, as an attachment, with the token they already use
+    for party in (deal.client, deal.freelancer):
+        response = api_for(party).get(download)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == b"How to run the booking app.\n"
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+    # and a stranger, an anonymous caller, or the same file asked for under another milestone get nothing
+    assert api_for(new_freelancer()).get(download).status_code == 404
+    assert api_for().get(download).status_code in (401, 403)
+    assert api_for(deal.client).get(f"/api/v1/milestones/{second.pk}/files/{listed['id']}/").status_code == 404
 
 
 def test_cancel_removes_an_unfunded_milestone():
