@@ -22,7 +22,8 @@ from messaging.models import (
     MessageAttachment,
     Participant,
 )
-from notifications.services import notify
+from notifications.models import Notification
+from notifications.services import notifications_mark_read_for, notify
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -104,8 +105,9 @@ def message_send(*, conversation: Conversation, sender: User, body: str, files: 
             raise _attachment_error(error) from error
         raise
 
-    # The sender has read everything up to their own message.
+    # The sender has read everything up to their own message, and what told them of it.
     Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=now)
+    notifications_mark_read_for(user=sender, kind="message.new", url=conversation.get_absolute_url())
 
     names = ", ".join(attachment.original_name for attachment in stored)
     summary = body or f"Sent {len(stored)} file{'s' if len(stored) != 1 else ''}: {names}"
@@ -120,12 +122,24 @@ def message_send(*, conversation: Conversation, sender: User, body: str, files: 
             title=f"New message from {sender.display_name}",
             body=preview,
             url=url,
+            email=not _told_since_last_read(participant, url=url),
         )
     return message
 
 
+def _told_since_last_read(participant: Participant, *, url: str) -> bool:
+    """Whether this person already has a new-message notification for the conversation that they
+    have not seen. Then one email was enough: the next is sent only once they have read the thread."""
+    told = Notification.objects.filter(recipient=participant.user, kind="message.new", url=url, read_at__isnull=True)
+    if participant.last_read_at is not None:
+        told = told.filter(created_at__gt=participant.last_read_at)
+    return told.exists()
+
+
 def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
-    """Only a participant marks a conversation read: everything sent so far counts as seen."""
+    """Only a participant marks a conversation read: everything sent so far counts as seen, and so
+    do the notifications that pointed at it."""
     updated = Participant.objects.filter(conversation=conversation, user=user).update(last_read_at=timezone.now())
     if not updated:
         raise DomainError("You are not part of this conversation.")
+    notifications_mark_read_for(user=user, kind="message.new", url=conversation.get_absolute_url())

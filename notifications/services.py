@@ -18,14 +18,17 @@ def wants_email(*, user, kind: str) -> bool:
     return spec.email_default if choice is None else choice
 
 
-def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "") -> Notification:
-    """Record a notification; its email is queued only once the surrounding transaction commits."""
+def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", email: bool = True) -> Notification:
+    """Record a notification; its email is queued only once the surrounding transaction commits.
+
+    `email=False` records it in the notification centre only: the caller knows the person was
+    already emailed about the same thing and has not looked yet."""
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind: {kind}")
     if url and not url.startswith("/"):
         raise ValueError("Notification links are paths on this site.")
     notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
-    if recipient.is_active and wants_email(user=recipient, kind=kind):
+    if email and recipient.is_active and wants_email(user=recipient, kind=kind):
         from notifications.tasks import send_notification_email
 
         transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
@@ -39,6 +42,13 @@ def notification_mark_read(*, notification: Notification, user) -> Notification:
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
     notification.refresh_from_db(fields=["read_at"])
     return notification
+
+
+def notifications_mark_read_for(*, user, kind: str, url: str) -> int:
+    """The person saw what these notifications point at (a conversation they opened): mark them read."""
+    return Notification.objects.filter(recipient=user, kind=kind, url=url, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 def notifications_mark_all_read(*, user) -> int:

@@ -103,6 +103,45 @@ def test_the_notification_preview_is_the_first_200_characters(conversation, clie
     assert Notification.objects.get(recipient=client_user).body == "x" * 200
 
 
+def test_a_burst_of_messages_sends_one_email_until_the_thread_is_read(
+    client, conversation, client_user, freelancer, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a freelancer who sends three messages in a row
+    with django_capture_on_commit_callbacks(execute=True):
+        for body in ("Hi!", "One more thing:", "the staging link is ready."):
+            message_send(conversation=conversation, sender=freelancer, body=body)
+    # then the client has three notifications in the app but one email in their inbox
+    assert Notification.objects.filter(recipient=client_user, read_at__isnull=True).count() == 3
+    assert [mail.to for mail in mailoutbox] == [[client_user.email]]
+
+    # when the client opens the conversation
+    client.force_login(client_user)
+    assert client.get(thread_url(conversation)).status_code == 200
+    # then those notifications count as read (the bell no longer counts them)
+    assert not Notification.objects.filter(recipient=client_user, read_at__isnull=True).exists()
+
+    # and the next message, sent after they read the thread, emails them again
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(conversation=conversation, sender=freelancer, body="Did you see the link?")
+    assert len(mailoutbox) == 2
+    assert "Did you see the link?" in mailoutbox[1].body
+
+
+def test_replying_counts_as_reading_so_the_next_message_emails_again(
+    conversation, client_user, freelancer, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a freelancer's question, the client's answer and the freelancer's thanks
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(conversation=conversation, sender=freelancer, body="Question about the brief")
+        message_send(conversation=conversation, sender=client_user, body="Answer: yes")
+        message_send(conversation=conversation, sender=freelancer, body="Thanks")
+    # then the client was emailed twice (answering meant they had read the question) and the freelancer once
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted([client_user.email, client_user.email, freelancer.email])
+    # and the client's notification about the question was marked read when they answered
+    unread = Notification.objects.filter(recipient=client_user, read_at__isnull=True)
+    assert [n.body for n in unread] == ["Thanks"]
+
+
 # --- Who may see and send ---------------------------------------------------------------------------
 
 
