@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -26,6 +27,7 @@ from marketplace.models import ConfidentialAccess, Interview, InterviewSlot, Inv
 from marketplace.serializers import (
     ClientTrustSerializer,
     DeclineReasonSerializer,
+    FilesUploadSerializer,
     InterviewCancelSerializer,
     InterviewCreateSerializer,
     InterviewPickSerializer,
@@ -209,6 +211,33 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 ip_address=_client_ip(request),
             )
         return attachment_response(attachment)
+
+    @extend_schema(
+        request={"multipart/form-data": FilesUploadSerializer},
+        responses=ProjectDetailSerializer,
+        description="Attach files to a draft (its client only): at most 5 in all, each checked by its bytes "
+        "(no HTML or SVG). 409 once published.",
+    )
+    @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        data = FilesUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_files_change(
+            project=self.get_object(), by=request.user, add=data.validated_data["files"]
+        )
+        return self._detail(project)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID], request=None, responses={204: None}, description="Remove a draft's file."
+    )
+    @attachment.mapping.delete
+    def attachment_remove(self, request, pk=None, attachment_pk=None):
+        project = self.get_object()
+        if project.client_id != request.user.pk:
+            raise Http404  # a project's files are its client's to remove; nobody else learns which exist
+        attachment = get_object_or_404(project.attachments.all(), pk=attachment_pk)
+        services.project_files_change(project=project, by=request.user, remove_ids=[attachment.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Proposals -------------------------------------------------------------------------------
@@ -406,6 +435,31 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def attachment(self, request, pk=None, attachment_pk=None):
         proposal = self.get_object()
         return attachment_response(get_object_or_404(proposal.attachments.all(), pk=attachment_pk))
+
+    @extend_schema(
+        request={"multipart/form-data": FilesUploadSerializer},
+        responses=ProposalSerializer,
+        description="Attach files to your proposal while it can be edited: at most 5 in all, each checked by "
+        "its bytes (no HTML or SVG).",
+    )
+    @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        data = FilesUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_files_change(
+            proposal=self.get_object(), by=request.user, add=data.validated_data["files"]
+        )
+        return _proposal_response(self, proposal)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID], request=None, responses={204: None}, description="Remove a file of your proposal."
+    )
+    @attachment.mapping.delete
+    def attachment_remove(self, request, pk=None, attachment_pk=None):
+        proposal = self.get_object()
+        attachment = get_object_or_404(proposal.attachments.all(), pk=attachment_pk)
+        services.proposal_files_change(proposal=proposal, by=request.user, remove_ids=[attachment.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Invitations -----------------------------------------------------------------------------

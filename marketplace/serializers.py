@@ -520,6 +520,14 @@ class ProposalWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         return value
 
 
+class FilesUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Files to attach, sent as multipart/form-data (repeat the `files` field for each file)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(), min_length=1, max_length=5, help_text="Up to 5 files in all; checked by bytes."
+    )
+
+
 class DeclineReasonSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 

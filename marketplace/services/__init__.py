@@ -11,6 +11,7 @@ from marketplace.services.projects import (  # noqa: F401
     confidential_access_record,
     project_close,
     project_create,
+    project_files_change,
     project_nda_accept,
     project_publish,
     project_update,
@@ -19,6 +20,7 @@ from marketplace.services.projects import (  # noqa: F401
 from marketplace.services.proposals import (  # noqa: F401
     MilestoneInput,
     proposal_decline,
+    proposal_files_change,
     proposal_hire,
     proposal_shortlist,
     proposal_submit,

@@ -187,6 +187,28 @@ def project_update(
 
 
 @transaction.atomic
+def project_files_change(*, project: Project, by: User, add=(), remove_ids=()) -> Project:
+    """The client adds files to a draft or removes some (at most MAX_ATTACHMENTS, each checked by its bytes)."""
+    project = transitions.lock(project)
+    if project.client_id != by.pk:
+        raise DomainError("Only the client who posted this project can change its files.")
+    if project.status != Project.Status.DRAFT:
+        raise InvalidTransition("Only a draft's files can change. Close this project and post a new one to change it.")
+    add, remove_ids = list(add), list(remove_ids)
+    if not add and not remove_ids:
+        raise ValidationError({"files": ["Send at least one file."]})
+    project.attachments.filter(pk__in=remove_ids).delete()
+    if project.attachments.count() + len(add) > MAX_ATTACHMENTS:
+        raise ValidationError({"files": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+    for upload in add:
+        try:
+            ProjectAttachment.build(upload, project=project).save()
+        except ValidationError as error:
+            raise ValidationError({"files": error.messages}) from error
+    return project
+
+
+@transaction.atomic
 def project_publish(*, project: Project, by: User) -> Project:
     """The client publishes a draft; it stays open for PROJECT_OPEN_DAYS, then expires."""
     if project.client_id != by.pk:

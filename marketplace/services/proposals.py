@@ -197,6 +197,46 @@ def proposal_submit(
     return proposal
 
 
+def _check_editable(proposal: Proposal, by: User) -> None:
+    if proposal.freelancer_id != by.pk:
+        raise DomainError("Only the freelancer who sent this proposal can edit it.")
+    if by.is_suspended:
+        raise DomainError("Your account is suspended, so you cannot change proposals.")
+    if not proposal.is_editable:
+        raise DomainError(f"This proposal is {proposal.get_status_display().lower()} and can no longer be edited.")
+    if not proposal.project.is_open:
+        raise DomainError("This project is closed, so proposals can no longer change.")
+
+
+@transaction.atomic
+def proposal_files_change(*, proposal: Proposal, by: User, add=(), remove_ids=()) -> Proposal:
+    """The author adds files to their proposal or removes some, under the same rules as editing it
+    (at most MAX_ATTACHMENTS, each checked by its bytes)."""
+    proposal = transitions.lock(proposal)
+    _check_editable(proposal, by)
+    add, remove_ids = list(add), list(remove_ids)
+    if not add and not remove_ids:
+        raise ValidationError({"files": ["Send at least one file."]})
+    removed, _ = proposal.attachments.filter(pk__in=remove_ids).delete()
+    if proposal.attachments.count() + len(add) > MAX_ATTACHMENTS:
+        raise ValidationError({"files": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+    names = []
+    for upload in add:
+        try:
+            attachment = ProposalAttachment.build(upload, proposal=proposal)
+        except ValidationError as error:
+            raise ValidationError({"files": error.messages}) from error
+        attachment.save()
+        names.append(attachment.original_name)
+    note = ", ".join(
+        filter(None, [f"Added {', '.join(names)}" if names else "", f"Removed {removed}" if removed else ""])
+    )
+    ProposalEvent.objects.create(
+        proposal=proposal, actor=by, from_status=proposal.status, to_status=proposal.status, note=f"Files: {note}"[:200]
+    )
+    return proposal
+
+
 @transaction.atomic
 def proposal_update(
     *,
@@ -211,15 +251,8 @@ def proposal_update(
 ) -> Proposal:
     """The author edits their proposal until it is hired, declined or withdrawn."""
     proposal = transitions.lock(proposal)
-    if proposal.freelancer_id != by.pk:
-        raise DomainError("Only the freelancer who sent this proposal can edit it.")
-    if by.is_suspended:
-        raise DomainError("Your account is suspended, so you cannot change proposals.")
-    if not proposal.is_editable:
-        raise DomainError(f"This proposal is {proposal.get_status_display().lower()} and can no longer be edited.")
+    _check_editable(proposal, by)
     project = proposal.project
-    if not project.is_open:
-        raise DomainError("This project is closed, so proposals can no longer change.")
     cover_letter = cover_letter.strip()
     if not cover_letter:
         raise ValidationError({"cover_letter": ["Write a cover letter."]})

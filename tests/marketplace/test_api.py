@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -591,6 +592,106 @@ def test_proposal_files_are_for_the_two_parties_only(client_user, freelancer):
     assert api_for(client_user).get(path).status_code == 200
     assert api_for(freelancer).get(path).status_code == 200
     assert api_for(new_freelancer()).get(path).status_code == 404
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def pdf(name: str = "brief.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def test_a_client_attaches_files_to_a_draft_and_removes_one_by_api(client_user):
+    # given a draft project
+    project = draft_project(client=client_user)
+    api = api_for(client_user)
+    path = f"/api/v1/projects/{project.pk}/attachments/"
+
+    # when the client uploads two files in one multipart request
+    response = api.post(path, {"files": [pdf("brief.pdf"), image_upload("wireframe.png")]}, format="multipart")
+
+    # then both are listed on the project with their type read from their bytes, and download as sent
+    assert response.status_code == 200, response.json()
+    listed = {item["name"]: item for item in response.json()["attachments"]}
+    assert set(listed) == {"brief.pdf", "wireframe.png"}
+    brief = api.get(listed["brief.pdf"]["download_url"])
+    assert b"".join(brief.streaming_content) == PDF_BYTES
+
+    # when they remove one
+    removed = api.delete(listed["brief.pdf"]["download_url"])
+
+    # then only the other is left
+    assert removed.status_code == 204
+    assert [a.original_name for a in project.attachments.all()] == ["wireframe.png"]
+
+
+def test_bad_files_on_a_project_are_refused_and_nothing_is_attached(client_user, freelancer):
+    project = draft_project(client=client_user)
+    api = api_for(client_user)
+    path = f"/api/v1/projects/{project.pk}/attachments/"
+    page = SimpleUploadedFile("brief.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
+
+    disguised = api.post(path, {"files": [pdf("ok.pdf"), page]}, format="multipart")
+    assert disguised.status_code == 400
+    assert "HTML" in " ".join(disguised.json()["files"])
+    too_many = api.post(path, {"files": [pdf(f"part{n}.pdf") for n in range(6)]}, format="multipart")
+    assert too_many.status_code == 400 and "files" in too_many.json()
+    nothing = api.post(path, {}, format="multipart")
+    assert nothing.status_code == 400 and "files" in nothing.json()
+    as_json = api.post(path, {"files": ["not a file"]}, format="json")
+    assert as_json.status_code == 415
+    assert not project.attachments.exists()
+
+    # and nobody but the client changes a project's files; once published, nobody does
+    assert api_for(freelancer).post(path, {"files": [pdf()]}, format="multipart").status_code == 404  # a draft
+    project.status = Project.Status.OPEN
+    project.save(update_fields=["status"])
+    published = api.post(path, {"files": [pdf()]}, format="multipart")
+    assert published.status_code == 409
+    assert not project.attachments.exists()
+
+
+def test_someone_else_cannot_remove_a_published_projects_file(client_user, freelancer):
+    project = open_project(client=client_user)
+    attachment = ProjectAttachment.build(pdf(), project=project)
+    attachment.save()
+    path = f"/api/v1/projects/{project.pk}/attachments/{attachment.pk}/"
+    assert api_for(freelancer).delete(path).status_code == 404
+    assert api_for(client_user).delete(path).status_code == 409  # published terms stay put
+    assert project.attachments.count() == 1
+
+
+def test_the_author_attaches_and_removes_proposal_files_by_api(client_user, freelancer):
+    # given a sent proposal
+    proposal = submit_proposal(project=open_project(client=client_user), freelancer=freelancer)
+    path = f"/api/v1/proposals/{proposal.pk}/attachments/"
+
+    # when its freelancer attaches a portfolio sample
+    response = api_for(freelancer).post(path, {"files": [pdf("case-study.pdf")]}, format="multipart")
+
+    # then the client sees it on the proposal and can download it
+    assert response.status_code == 200, response.json()
+    seen = api_for(client_user).get(f"/api/v1/proposals/{proposal.pk}/").json()
+    [item] = seen["attachments"]
+    assert item["name"] == "case-study.pdf"
+    assert b"".join(api_for(client_user).get(item["download_url"]).streaming_content) == PDF_BYTES
+
+    # and the client cannot change the freelancer's files, a stranger does not even see them
+    file_path = f"{path}{item['id']}/"
+    assert api_for(client_user).post(path, {"files": [pdf()]}, format="multipart").status_code == 400
+    assert api_for(client_user).delete(file_path).status_code == 400
+    assert api_for(new_freelancer()).delete(file_path).status_code == 404
+    assert proposal.attachments.count() == 1
+
+    # when the freelancer removes it
+    assert api_for(freelancer).delete(file_path).status_code == 204
+    assert not proposal.attachments.exists()
+
+    # and after withdrawing, the files no longer change
+    api_for(freelancer).post(f"/api/v1/proposals/{proposal.pk}/withdraw/")
+    late = api_for(freelancer).post(path, {"files": [pdf()]}, format="multipart")
+    assert late.status_code == 400 and "withdrawn" in str(late.json()).lower()
+    assert not proposal.attachments.exists()
 
 
 def test_project_list_costs_the_same_queries_for_2_or_10_clients(django_assert_max_num_queries):
