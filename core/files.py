@@ -16,7 +16,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
-from django.db import models
+from django.db import models, transaction
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -129,3 +129,11 @@ def attachment_response(stored: StoredFile) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def delete_file_after_commit(sender, instance: StoredFile, **kwargs) -> None:
+    """A removed attachment's bytes go too, but only once the removal is committed: a rolled-back
+    delete keeps its row, so it must keep its file."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

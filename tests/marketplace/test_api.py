@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -649,6 +651,26 @@ def test_bad_files_on_a_project_are_refused_and_nothing_is_attached(client_user,
     published = api.post(path, {"files": [pdf()]}, format="multipart")
     assert published.status_code == 409
     assert not project.attachments.exists()
+
+
+def test_a_removed_file_leaves_the_disk_once_the_removal_commits(client_user, django_capture_on_commit_callbacks):
+    project = draft_project(client=client_user)
+    attachment = ProjectAttachment.build(pdf(), project=project)
+    attachment.save()
+    stored = Path(attachment.file.path)
+    assert stored.exists()
+
+    # a removal that rolls back keeps the row and its bytes
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ProjectAttachment.objects.filter(pk=attachment.pk).delete()
+        raise RuntimeError("the request failed after the delete")
+    assert stored.exists() and ProjectAttachment.objects.filter(pk=attachment.pk).exists()
+
+    # a committed removal takes the bytes with it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for(client_user).delete(f"/api/v1/projects/{project.pk}/attachments/{attachment.pk}/")
+    assert response.status_code == 204
+    assert not stored.exists()
 
 
 def test_someone_else_cannot_remove_a_published_projects_file(client_user, freelancer):
