@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Skill, User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
+from core.files import change_files
 from core.templatetags.core_tags import money as _money
 from marketplace.models import (
     ConfidentialAccess,
@@ -194,17 +195,13 @@ def project_files_change(*, project: Project, by: User, add=(), remove_ids=()) -
         raise DomainError("Only the client who posted this project can change its files.")
     if project.status != Project.Status.DRAFT:
         raise InvalidTransition("Only a draft's files can change. Close this project and post a new one to change it.")
-    add, remove_ids = list(add), list(remove_ids)
-    if not add and not remove_ids:
-        raise ValidationError({"files": ["Send at least one file."]})
-    project.attachments.filter(pk__in=remove_ids).delete()
-    if project.attachments.count() + len(add) > MAX_ATTACHMENTS:
-        raise ValidationError({"files": [f"Attach at most {MAX_ATTACHMENTS} files."]})
-    for upload in add:
-        try:
-            ProjectAttachment.build(upload, project=project).save()
-        except ValidationError as error:
-            raise ValidationError({"files": error.messages}) from error
+    change_files(
+        project.attachments,
+        lambda upload: ProjectAttachment.build(upload, project=project),
+        add=add,
+        remove_ids=remove_ids,
+        limit=MAX_ATTACHMENTS,
+    )
     return project
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
+from core.files import change_files
 from core.ratelimit import hit
 from core.templatetags.core_tags import money as _money
 from marketplace import hiring
@@ -214,25 +215,20 @@ def proposal_files_change(*, proposal: Proposal, by: User, add=(), remove_ids=()
     (at most MAX_ATTACHMENTS, each checked by its bytes)."""
     proposal = transitions.lock(proposal)
     _check_editable(proposal, by)
-    add, remove_ids = list(add), list(remove_ids)
-    if not add and not remove_ids:
-        raise ValidationError({"files": ["Send at least one file."]})
-    removed, _ = proposal.attachments.filter(pk__in=remove_ids).delete()
-    if proposal.attachments.count() + len(add) > MAX_ATTACHMENTS:
-        raise ValidationError({"files": [f"Attach at most {MAX_ATTACHMENTS} files."]})
-    names = []
-    for upload in add:
-        try:
-            attachment = ProposalAttachment.build(upload, proposal=proposal)
-        except ValidationError as error:
-            raise ValidationError({"files": error.messages}) from error
-        attachment.save()
-        names.append(attachment.original_name)
-    note = ", ".join(
-        filter(None, [f"Added {', '.join(names)}" if names else "", f"Removed {removed}" if removed else ""])
+    names, removed = change_files(
+        proposal.attachments,
+        lambda upload: ProposalAttachment.build(upload, proposal=proposal),
+        add=add,
+        remove_ids=remove_ids,
+        limit=MAX_ATTACHMENTS,
     )
+    changes = [f"added {', '.join(names)}" if names else "", f"removed {removed}" if removed else ""]
     ProposalEvent.objects.create(
-        proposal=proposal, actor=by, from_status=proposal.status, to_status=proposal.status, note=f"Files: {note}"[:200]
+        proposal=proposal,
+        actor=by,
+        from_status=proposal.status,
+        to_status=proposal.status,
+        note=f"Files: {'; '.join(filter(None, changes))}"[:300],
     )
     return proposal
 
