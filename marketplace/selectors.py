@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -83,11 +84,27 @@ class SearchFilters:
     sort: str = "relevance"  # relevance | newest | budget_high | budget_low
 
 
+PREFIX_MIN_LENGTH = 4  # shorter words ("go", "ui") match whole words only, or they would match everything
+
+
+def _prefix_tsquery(query: str) -> str | None:
+    """A plain query ("postgres upgrade") also matches longer words that start with what was typed
+    ("PostgreSQL", "upgrades"). Queries that use websearch syntax (quotes, -exclusions, or) mean
+    exactly what they say and get no prefixes. Built from word characters only, so nothing the
+    person types can reach to_tsquery's own syntax."""
+    if re.search(r'["\-]|\bor\b', query, flags=re.IGNORECASE):
+        return None
+    words = re.findall(r"\w+", query)[:8]
+    terms = [f"{word}:*" if len(word) >= PREFIX_MIN_LENGTH else word for word in words]
+    return " & ".join(terms) or None
+
+
 def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project]:
     """Open public projects matching the filters, in a fixed number of queries per page.
 
     PostgreSQL: full-text search over title, skills and description, using the GIN index on
-    to_tsvector('english', search_text), ranked with the title weighted highest.
+    to_tsvector('english', search_text), ranked with the title weighted highest; words of four
+    letters or more also match as prefixes ("postgres" finds PostgreSQL).
     SQLite: every word must appear somewhere in the same text; title matches rank first.
     """
     now = now or timezone.now()
@@ -117,6 +134,9 @@ def project_search(filters: SearchFilters, *, now: datetime | None = None) -> Qu
     if query:
         if connection.vendor == "postgresql":
             search = SearchQuery(query, config="english", search_type="websearch")
+            prefixes = _prefix_tsquery(query)
+            if prefixes:
+                search |= SearchQuery(prefixes, config="english", search_type="raw")
             weighted = SearchVector("title", weight="A", config="english") + SearchVector(
                 "search_text", weight="B", config="english"
             )

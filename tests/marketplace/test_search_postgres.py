@@ -146,6 +146,19 @@ def test_english_stemming_matches_other_forms_of_a_word(catalogue):
     assert keys(catalogue, "upgrading")[0] == "upgrade"  # upgrade
 
 
+def test_a_word_typed_short_matches_longer_words_that_start_with_it(catalogue):
+    assert keys(catalogue, "postgres") == ["upgrade"]  # PostgreSQL
+    assert keys(catalogue, "postgres upgrade") == ["upgrade"]
+    assert set(keys(catalogue, "djang")) == {"payouts", "clinic", "admin"}
+    assert keys(catalogue, "dashb react") == ["iot"]
+    # words shorter than four letters match whole words only, so "pay" is not "payouts" or "payments"
+    assert keys(catalogue, "pay") == ["payouts"]  # "Pay sellers out"
+    assert keys(catalogue, "ap") == []
+    # and websearch syntax keeps its exact meaning: no prefixes inside quotes or with exclusions
+    assert keys(catalogue, '"postgres"') == []
+    assert set(keys(catalogue, "djang -stripe")) == set()
+
+
 def test_every_word_must_match(catalogue):
     assert set(keys(catalogue, "django")) == {"payouts", "clinic", "admin"}
     assert keys(catalogue, "django stripe") == ["payouts"]
