@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -21,15 +23,16 @@ def clearances_due(*, now=None) -> int:
     """Released money becomes available CLEARANCE_DAYS after its release; each release clears once."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.CLEARANCE_DAYS)
-    releases = list(LedgerTransaction.objects.filter(kind__in=RELEASE_KINDS, created_at__lte=cutoff))
-    done = set(
-        LedgerTransaction.objects.filter(idempotency_key__in=[f"clear:{r.pk}" for r in releases]).values_list(
-            "idempotency_key", flat=True
-        )
+    # Only releases without their clearing transaction, found through the unique key's index.
+    clearing = LedgerTransaction.objects.filter(
+        idempotency_key=Concat(Value("clear:"), Cast(OuterRef("pk"), output_field=CharField()))
+    )
+    releases = LedgerTransaction.objects.filter(kind__in=RELEASE_KINDS, created_at__lte=cutoff).filter(
+        ~Exists(clearing)
     )
     cleared = 0
-    for release in releases:
-        if f"clear:{release.pk}" not in done and clear_release(release=release):
+    for release in releases.order_by("pk").iterator():
+        if clear_release(release=release):
             cleared += 1
     return cleared
 
