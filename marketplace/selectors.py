@@ -22,19 +22,22 @@ from marketplace.models import (
 )
 
 PUBLISHED = (Project.Status.OPEN, Project.Status.FILLED, Project.Status.CLOSED)
+# Published at some point: a draft its client deleted is closed too, but nobody else ever saw it.
+WAS_PUBLISHED = Q(status__in=PUBLISHED, published_at__isnull=False)
+DISCARDED = Q(status=Project.Status.CLOSED, published_at__isnull=True)
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
     """Public published projects for everyone; drafts only for their client; invite-only ones
     for the client, invited freelancers and freelancers who proposed."""
-    published_public = Q(status__in=PUBLISHED, visibility=Project.Visibility.PUBLIC)
+    published_public = WAS_PUBLISHED & Q(visibility=Project.Visibility.PUBLIC)
     if not user.is_authenticated:
         return Project.objects.filter(published_public)
-    involved = Q(status__in=PUBLISHED) & (
+    involved = WAS_PUBLISHED & (
         Q(Exists(Invitation.objects.filter(project=OuterRef("pk"), freelancer=user)))
         | Q(Exists(Proposal.objects.filter(project=OuterRef("pk"), freelancer=user)))
     )
-    return Project.objects.filter(published_public | Q(client=user) | involved)
+    return Project.objects.filter(published_public | (Q(client=user) & ~DISCARDED) | involved)
 
 
 def project_detail_queryset(user) -> QuerySet[Project]:
@@ -61,8 +64,10 @@ def can_view_confidential(project: Project, user) -> bool:
 
 
 def client_projects(user) -> QuerySet[Project]:
+    """The client's own projects, drafts included; a draft they deleted is gone for them."""
     return (
         Project.objects.filter(client=user)
+        .exclude(DISCARDED)
         .annotate(
             proposal_count=Count("proposals", filter=~Q(proposals__status=Proposal.Status.WITHDRAWN), distinct=True),
             new_proposal_count=Count("proposals", filter=Q(proposals__status=Proposal.Status.SUBMITTED), distinct=True),
@@ -175,9 +180,9 @@ def proposals_for_project(project: Project) -> QuerySet[Proposal]:
 
 
 def invitations_for_freelancer(user) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(freelancer=user, project__status__in=PUBLISHED).select_related(
-        "project", "project__client", "project__client__client_profile"
-    )
+    return Invitation.objects.filter(
+        freelancer=user, project__status__in=PUBLISHED, project__published_at__isnull=False
+    ).select_related("project", "project__client", "project__client__client_profile")
 
 
 def interviews_for_user(user) -> QuerySet[Interview]:
@@ -222,7 +227,8 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
     decided_statuses = [Project.Status.FILLED, Project.Status.CLOSED]
     project_counts = {
         row["client_id"]: row
-        for row in Project.objects.filter(client_id__in=ids, status__in=PUBLISHED)
+        # Only projects freelancers could see: a deleted draft was never posted.
+        for row in Project.objects.filter(WAS_PUBLISHED, client_id__in=ids)
         .values("client_id")
         .annotate(
             projects=Count("pk", distinct=True),

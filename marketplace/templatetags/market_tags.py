@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import template
 
 from marketplace.models import Invitation, Project
-from marketplace.selectors import client_projects
+from marketplace.selectors import client_projects, client_trust
 
 register = template.Library()
 
@@ -34,3 +34,9 @@ def invite_to_project(context, *, freelancer) -> dict:
         "already_invited": bool(invited and not projects),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("marketplace/_trust_panel.html")
+def client_trust_panel(client) -> dict:
+    """The client's record as freelancers see it on a project page, for the client's public profile."""
+    return {"trust": client_trust(client), "heading": "Client record"}

@@ -336,6 +336,35 @@ def test_the_trust_panel_shows_a_hire_rate_only_once_projects_were_decided(clien
     assert "Projects posted 2" in page
 
 
+def test_a_deleted_draft_counts_nowhere_and_is_gone_for_everyone(client, client_user, freelancer):
+    # given a client with one published project, one project closed after publishing, and two drafts
+    # they deleted (one of them with a freelancer invited to it)
+    live = make_project(client_user)
+    services.project_close(project=make_project(client_user, title="Closed after a week"), by=client_user)
+    deleted = [make_project(client_user, publish=False, title=f"Idea {n}") for n in range(2)]
+    services.invitation_send(project=deleted[0], freelancer=freelancer, by=client_user, message="Have a look")
+    for draft in deleted:
+        services.project_close(project=draft, by=client_user)
+
+    # then freelancers see a record of the two posted projects only, on the project page and on the
+    # client's public profile alike
+    for url in (reverse("project_detail", args=[live.pk]), reverse("client_public", args=[client_user.pk])):
+        page = text(client.get(url))
+        assert "Projects posted 2" in page, url
+        assert "0% of 1 closed project" in page, url
+
+    # and the deleted drafts are on nobody's page: not the client's dashboard, not by their address,
+    # not in the invited freelancer's invitations
+    client.force_login(client_user)
+    dashboard = text(client.get(reverse("dashboard")))
+    assert "Idea 0" not in dashboard and "Idea 1" not in dashboard
+    assert "Closed after a week" in dashboard
+    for who in (client_user, freelancer):
+        client.force_login(who)
+        assert client.get(reverse("project_detail", args=[deleted[0].pk])).status_code == 404
+    assert "Idea 0" not in text(client.get(reverse("invitation_list")))
+
+
 def test_a_confidential_brief_is_shown_only_after_the_nda_and_every_access_is_logged(client, client_user, freelancer):
     # given a published confidential project with an attachment
     project = make_project(
