@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 
 from contracts.services import MilestoneTerms
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.forms import MilestoneRowForm, MultipleFileField, dollars_for_input, parse_dollars
+from core.forms import (
+    IntentField,
+    IntentFormMixin,
+    MilestoneRowForm,
+    MultipleFileField,
+    dollars_for_input,
+    parse_dollars,
+)
 
 MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
 AMOUNT_MAX_LENGTH = 20
@@ -168,8 +175,9 @@ class ReasonForm(forms.Form):
     )
 
 
-class PartialReleaseForm(forms.Form):
+class PartialReleaseForm(IntentFormMixin, forms.Form):
     amount = AmountField(label="Amount to release now (USD)", empty_message="Enter the amount to release.")
+    intent = IntentField()
 
 
 class RefundRequestForm(forms.Form):
@@ -187,8 +195,9 @@ class RefundRequestForm(forms.Form):
     )
 
 
-class RefundOfferForm(forms.Form):
+class RefundOfferForm(IntentFormMixin, forms.Form):
     amount = AmountField(label="Amount to give back (USD)", empty_message="Enter the amount to give back.")
+    intent = IntentField()
 
 
 class RefundDeclineForm(forms.Form):

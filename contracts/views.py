@@ -756,7 +756,9 @@ def milestone_release_partial(request, pk: int):
         amount = form.cleaned_data["amount"]
         if request.POST.get("confirm") == "yes":
             try:
-                services.milestone_release_partial(milestone=milestone, by=request.user, amount_cents=amount)
+                services.milestone_release_partial(
+                    milestone=milestone, by=request.user, amount_cents=amount, intent=form.cleaned_data["intent"]
+                )
             except ServiceError as error:
                 _show_error(form, error)
             else:
@@ -809,7 +811,9 @@ def milestone_refund_request(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_refund_offer(request, pk: int):
     def call(milestone, data):
-        services.milestone_refund_offer(milestone=milestone, by=request.user, amount_cents=data["amount"])
+        services.milestone_refund_offer(
+            milestone=milestone, by=request.user, amount_cents=data["amount"], intent=data["intent"]
+        )
 
     return _milestone_form_action(
         request,

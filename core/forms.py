@@ -1,5 +1,8 @@
+import uuid
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
 
 from core.exceptions import DomainError
@@ -102,4 +105,34 @@ class MultipleFileField(forms.FileField):
                 errors.extend(error.messages)
         if errors:
             raise ValidationError(errors)
+        return cleaned
+
+
+def new_intent() -> str:
+    return uuid.uuid4().hex
+
+
+class IntentField(forms.CharField):
+    """A hidden key made when a money form is shown: posting the same form twice (a double click,
+    the back button, a retried request) carries the same key, and the service moves money once."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("initial", new_intent)
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        self.validators.append(
+            RegexValidator(r"^[A-Za-z0-9_-]{8,64}$", "This form is out of date. Reload the page and try again.")
+        )
+
+
+class IntentFormMixin:
+    """A money form with an `intent` field: a bad key is said above the form, not on a hidden field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "intent" in self.errors:
+            self.add_error(None, self.errors.pop("intent"))
         return cleaned

@@ -23,9 +23,7 @@ def contract_end(*, contract: Contract, by) -> Contract:
     held = [m for m in milestones if m.status in Milestone.HELD]
     if held:
         names = ", ".join(f"“{m.title}”" for m in held)
-        raise DomainError(
-            f"Money is still held for {names}. Approve it, agree a refund, or open a dispute before ending the contract."
-        )
+        raise DomainError(f"Money is still held for {names}. Approve it or agree a refund before ending the contract.")
     now = timezone.now()
     for milestone in milestones:
         if milestone.status == Milestone.Status.PENDING:

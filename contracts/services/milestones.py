@@ -168,7 +168,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
     if milestone.status == Milestone.Status.SUBMITTED and milestone.changes_requested_count >= contract.change_rounds:
         raise DomainError(
             f"You have used all {contract.change_rounds} change rounds for this milestone. Approve it, add a paid "
-            "change-order milestone for more work, or open a dispute."
+            "change-order milestone for more work, or ask the freelancer for a refund."
         )
     milestone = move_milestone(
         milestone,
@@ -183,7 +183,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
         recipient=contract.freelancer,
         kind="milestone.changes_requested",
         title=f"Changes requested on “{milestone.title}”",
-        body=f"{reason}\n{milestone.rounds_left} change round(s) left after this one.",
+        body=f"{reason}\n{_rounds_left_note(milestone.rounds_left)}",
         url=_url(milestone),
     )
     return milestone
@@ -274,16 +274,30 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
     return milestone
 
 
+def _rounds_left_note(left: int) -> str:
+    if left == 0:
+        return "That was the last change round: next time the client approves or adds a paid change order."
+    return f"{left} change round{'' if left == 1 else 's'} left after this one."
+
+
+def _already_posted(key: str) -> bool:
+    """Whether the ledger already holds the transaction this key names: a replayed request."""
+    return LedgerTransaction.objects.filter(idempotency_key=key).exists()
+
+
 @transaction.atomic
-def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int) -> Milestone:
-    """The client releases part of a held milestone early; the rest stays held."""
+def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, intent: str = "") -> Milestone:
+    """The client releases part of a held milestone early; the rest stays held. With an `intent`
+    (the key of the form the client confirmed), the same intent releases money once."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="release money")
+    if intent and _already_posted(f"release-part:{milestone.pk}:{intent}"):
+        return milestone
     _require_active(contract)
     _require_held(milestone, to="release")
     held = milestone.held_cents
     _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
-    number = milestone.events.filter(verb="partly released").count() + 1
+    number = intent or milestone.events.filter(verb="partly released").count() + 1
     prior = billed_before(contract)
     updated = Milestone.objects.filter(
         pk=milestone.pk, status=milestone.status, released_cents=milestone.released_cents
@@ -438,7 +452,8 @@ def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> R
         recipient=contract.client,
         kind="milestone.refund_requested",
         title=f"The freelancer declined the refund on “{milestone.title}”",
-        body=reason.strip()[:500] or "The money stays held. You can approve the work or open a dispute.",
+        body=reason.strip()[:500]
+        or "The money stays held. You can approve the work, or talk it over in the contract's messages.",
         url=_url(milestone),
     )
     request.refresh_from_db()
@@ -446,14 +461,17 @@ def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> R
 
 
 @transaction.atomic
-def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int) -> Milestone:
-    """The freelancer gives back part or all of a held milestone (cancelling it when all)."""
+def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int, intent: str = "") -> Milestone:
+    """The freelancer gives back part or all of a held milestone (cancelling it when all). With an
+    `intent` (the key of the form they sent), the same intent refunds once."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="freelancer", action="give a refund")
+    if intent and _already_posted(f"refund:offer:{milestone.pk}:{intent}"):
+        return milestone
     _require_active(contract)
     _require_held(milestone, to="refund")
     _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
-    number = milestone.events.filter(verb__in=["refunded by the freelancer"]).count() + 1
+    number = intent or milestone.events.filter(verb="refunded by the freelancer").count() + 1
     return _refund(
         milestone,
         contract,

@@ -427,7 +427,8 @@ def test_when_no_change_rounds_are_left_the_page_says_what_the_client_can_do():
         services.milestone_submit(milestone=milestone, by=contract.freelancer, message="Again")
     shown = text(browser_for(contract.client).get(contract.get_absolute_url()))
     assert "0 of 2 change rounds left." in shown
-    assert "add a paid change-order milestone" in shown and "open a dispute" in shown
+    assert "add a paid change-order milestone" in shown and "for a refund" in shown
+    assert "dispute" not in shown  # disputes are not open to anyone yet, so the page does not offer them
     response = browser_for(contract.client).post(
         reverse("milestone_request_changes", args=[milestone.pk]),
         {f"{form_prefix('request_changes', milestone)}-reason": "Once more"},
@@ -587,6 +588,70 @@ def test_freelancer_gives_back_part_and_an_amount_above_what_is_held_is_refused(
     assert milestone.refunded_cents == 50_00
     assert milestone.held_cents == 450_00
     assert money_problems() == []
+
+
+def hidden_intent(page, prefix: str) -> str:
+    """The key the page put in a money form, as a browser would send it back."""
+    match = re.search(rf'name="{prefix}-intent" value="([^"]+)"', page.content.decode())
+    assert match, f"no {prefix}-intent field on the page"
+    return match.group(1)
+
+
+def test_a_confirmed_partial_release_posted_twice_releases_once():
+    # given a client on the contract page of a $500 submitted milestone
+    contract = started_contract(bid_cents=1_000_00)
+    milestone = submitted(contract)
+    client = browser_for(contract.client)
+    prefix = form_prefix("release_part", milestone)
+    intent = hidden_intent(client.get(contract.get_absolute_url()), prefix)
+    url = reverse("milestone_release_partial", args=[milestone.pk])
+    # when they review a $100 release, and the confirmation page carries the same key
+    preview = client.post(url, {f"{prefix}-amount": "100", f"{prefix}-intent": intent})
+    assert hidden_intent(preview, prefix) == intent
+    confirmed = {f"{prefix}-amount": "100", f"{prefix}-intent": intent, "confirm": "yes"}
+    # and confirm it twice (a double click, or the back button and confirm again)
+    first, second = client.post(url, confirmed), client.post(url, confirmed)
+    # then $100 was released once, and both answers land back on the contract
+    assert first.status_code == second.status_code == 302
+    milestone.refresh_from_db()
+    assert (milestone.released_cents, milestone.held_cents) == (100_00, 400_00)
+    assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PARTIAL_RELEASE).count() == 1
+    # and a new release from a freshly loaded page is a new intent that moves money again
+    fresh = hidden_intent(client.get(contract.get_absolute_url()), prefix)
+    assert fresh != intent
+    client.post(url, {f"{prefix}-amount": "100", f"{prefix}-intent": fresh, "confirm": "yes"})
+    milestone.refresh_from_db()
+    assert milestone.released_cents == 200_00
+    assert money_problems() == []
+
+
+def test_a_refund_given_back_posted_twice_refunds_once():
+    contract = started_contract(bid_cents=1_000_00)
+    milestone = funded(contract)
+    freelancer = browser_for(contract.freelancer)
+    prefix = form_prefix("refund_offer", milestone)
+    intent = hidden_intent(freelancer.get(contract.get_absolute_url()), prefix)
+    url = reverse("milestone_refund_offer", args=[milestone.pk])
+    for _ in range(2):
+        assert freelancer.post(url, {f"{prefix}-amount": "50", f"{prefix}-intent": intent}).status_code == 302
+    milestone.refresh_from_db()
+    assert (milestone.refunded_cents, milestone.held_cents) == (50_00, 450_00)
+    assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.REFUND).count() == 1
+    assert money_problems() == []
+
+
+def test_a_forged_intent_is_refused_and_moves_nothing():
+    contract = started_contract(bid_cents=1_000_00)
+    milestone = funded(contract)
+    prefix = form_prefix("refund_offer", milestone)
+    response = browser_for(contract.freelancer).post(
+        reverse("milestone_refund_offer", args=[milestone.pk]),
+        {f"{prefix}-amount": "50", f"{prefix}-intent": "'; drop table --"},
+    )
+    assert response.status_code == 400
+    assert "This form is out of date" in text(response)
+    milestone.refresh_from_db()
+    assert milestone.refunded_cents == 0
 
 
 # --- change orders and ending ---------------------------------------------------------------

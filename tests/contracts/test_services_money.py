@@ -179,8 +179,8 @@ def test_change_rounds_are_capped_and_the_refusal_says_what_to_do_instead():
         milestone_submit(milestone=milestone, by=freelancer, message=f"Version {round_number + 1}")
     # then the freelancer was told each time, with the rounds left
     first, second = (n.body for n in notes(freelancer, "milestone.changes_requested"))
-    assert "1 change round(s) left" in first
-    assert "0 change round(s) left" in second
+    assert "1 change round left after this one" in first
+    assert "That was the last change round" in second
     # when the client asks a third time
     before = money_snapshot()
     with pytest.raises(DomainError) as refused:
@@ -190,7 +190,7 @@ def test_change_rounds_are_capped_and_the_refusal_says_what_to_do_instead():
     assert "all 2 change rounds" in message
     assert "Approve it" in message
     assert "change-order milestone" in message
-    assert "dispute" in message
+    assert "refund" in message
     assert money_snapshot() == before
     milestone.refresh_from_db()
     assert milestone.status == S.SUBMITTED
