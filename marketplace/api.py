@@ -419,8 +419,10 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         request=None,
         responses=ProposalSerializer,
-        description="Hire (the client): the project is filled, the other proposals declined, and a contract "
-        "offer with the proposal's milestones is made (`offer`).",
+        description="Hire (the client): a contract offer with the proposal's milestones goes to the freelancer "
+        "(`offer`) and the proposal is `offered`. When they accept it, the proposal is `hired`, the project filled "
+        "and the other open proposals declined; if the offer is declined, withdrawn or expires, the proposal is back "
+        "on the shortlist. One offer per project at a time.",
     )
     @action(detail=True, methods=["post"])
     def hire(self, request, pk=None):

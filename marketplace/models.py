@@ -237,13 +237,17 @@ class Proposal(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         SHORTLISTED = "shortlisted", "Shortlisted"
+        OFFERED = "offered", "Offer sent"
         HIRED = "hired", "Hired"
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    # Hiring sends an offer; the proposal is hired when the freelancer accepts it, and goes back to
+    # the shortlist if the offer is declined, withdrawn or expires.
     TRANSITIONS = {
-        Status.SUBMITTED: {Status.SHORTLISTED, Status.HIRED, Status.DECLINED, Status.WITHDRAWN},
-        Status.SHORTLISTED: {Status.HIRED, Status.DECLINED, Status.WITHDRAWN},
+        Status.SUBMITTED: {Status.SHORTLISTED, Status.OFFERED, Status.DECLINED, Status.WITHDRAWN},
+        Status.SHORTLISTED: {Status.OFFERED, Status.DECLINED, Status.WITHDRAWN},
+        Status.OFFERED: {Status.HIRED, Status.SHORTLISTED},
         Status.HIRED: set(),
         Status.DECLINED: set(),
         Status.WITHDRAWN: set(),

@@ -14,6 +14,7 @@ from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms
+from marketplace.services import proposal_offer_accepted, proposal_offer_ended
 from messaging.services import conversation_for_topic
 from notifications.services import notify
 
@@ -145,6 +146,12 @@ def _check_offer_party(offer: Offer, user) -> str:
     return party
 
 
+def _proposal_back_to_shortlist(offer: Offer, *, by, note: str) -> None:
+    """An offer that ends unaccepted puts its proposal back on the client's shortlist."""
+    if offer.proposal_id:
+        proposal_offer_ended(proposal=offer.proposal, by=by, note=note)
+
+
 def _offer_move(offer: Offer, *, to: str, **changes) -> Offer:
     current = transitions.lock(offer)
     if not current.can_move_to(to):
@@ -168,6 +175,8 @@ def offer_accept(*, offer: Offer, by) -> Contract:
     if offer.status == Offer.Status.OFFERED and offer.awaiting != party:
         raise DomainError("The other side has to accept these terms.")
     offer = _offer_move(offer, to=Offer.Status.ACCEPTED)
+    if offer.proposal_id:
+        proposal_offer_accepted(proposal=offer.proposal, by=by)
     contract = Contract.objects.create(
         offer=offer,
         client_id=offer.client_id,
@@ -213,6 +222,7 @@ def offer_decline(*, offer: Offer, by, reason: str = "") -> Offer:
     if party != Offer.Party.FREELANCER:
         raise DomainError("The client withdraws an offer rather than declining it.")
     offer = _offer_move(offer, to=Offer.Status.DECLINED, decline_reason=reason.strip()[:500])
+    _proposal_back_to_shortlist(offer, by=by, note="The freelancer declined the offer")
     notify(
         recipient=offer.client,
         kind="offer.declined",
@@ -230,6 +240,7 @@ def offer_withdraw(*, offer: Offer, by) -> Offer:
     if party != Offer.Party.CLIENT:
         raise DomainError("Only the client can withdraw an offer.")
     offer = _offer_move(offer, to=Offer.Status.WITHDRAWN)
+    _proposal_back_to_shortlist(offer, by=by, note="The client withdrew the offer")
     notify(
         recipient=offer.freelancer,
         kind="offer.declined",
@@ -280,6 +291,7 @@ def offers_expire_due(*, now=None) -> int:
         try:
             with transaction.atomic():
                 offer = _offer_move(offer, to=Offer.Status.EXPIRED)
+                _proposal_back_to_shortlist(offer, by=None, note="The offer expired")
                 for person in (offer.client, offer.freelancer):
                     notify(
                         recipient=person,

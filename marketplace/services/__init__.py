@@ -22,6 +22,8 @@ from marketplace.services.proposals import (  # noqa: F401
     proposal_decline,
     proposal_files_change,
     proposal_hire,
+    proposal_offer_accepted,
+    proposal_offer_ended,
     proposal_shortlist,
     proposal_submit,
     proposal_update,

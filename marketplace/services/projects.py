@@ -19,6 +19,7 @@ from marketplace.models import (
     Project,
     ProjectAttachment,
     ProjectEvent,
+    Proposal,
     ScreeningQuestion,
 )
 from marketplace.services.invitations import invitations_announce_for
@@ -63,6 +64,8 @@ def _validate(project: Project, *, skills: list[Skill], questions: list[dict], t
 
     if project.budget_min_cents is None or project.budget_min_cents <= 0:
         add("budget_min_cents", "Enter a budget above zero.")
+    elif project.budget_min_cents < settings.MILESTONE_MIN_CENTS:
+        add("budget_min_cents", f"A budget is at least {_money(settings.MILESTONE_MIN_CENTS)}: nobody works for free.")
     elif project.budget_max_cents is None or project.budget_max_cents < project.budget_min_cents:
         add("budget_max_cents", "The upper end of the budget cannot be below the lower end.")
     elif project.budget_max_cents > settings.PROJECT_MAX_BUDGET_CENTS:
@@ -71,6 +74,9 @@ def _validate(project: Project, *, skills: list[Skill], questions: list[dict], t
         add("duration_days", "Expected duration must be between 1 and 365 days.")
     if project.apply_by and project.apply_by < today:
         add("apply_by", "The deadline to apply cannot be in the past.")
+    elif project.apply_by and project.apply_by > today + timedelta(days=settings.PROJECT_OPEN_DAYS):
+        # Checked on drafts too, so the preview never promises a deadline publishing would refuse.
+        add("apply_by", f"Projects stay open {settings.PROJECT_OPEN_DAYS} days: choose a deadline before then.")
     if project.kind == Project.Kind.TEST:
         if project.budget_max_cents and project.budget_max_cents > settings.TEST_PROJECT_MAX_CENTS:
             add(
@@ -238,11 +244,21 @@ def project_publish(*, project: Project, by: User) -> Project:
     return project
 
 
+def _offer_out(project: Project) -> Proposal | None:
+    return project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
+
+
 @transaction.atomic
 def project_close(*, project: Project, by: User) -> Project:
     """The client closes a draft or an open project; open proposals are told, nothing else changes."""
     if project.client_id != by.pk:
         raise DomainError("Only the client who posted this project can close it.")
+    waiting = _offer_out(project)
+    if waiting is not None:
+        raise DomainError(
+            f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "
+            "Withdraw the offer first, then close the project."
+        )
     project = transitions.move(
         project,
         to=Project.Status.CLOSED,
@@ -266,7 +282,11 @@ def projects_expire_due(*, now=None) -> int:
     """Open projects past their expiry close as expired, each in its own transaction; twice is a no-op."""
     now = now or timezone.now()
     expired = 0
-    for project in Project.objects.filter(status=Project.Status.OPEN, expires_at__lte=now).only("pk"):
+    # A project with an offer out waits for the freelancer's answer; it expires once the offer ends.
+    due = Project.objects.filter(status=Project.Status.OPEN, expires_at__lte=now).exclude(
+        proposals__status=Proposal.Status.OFFERED
+    )
+    for project in due.only("pk"):
         try:
             with transaction.atomic():
                 project = transitions.move(

@@ -342,28 +342,25 @@ def proposal_decline(*, proposal: Proposal, by: User, reason: str = "") -> Propo
 
 @transaction.atomic
 def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
-    """The client hires: the proposal is hired, the project filled, the other proposals told, and
-    the agreed terms handed to contracts as an offer."""
+    """The client hires: the agreed terms go to contracts as an offer, and the proposal waits for
+    the freelancer's answer (`proposal_offer_accepted` / `proposal_offer_ended`). The project stays
+    open meanwhile, with one offer out at a time."""
     _check_owner(proposal, by, "hire from")
     project = transitions.lock(proposal.project)
     current = transitions.lock(proposal)
-    if not current.can_move_to(Proposal.Status.HIRED):
+    if not current.can_move_to(Proposal.Status.OFFERED):
         raise InvalidTransition(f"This proposal is {current.get_status_display().lower()}, so it cannot be hired.")
     if not project.is_open:
         raise DomainError("This project is not open, so nobody can be hired on it.")
     if current.freelancer.is_suspended or not current.freelancer.is_active:
         raise DomainError("This freelancer's account is suspended, so they cannot be hired now.")
-    proposal = _move(proposal, to=Proposal.Status.HIRED, by=by, note="Hired")
-    transitions.move(
-        project,
-        to=Project.Status.FILLED,
-        by=by,
-        event_model=ProjectEvent,
-        event_field="project",
-        note=f"Hired {proposal.freelancer.display_name}",
-        close_reason=Project.CloseReason.HIRED,
-        closed_at=timezone.now(),
-    )
+    waiting = project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
+    if waiting is not None:
+        raise DomainError(
+            f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "
+            "Withdraw it first to hire someone else."
+        )
+    proposal = _move(proposal, to=Proposal.Status.OFFERED, by=by, note="Offer sent")
     milestones = tuple(
         hiring.MilestoneTerms(title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
         for m in proposal.milestones.all()
@@ -383,20 +380,40 @@ def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
             milestones=milestones,
         )
     )
-    notify(
-        recipient=proposal.freelancer,
-        kind="proposal.hired",
-        title=f"You're hired for “{project.title}”",
-        body=f"The client chose your proposal of {_money(proposal.bid_cents)}. The offer with its milestones is on its way.",
-        url=proposal.get_absolute_url(),
-    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_offer_accepted(*, proposal: Proposal, by: User) -> Proposal:
+    """The freelancer accepted the offer made from this proposal: it is hired, the project is
+    filled, and everyone else still waiting on the project is told."""
+    project = transitions.lock(proposal.project)
+    proposal = _move(proposal, to=Proposal.Status.HIRED, by=by, note="Offer accepted")
+    if project.status == Project.Status.OPEN:
+        transitions.move(
+            project,
+            to=Project.Status.FILLED,
+            by=by,
+            event_model=ProjectEvent,
+            event_field="project",
+            note=f"Hired {proposal.freelancer.display_name}",
+            close_reason=Project.CloseReason.HIRED,
+            closed_at=timezone.now(),
+        )
     proposals_close_for_project(
         project=project,
-        by=by,
+        by=project.client,
         reason="The client hired another freelancer for this project.",
         title=f"“{project.title}” was filled",
     )
     return proposal
+
+
+@transaction.atomic
+def proposal_offer_ended(*, proposal: Proposal, by: User | None, note: str) -> Proposal:
+    """The offer made from this proposal was declined, withdrawn or expired: the proposal goes back
+    to the shortlist, and the client may hire it again or someone else."""
+    return _move(proposal, to=Proposal.Status.SHORTLISTED, by=by, note=note)
 
 
 def proposals_close_for_project(*, project: Project, by: User | None, reason: str, title: str) -> int:

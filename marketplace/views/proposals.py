@@ -37,6 +37,7 @@ STATUS_FILTERS = {
 }
 # The order in which a freelancer sees their proposals: what may still move first.
 FREELANCER_GROUPS = (
+    (Proposal.Status.OFFERED, "Offer sent to you: answer it"),
     (Proposal.Status.SHORTLISTED, "Shortlisted"),
     (Proposal.Status.SUBMITTED, "Sent, waiting for the client"),
     (Proposal.Status.HIRED, "Hired"),
@@ -76,8 +77,13 @@ def status_guide(proposal: Proposal, *, as_client: bool) -> StatusGuide:
                 "Interview them, ask questions in the messages below, then hire or decline.",
             ),
             Proposal.Status.HIRED: (
-                f"Hired: you chose {freelancer}. The project is filled.",
-                "The offer with these terms went to the freelancer; the contract starts once they accept it.",
+                f"Hired: {freelancer} accepted your offer. The project is filled.",
+                "The contract has started: fund the first milestone from the contract page.",
+            ),
+            Proposal.Status.OFFERED: (
+                f"Offer sent: you chose {freelancer} and sent them an offer with these terms.",
+                "The contract starts once they accept it. If they decline or it expires, "
+                "this proposal goes back to your shortlist.",
             ),
             Proposal.Status.DECLINED: (f"Declined: {freelancer} was told.", "Nothing more to do here."),
             Proposal.Status.WITHDRAWN: (
@@ -96,11 +102,18 @@ def status_guide(proposal: Proposal, *, as_client: bool) -> StatusGuide:
                 "Answer messages quickly; the client may invite you to an interview.",
             ),
             Proposal.Status.HIRED: (
-                "Hired: the client chose your proposal.",
-                "Look out for the offer with these terms and accept it to start.",
+                "Hired: you accepted the client's offer.",
+                "The contract has started; work begins once the client funds the first milestone.",
+            ),
+            Proposal.Status.OFFERED: (
+                "Offer received: the client chose your proposal.",
+                "Read the offer with these terms and accept it to start, or decline it.",
             ),
             Proposal.Status.DECLINED: ("Declined: the client chose not to go ahead.", "Nothing more to do here."),
-            Proposal.Status.WITHDRAWN: ("Withdrawn: you took this proposal back.", "Nothing more to do here."),
+            Proposal.Status.WITHDRAWN: (
+                "Withdrawn: you took this proposal back.",
+                "A project takes one proposal per freelancer, so you cannot send another for this project.",
+            ),
         }
     meaning, next_step = guides[status]
     if status in Proposal.EDITABLE and not project_open:
@@ -197,6 +210,22 @@ def _proposal_form_page(request, *, project: Project, proposal: Proposal | None)
     return render(request, "marketplace/proposal_form.html", context, status=status)
 
 
+def _already_proposed(proposal: Proposal) -> str:
+    """Why the form for a new proposal sends this freelancer to the one they already have."""
+    status = proposal.status
+    if status == Proposal.Status.WITHDRAWN:
+        return "You withdrew your proposal for this project, so you cannot send another."
+    if status == Proposal.Status.DECLINED:
+        return "The client declined your proposal for this project, so you cannot send another."
+    if status == Proposal.Status.OFFERED:
+        return "The client sent you an offer on your proposal for this project; answer it from here."
+    if status == Proposal.Status.HIRED:
+        return "The client chose your proposal for this project, so there is nothing more to send."
+    if not proposal.project.is_open:
+        return "You already sent a proposal for this project, and it is no longer open."
+    return "You already sent a proposal for this project. Edit it here instead."
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def proposal_create(request, project_id: int):
@@ -207,11 +236,10 @@ def proposal_create(request, project_id: int):
     if project.client_id == user.pk:
         messages.info(request, "This is your project, so you cannot propose on it. Its proposals are listed here.")
         return redirect("project_proposals", project_id=project.pk)
-    if request.method != "POST":
-        existing = Proposal.objects.filter(project=project, freelancer=user).first()
-        if existing is not None:
-            messages.info(request, "You already sent a proposal for this project. Edit it here instead.")
-            return redirect(existing)
+    existing = Proposal.objects.filter(project=project, freelancer=user).first()
+    if existing is not None and (request.method != "POST" or not existing.is_editable):
+        messages.info(request, _already_proposed(existing))
+        return redirect(existing)
     return _proposal_form_page(request, project=project, proposal=None)
 
 
@@ -259,7 +287,7 @@ def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | 
         "live": live,
         "can_shortlist": as_client and live and proposal.can_move_to(Proposal.Status.SHORTLISTED),
         "can_decline": as_client and live and proposal.can_move_to(Proposal.Status.DECLINED),
-        "can_hire": as_client and live and proposal.can_move_to(Proposal.Status.HIRED),
+        "can_hire": as_client and live and proposal.can_move_to(Proposal.Status.OFFERED),
         "can_interview": as_client and live and not has_active_interview,
         "can_edit": is_author and live,
         "can_withdraw": is_author and proposal.can_move_to(Proposal.Status.WITHDRAWN),
@@ -334,10 +362,11 @@ def proposal_hire(request, pk: int):
         else:
             messages.success(
                 request,
-                f"You hired {proposal.freelancer.display_name}. The offer with these terms is on its way to them.",
+                f"Offer sent to {proposal.freelancer.display_name}. The contract starts when they accept it; "
+                "until then the project stays open.",
             )
         return redirect(proposal)
-    if not (project.is_open and proposal.can_move_to(Proposal.Status.HIRED)):
+    if not (project.is_open and proposal.can_move_to(Proposal.Status.OFFERED)):
         messages.error(request, f"This proposal is {proposal.get_status_display().lower()} and cannot be hired.")
         return redirect(proposal)
     milestones = list(proposal.milestones.all())
@@ -348,6 +377,7 @@ def proposal_hire(request, pk: int):
         "milestones": milestones,
         "milestones_total": sum(m.amount_cents for m in milestones),
         "other_open_count": others,
+        "offer_days": settings.OFFER_EXPIRY_DAYS,
     }
     return render(request, "marketplace/proposal_hire.html", context)
 

@@ -131,7 +131,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(terms.get_by_role("row", name="Total")).to_contain_text("$1,000.00")
     client.get_by_role("button", name="Hire and send the offer").click()
     expect(
-        client.get_by_text(f"You hired {FREELANCER_NAME}. The offer with these terms is on its way to them.")
+        client.get_by_text(f"Offer sent to {FREELANCER_NAME}. The contract starts when they accept it")
     ).to_be_visible()
     offer_box = client.get_by_role("region", name="Offer sent with these terms")
     expect(fact(offer_box, "Total")).to_have_text("$1,000.00")

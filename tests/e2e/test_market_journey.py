@@ -339,25 +339,33 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     expect(terms.get_by_role("row", name=MILESTONE)).to_have_text(
         re.compile(rf"{MILESTONE}\s*\$300\.00\s*{long_date(due)}")
     )
-    expect(client.get_by_text("There are no other open proposals to decline.")).to_be_visible()
+    expect(client.get_by_text("goes back to your shortlist")).to_be_visible()
     client.screenshot(path="/tmp/journey_3_hire_terms.png", full_page=True)
     client.get_by_role("button", name="Hire and send the offer").click()
 
     expect(
-        client.get_by_text(f"You hired {FREELANCER_NAME}. The offer with these terms is on its way to them.")
+        client.get_by_text(f"Offer sent to {FREELANCER_NAME}. The contract starts when they accept it")
     ).to_be_visible()
-    expect(client.get_by_text("Hired", exact=True)).to_be_visible()
-    expect(client.get_by_text(f"Hired: you chose {FREELANCER_NAME}. The project is filled.")).to_be_visible()
+    expect(client.get_by_text("Offer sent", exact=True)).to_be_visible()
+    expect(client.get_by_text(f"Offer sent: you chose {FREELANCER_NAME}")).to_be_visible()
     expect(fact(client.get_by_role("region", name="Offer sent with these terms"), "Total")).to_have_text("$300.00")
     expect(client.get_by_role("link", name=f"Hire {FREELANCER_NAME}")).to_have_count(0)
+
+    # 7. The freelancer accepts the offer: hired, and only now is the project filled. ---------------
+    freelancer.reload()  # the freelancer comes back to the interview page
+    freelancer.get_by_role("link", name="Read the proposal and messages").click()
+    expect(freelancer.get_by_text("Offer sent", exact=True)).to_be_visible()
+    expect(freelancer.get_by_text("Offer received: the client chose your proposal.")).to_be_visible()
+    freelancer.get_by_role("link", name="See the offer and answer it").click()
+    freelancer.get_by_role("button", name="Accept and start the contract").click()
+    expect(freelancer.get_by_text("You accepted the offer. The contract has started.")).to_be_visible()
+
+    client.reload()
+    expect(client.get_by_text("Hired", exact=True)).to_be_visible()
+    expect(client.get_by_text(f"Hired: {FREELANCER_NAME} accepted your offer. The project is filled.")).to_be_visible()
     client.get_by_role("main").get_by_role("link", name=TITLE).first.click()
     head = client.locator("section", has=client.get_by_role("heading", level=1, name=TITLE))
     expect(fact(head, "Status")).to_have_text("Filled: the client hired someone")
-
-    freelancer.reload()  # the freelancer comes back to the interview page
-    freelancer.get_by_role("link", name="Read the proposal and messages").click()
-    expect(freelancer.get_by_text("Hired", exact=True)).to_be_visible()
-    expect(freelancer.get_by_text("Hired: the client chose your proposal.")).to_be_visible()
 
 
 def fill_milestone(page: Page, number: int, title: str, amount: str, due) -> None:

@@ -143,12 +143,14 @@ def test_paid_test_from_draft_to_hire_by_api(client_user, freelancer):
     assert shortlisted.status_code == 200 and shortlisted.json()["status"] == "shortlisted"
     hired = client_api.post(f"/api/v1/proposals/{proposal['id']}/hire/")
     assert hired.status_code == 200, hired.json()
-    assert hired.json()["status"] == "hired"
+    assert hired.json()["status"] == "offered"
     offer = Offer.objects.get(proposal_id=proposal["id"])
     assert hired.json()["offer"] == {"id": offer.pk, "status": "offered", "total_cents": 400_00, "currency": "USD"}
     assert list(offer.milestones.values_list("amount_cents", flat=True)) == [400_00]
+    assert client_api.get(f"/api/v1/projects/{project['id']}/").json()["status"] == "open"
+    # and when the freelancer accepts the offer, they are hired and the project is filled
+    assert freelancer_api.post(f"/api/v1/offers/{offer.pk}/accept/").status_code == 200
     assert client_api.get(f"/api/v1/projects/{project['id']}/").json()["status"] == "filled"
-    # and the freelancer sees the hire among their proposals
     mine = freelancer_api.get("/api/v1/proposals/").json()["results"]
     assert [(item["id"], item["status"]) for item in mine] == [(proposal["id"], "hired")]
 

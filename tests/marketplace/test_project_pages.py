@@ -282,7 +282,8 @@ def test_a_published_project_cannot_be_edited_and_publish_errors_change_nothing(
 
 
 def test_a_draft_whose_deadline_is_past_30_days_is_not_published(client, client_user):
-    draft = make_project(client_user, publish=False, apply_by=today() + timedelta(days=45))
+    draft = make_project(client_user, publish=False)
+    Project.objects.filter(pk=draft.pk).update(apply_by=today() + timedelta(days=45))  # saved before a rule change
     client.force_login(client_user)
     response = client.post(reverse("project_publish", args=[draft.pk]), follow=True)
     assert "Projects stay open 30 days: choose a deadline before then." in text(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 
@@ -429,20 +430,21 @@ def test_client_hires_after_confirming_the_terms(client, project, proposal, clie
     page = client.get(reverse("proposal_hire", args=[proposal.pk])).content.decode()
     assert "$600.00" in page and "Design the schema" in page and "Build the booking flow" in page
     assert in_days(20).strftime("%-d %b %Y") in page
-    assert "is filled: it stops taking proposals" in page
-    assert "The 1 other open proposal on this project is declined" in page
+    assert "When they accept, the contract starts" in page and "is filled: it stops taking proposals" in page
+    assert "The 1 other open proposal on this project is then declined" in page
+    assert "goes back to your shortlist" in page
 
     # and confirms
     response = client.post(reverse("proposal_hire", args=[proposal.pk]), follow=True)
 
-    # then the project is filled, the other proposal declined, and an offer carries the terms
-    page = response.content.decode()
-    assert "You hired Priya Raman." in page
-    assert "Offer sent with these terms" in page
+    # then an offer carries the terms to the freelancer, and the project waits for their answer
+    page = html.unescape(response.content.decode())
+    assert "Offer sent to Priya Raman. The contract starts when they accept it" in page
     project.refresh_from_db()
     other.refresh_from_db()
-    assert project.status == Project.Status.FILLED
-    assert other.status == Proposal.Status.DECLINED
+    assert project.status == Project.Status.OPEN
+    assert other.status == Proposal.Status.SUBMITTED
+    assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.OFFERED
     offer = Proposal.objects.get(pk=proposal.pk).offer
     assert offer.total_cents == 600_00
     assert [(m.title, m.amount_cents, m.due_date) for m in offer.milestones.all()] == [

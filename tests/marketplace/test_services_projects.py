@@ -146,6 +146,7 @@ def test_a_standard_project_may_have_a_budget_range(client_user):
     [
         (5_000_00, 2_000_00, "budget_max_cents"),  # upside down
         (0, 1_000_00, "budget_min_cents"),  # nothing
+        (1, 1, "budget_min_cents"),  # a cent: below the smallest milestone anyone can be paid
         (1_000_00, 1_000_000_01, "budget_max_cents"),  # above the platform's limit
     ],
 )
@@ -161,6 +162,12 @@ def test_duration_outside_a_year_is_refused(client_user, days):
 def test_deadline_to_apply_cannot_be_in_the_past_but_today_is_fine(client_user):
     refused("apply_by", client=client_user, apply_by=in_days(-1))
     draft_project(client=client_user, apply_by=timezone.localdate())
+
+
+def test_a_deadline_past_the_open_period_is_refused_already_on_the_draft(client_user, settings):
+    error = refused("apply_by", client=client_user, apply_by=in_days(settings.PROJECT_OPEN_DAYS + 1))
+    assert f"Projects stay open {settings.PROJECT_OPEN_DAYS} days" in error.message_dict["apply_by"][0]
+    draft_project(client=client_user, apply_by=in_days(settings.PROJECT_OPEN_DAYS))
 
 
 def test_at_most_five_screening_questions(client_user):
@@ -259,8 +266,9 @@ def test_publishing_opens_the_project_for_the_configured_days(client_user, setti
 
 
 def test_a_deadline_after_the_expiry_is_refused_at_publishing(client_user, settings):
-    settings.PROJECT_OPEN_DAYS = 10
+    # given a draft saved while projects stayed open longer
     project = draft_project(client=client_user, apply_by=in_days(12))
+    settings.PROJECT_OPEN_DAYS = 10
     with pytest.raises(ValidationError) as caught:
         project_publish(project=project, by=client_user)
     assert "apply_by" in caught.value.message_dict

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contracts.models import Offer
+from contracts.services import offer_accept, offer_decline, offer_withdraw, offers_expire_due
 from core.exceptions import DomainError, InvalidTransition, RateLimited
 from marketplace.models import (
     Invitation,
@@ -27,6 +28,7 @@ from marketplace.services import (
     invitation_accept,
     invitation_decline,
     invitation_send,
+    project_close,
     proposal_decline,
     proposal_hire,
     proposal_shortlist,
@@ -500,9 +502,26 @@ def bids():
     )
 
 
-def test_hiring_fills_the_project_and_declines_and_tells_the_others(bids):
+def test_hiring_sends_an_offer_and_leaves_the_project_open_until_the_freelancer_accepts(bids):
     # when the client hires the chosen proposal
     proposal_hire(proposal=bids.chosen, by=bids.client)
+    # then the proposal waits for the freelancer's answer to the offer, and nothing else changes yet
+    bids.chosen.refresh_from_db()
+    bids.project.refresh_from_db()
+    assert bids.chosen.status == Proposal.Status.OFFERED
+    assert bids.project.status == Project.Status.OPEN
+    (received,) = Notification.objects.filter(recipient=bids.chosen.freelancer)
+    assert received.kind == "offer.received" and "$950.50" in received.title
+    for rival in (bids.shortlisted, bids.submitted):
+        rival.refresh_from_db()
+        assert rival.status != Proposal.Status.DECLINED
+        assert not Notification.objects.filter(recipient=rival.freelancer).exists()
+
+
+def test_accepting_the_offer_hires_fills_the_project_and_declines_and_tells_the_others(bids):
+    proposal_hire(proposal=bids.chosen, by=bids.client)
+    # when the freelancer accepts the offer
+    offer_accept(offer=Offer.objects.get(proposal=bids.chosen), by=bids.chosen.freelancer)
     # then the proposal is hired and the project shows as filled by a hire
     bids.chosen.refresh_from_db()
     bids.project.refresh_from_db()
@@ -511,9 +530,6 @@ def test_hiring_fills_the_project_and_declines_and_tells_the_others(bids):
     assert bids.project.close_reason == Project.CloseReason.HIRED
     assert bids.project.closed_at is not None
     assert ProjectEvent.objects.filter(project=bids.project, from_status="open", to_status="filled").count() == 1
-    # and the hired freelancer hears so
-    (hired,) = Notification.objects.filter(recipient=bids.chosen.freelancer, kind="proposal.hired")
-    assert hired.kind == "proposal.hired" and "$950.50" in hired.body
     # and the rivals still in the running are declined with a reason they are told
     for rival in (bids.shortlisted, bids.submitted):
         rival.refresh_from_db()
@@ -526,6 +542,55 @@ def test_hiring_fills_the_project_and_declines_and_tells_the_others(bids):
     bids.withdrawn.refresh_from_db()
     assert bids.withdrawn.status == Proposal.Status.WITHDRAWN
     assert not Notification.objects.filter(recipient=bids.withdrawn.freelancer).exists()
+
+
+@pytest.mark.parametrize("ending", ["declined", "withdrawn", "expired"])
+def test_an_offer_that_ends_unaccepted_puts_the_proposal_back_on_the_shortlist(bids, ending):
+    proposal_hire(proposal=bids.chosen, by=bids.client)
+    offer = Offer.objects.get(proposal=bids.chosen)
+    # when the freelancer declines it, the client withdraws it, or it expires
+    if ending == "declined":
+        offer_decline(offer=offer, by=bids.chosen.freelancer, reason="Booked until March.")
+    elif ending == "withdrawn":
+        offer_withdraw(offer=offer, by=bids.client)
+    else:
+        assert offers_expire_due(now=offer.expires_at + timedelta(minutes=1)) == 1
+    # then the proposal is back on the shortlist, the project still open, the rivals untouched
+    bids.chosen.refresh_from_db()
+    bids.project.refresh_from_db()
+    assert bids.chosen.status == Proposal.Status.SHORTLISTED
+    assert bids.project.status == Project.Status.OPEN
+    assert {bids.shortlisted.status, bids.submitted.status} <= {"shortlisted", "submitted"}
+    # and the client can hire someone else, who accepts and fills the project
+    proposal_hire(proposal=bids.submitted, by=bids.client)
+    offer_accept(offer=Offer.objects.get(proposal=bids.submitted), by=bids.submitted.freelancer)
+    bids.project.refresh_from_db()
+    assert bids.project.status == Project.Status.FILLED
+    bids.chosen.refresh_from_db()
+    assert bids.chosen.status == Proposal.Status.DECLINED
+
+
+def test_one_offer_at_a_time_and_no_closing_while_it_waits(bids):
+    proposal_hire(proposal=bids.chosen, by=bids.client)
+    with pytest.raises(DomainError, match="waiting for their answer"):
+        proposal_hire(proposal=bids.shortlisted, by=bids.client)
+    with pytest.raises(DomainError, match="Withdraw the offer first"):
+        project_close(project=bids.project, by=bids.client)
+    bids.shortlisted.refresh_from_db()
+    bids.project.refresh_from_db()
+    assert bids.shortlisted.status == Proposal.Status.SHORTLISTED
+    assert bids.project.status == Project.Status.OPEN
+    assert Offer.objects.count() == 1
+
+
+def test_the_freelancer_cannot_withdraw_a_proposal_with_an_offer_out(bids):
+    proposal_hire(proposal=bids.chosen, by=bids.client)
+    with pytest.raises(InvalidTransition):
+        proposal_withdraw(proposal=bids.chosen, by=bids.chosen.freelancer)
+    with pytest.raises(InvalidTransition):
+        proposal_decline(proposal=bids.chosen, by=bids.client, reason="Changed my mind")
+    bids.chosen.refresh_from_db()
+    assert bids.chosen.status == Proposal.Status.OFFERED
 
 
 def test_hiring_hands_the_agreed_terms_to_contracts_as_an_offer(bids):

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from contracts.models import Offer
+from contracts.services import offer_accept
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from marketplace.models import Interview, Invitation, Project, ProjectEvent, Proposal, ProposalEvent
@@ -26,6 +27,8 @@ from marketplace.services import (
     project_publish,
     proposal_decline,
     proposal_hire,
+    proposal_offer_accepted,
+    proposal_offer_ended,
     proposal_shortlist,
     proposal_withdraw,
 )
@@ -64,7 +67,7 @@ def table_pairs(model, targets) -> list:
 PROJECT_SERVICES = {
     Project.Status.OPEN: "project_publish",
     Project.Status.CLOSED: "project_close",
-    Project.Status.FILLED: "proposal_hire",
+    Project.Status.FILLED: "proposal_hire, then offer_accept",
 }
 
 
@@ -97,17 +100,19 @@ def test_project_transition_table(source, target):
             return project_publish(project=project, by=client)
         if target == Project.Status.CLOSED:
             return project_close(project=project, by=client)
-        return proposal_hire(proposal=proposal, by=client)
+        proposal_hire(proposal=proposal, by=client)  # the offer goes out; the freelancer's yes fills the project
+        return offer_accept(offer=Offer.objects.get(proposal=proposal), by=proposal.freelancer)
 
     if allowed:
-        # when the client asks for an allowed move
+        # when the client asks for an allowed move (for a hire: and the freelancer accepts the offer)
         act()
         # then the project shows the new status, with one event saying who moved it from where
         project.refresh_from_db()
         assert project.status == target
         assert ProjectEvent.objects.count() == events_before + 1
         (event,) = ProjectEvent.objects.filter(project=project)
-        assert (event.actor, event.from_status, event.to_status) == (client, source, target)
+        actor = proposal.freelancer if target == Project.Status.FILLED else client
+        assert (event.actor, event.from_status, event.to_status) == (actor, source, target)
     else:
         # when the client asks for a forbidden move, then it is refused and nothing changes
         expected = DomainError if target == Project.Status.FILLED else InvalidTransition
@@ -123,9 +128,10 @@ def test_project_transition_table(source, target):
 # --- Proposal -------------------------------------------------------------------------------
 
 PROPOSAL_SERVICES = {
-    Proposal.Status.SHORTLISTED: "proposal_shortlist",
+    Proposal.Status.SHORTLISTED: "proposal_shortlist (proposal_offer_ended when an offer ends unaccepted)",
     Proposal.Status.DECLINED: "proposal_decline",
-    Proposal.Status.HIRED: "proposal_hire",
+    Proposal.Status.OFFERED: "proposal_hire",
+    Proposal.Status.HIRED: "proposal_offer_accepted (the freelancer accepted the offer)",
     Proposal.Status.WITHDRAWN: "proposal_withdraw",
 }
 
@@ -136,8 +142,9 @@ def test_every_proposal_status_has_a_row_and_every_target_a_service():
     assert targets == set(PROPOSAL_SERVICES)
     # a proposal is only ever submitted by creating it
     assert Proposal.Status.SUBMITTED not in targets
-    # and the editable statuses are exactly those that can still move
-    assert {s for s, moves in Proposal.TRANSITIONS.items() if moves} == set(Proposal.EDITABLE)
+    # and the editable statuses are exactly those that can still move, but for one with an offer out
+    moving = {s for s, moves in Proposal.TRANSITIONS.items() if moves}
+    assert moving == set(Proposal.EDITABLE) | {Proposal.Status.OFFERED}
 
 
 @pytest.mark.parametrize(("source", "target"), table_pairs(Proposal, PROPOSAL_SERVICES))
@@ -145,19 +152,23 @@ def test_proposal_transition_table(source, target):
     # given a proposal in `source` on an open project
     proposal = ProposalFactory(status=source)
     client, freelancer = proposal.project.client, proposal.freelancer
-    actor = freelancer if target == Proposal.Status.WITHDRAWN else client
+    actor = freelancer if target in (Proposal.Status.WITHDRAWN, Proposal.Status.HIRED) else client
     before = row(proposal)
     project_before = row(proposal.project)
     counts_before = (ProposalEvent.objects.count(), ProjectEvent.objects.count(), Notification.objects.count())
     allowed = target in Proposal.TRANSITIONS[source]
 
     def act():
+        if target == Proposal.Status.SHORTLISTED and source == Proposal.Status.OFFERED:
+            return proposal_offer_ended(proposal=proposal, by=client, note="The client withdrew the offer")
         if target == Proposal.Status.SHORTLISTED:
             return proposal_shortlist(proposal=proposal, by=client)
         if target == Proposal.Status.DECLINED:
             return proposal_decline(proposal=proposal, by=client, reason="Over our budget.")
-        if target == Proposal.Status.HIRED:
+        if target == Proposal.Status.OFFERED:
             return proposal_hire(proposal=proposal, by=client)
+        if target == Proposal.Status.HIRED:
+            return proposal_offer_accepted(proposal=proposal, by=freelancer)
         return proposal_withdraw(proposal=proposal, by=freelancer)
 
     if allowed:
