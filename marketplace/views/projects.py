@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import public_freelancer_profiles, skill_categories_with_skills
 from core.exceptions import DomainError
@@ -29,7 +29,7 @@ from marketplace.forms import (
     ProjectForm,
     ProjectSearchForm,
 )
-from marketplace.models import ConfidentialAccess, Invitation, Project
+from marketplace.models import ConfidentialAccess, Invitation, Project, Proposal
 
 RESULTS_PER_PAGE = 20
 NOTHING_SAVED = "Nothing was changed."
@@ -151,10 +151,23 @@ def project_publish(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def project_close(request, pk: int):
+    """GET asks first (a draft is discarded, an open project stops taking proposals); only POST acts."""
     project = get_object_or_404(selectors.client_projects(request.user), pk=pk)
     was_draft = project.status == Project.Status.DRAFT
+    if request.method != "POST":
+        if not project.can_move_to(Project.Status.CLOSED):
+            messages.error(
+                request, f"This project is {project.get_status_display().lower()}; there is nothing to close."
+            )
+            return redirect(project)
+        live = selectors.proposals_for_project(project).filter(status__in=Proposal.EDITABLE).count()
+        return render(
+            request,
+            "marketplace/project_close.html",
+            {"project": project, "was_draft": was_draft, "live_proposals": live},
+        )
     try:
         project = services.project_close(project=project, by=request.user)
     except DomainError as error:
@@ -198,9 +211,17 @@ def project_detail(request, pk: int):
     elif user.is_authenticated and user.is_freelancer:
         my_proposal = selectors.proposals_for_user(user).filter(project=project, freelancer=user).first()
         context["my_proposal"] = my_proposal
+        if my_proposal is not None and my_proposal.status == Proposal.Status.WITHDRAWN:
+            context["withdrawn_at"] = _withdrawn_at(my_proposal)
         context["my_invitation"] = selectors.invitations_for_freelancer(user).filter(project=project).first()
         context["can_propose"] = my_proposal is None and not user.is_suspended and context["accepting"]
     return render(request, "marketplace/project_detail.html", context)
+
+
+def _withdrawn_at(proposal: Proposal):
+    """When the freelancer took the proposal back: its withdrawal event, else its last change."""
+    event = proposal.events.filter(to_status=Proposal.Status.WITHDRAWN).order_by("-at", "-pk").first()
+    return event.at if event is not None else proposal.updated_at
 
 
 @login_required
