@@ -16,3 +16,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if not email_address.user.has_chosen_role:
             return reverse("onboarding")
         return super().get_email_verification_redirect_url(email_address)
+
+
+def user_display(user) -> str:
+    """How allauth names a person in its messages ("Signed in as …"): their name, else their email
+    address, never a username they did not choose."""
+    return user.full_name or user.email

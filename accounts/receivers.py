@@ -58,9 +58,13 @@ def notice_password_reset(sender, request, user, **kwargs) -> None:
 
 @receiver(email_changed)
 def notice_email_changed(sender, request, user, from_email_address, to_email_address, **kwargs) -> None:
-    old = from_email_address.email if from_email_address else "none"
+    # Confirming the address one signed up with makes it primary too: that is not a change.
+    if from_email_address is None or from_email_address.email.lower() == to_email_address.email.lower():
+        return
     _security_notice(
-        user, "Your email address was changed", f"Your sign-in email changed from {old} to {to_email_address.email}."
+        user,
+        "Your email address was changed",
+        f"Your sign-in email changed from {from_email_address.email} to {to_email_address.email}.",
     )
 
 

@@ -1,9 +1,10 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
 from contracts.api import ContractViewSet, MilestoneEditViewSet, MilestoneViewSet, OfferViewSet
+from core.api import not_found as api_not_found
 from marketplace.api import InterviewViewSet, InvitationViewSet, ProjectProposalViewSet, ProjectViewSet, ProposalViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
@@ -37,4 +38,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include(router.urls)),
+    re_path(r"", api_not_found),  # anything else under /api/v1/: a JSON 404, not a web page
 ]

@@ -39,7 +39,10 @@ SORTS = ("relevance", "newest", "budget_high", "budget_low")
 class CentsField(serializers.IntegerField):
     """Money in whole minor units. 12.5, "12.5" and even 12.0 are refused rather than rounded."""
 
-    default_error_messages = {"not_whole": "Send whole cents as an integer, e.g. 12550 for $125.50."}
+    default_error_messages = {
+        "not_whole": "Send whole cents as an integer, e.g. 12550 for $125.50.",
+        "max_value": "That amount is too large for any budget or bid here.",
+    }
     _DIGITS = re.compile(r"[0-9]{1,30}")
 
     def __init__(self, **kwargs) -> None:

@@ -33,7 +33,7 @@ class PositiveCentsField(serializers.IntegerField):
     default_error_messages = {
         "not_whole": "Send whole cents as an integer, e.g. 12550 for $125.50.",
         "min_value": "Enter an amount above zero (in whole cents).",
-        "max_value": f"That amount is too large; the most any amount can be is {MAX_CENTS} cents.",
+        "max_value": "That amount is too large for any payment here.",
     }
     _DIGITS = re.compile(r"[0-9]{1,30}")
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.templatetags.core_tags import money
+
 
 @dataclass(frozen=True)
 class FeeBreakdown:
@@ -60,7 +62,7 @@ def fee_breakdown(*, amount_cents: int, billed_before_cents: int) -> FeeBreakdow
         if upper is None:
             parts.append(f"{bps / 100:g}% after" if lower else f"{bps / 100:g}%")
         else:
-            parts.append(f"{bps / 100:g}% of the first ${upper / 100:,.0f}")
+            parts.append(f"{bps / 100:g}% of the first {money(upper).removesuffix('.00')}")
             lower = upper
     between = " billed between this client and freelancer"
     tiers = parts[0] + between + (", " + ", ".join(parts[1:]) if len(parts) > 1 else "")

@@ -11,6 +11,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.templatetags.core_tags import money
 from payments import accounts
 from payments.gateways import get_gateway
 from payments.ledger import InsufficientFunds, balance, ledger_post
@@ -80,7 +81,7 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
     available = balance(accounts.available(freelancer.pk))
     if amount_cents > available:
         raise DomainError(
-            f"You can withdraw at most ${available / 100:,.2f} now; the rest is still clearing.", field="amount"
+            f"You can withdraw at most {money(available)} now; the rest is still clearing.", field="amount"
         )
     try:
         with transaction.atomic():

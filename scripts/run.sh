@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-1}
+# Links in emails point at this server, whatever port it runs on.
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
 mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
 
 pids=()
@@ -13,6 +15,14 @@ stop() {
   echo
   echo "Stopping Proofwork…"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The worker finishes the task in hand (a warm shutdown); after 5 seconds it is stopped cold.
+  for _ in $(seq 1 10); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -QUIT "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT

@@ -66,7 +66,20 @@ def test_token_endpoint_is_throttled(api, settings):
 
 
 def test_me_requires_authentication(api):
-    assert api.get("/api/v1/me/").status_code in (401, 403)
+    # no credentials, or a token that is not one: 401 and how to authenticate, as JSON
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Token not-a-real-token"}):
+        response = api.get("/api/v1/me/", **headers)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+        assert "detail" in response.json()
+
+
+def test_an_address_the_api_does_not_have_is_a_json_404(api):
+    for address in ("/api/v1/nothing-here/", "/api/v1/projects/12/nothing/", "/api/v1/me/extra/"):
+        response = api.get(address)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert "/api/v1/docs/" in response.json()["detail"]
 
 
 def test_me_patch_validates_timezone_and_changes_nothing_on_error(api):

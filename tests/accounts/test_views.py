@@ -5,7 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
+from notifications.models import Notification
 from tests.factories import (
+    PASSWORD,
     ClientProfileFactory,
     FreelancerProfileFactory,
     PortfolioItemFactory,
@@ -62,6 +64,8 @@ def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client):
     assert EmailAddress.objects.get(email="new@example.com").verified
     page = client.get(reverse("onboarding"))
     assert "What brings you to Proofwork?" in page.text
+    # and confirming the address one signed up with is not reported as a change of address
+    assert not Notification.objects.filter(kind="account.security").exists()
 
 
 def test_signup_with_a_taken_email_gets_no_new_account(client):
@@ -303,3 +307,27 @@ def test_uploaded_images_are_served_with_nosniff(client):
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert client.get("/media/../manage.py").status_code in (400, 404)  # never the file
+
+
+def test_a_real_change_of_email_is_reported_to_the_account():
+    from allauth.account.signals import email_changed
+
+    user = UserFactory(email="old@example.com")
+    old, _ = EmailAddress.objects.get_or_create(
+        user=user, email="old@example.com", defaults={"verified": True, "primary": True}
+    )
+    new = EmailAddress.objects.create(user=user, email="new@example.com", verified=True, primary=False)
+    email_changed.send(sender=User, request=None, user=user, from_email_address=old, to_email_address=new)
+    (notice,) = Notification.objects.filter(recipient=user, kind="account.security")
+    assert notice.title == "Your email address was changed"
+    assert "from old@example.com to new@example.com" in notice.body
+
+
+def test_allauth_names_people_by_their_name_or_email_never_a_made_up_username(client):
+    UserFactory(email="newclient@example.org", full_name="")
+    response = client.post(
+        reverse("account_login"), {"login": "newclient@example.org", "password": PASSWORD}, follow=True
+    )
+    shown = response.content.decode()
+    assert "Successfully signed in as newclient@example.org." in shown
+    assert "as newclient." not in shown
