@@ -127,7 +127,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=None,
         responses=ContractDetailSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        description="End the contract (either party) once no money is held: completed if anything was paid, "
+        description="End the contract (either party) once no money is held: completed when every milestone was paid, "
         "otherwise ended early. Unfunded milestones are removed. 400 while money is held; 409 if already ended."
         + MONEY_NOTE,
     )

@@ -353,9 +353,20 @@ def _timeline(contract: Contract, user) -> list[dict]:
     return rows
 
 
-def _next_steps(rows: list[MilestoneRow]) -> list[dict]:
-    """One line per thing the viewer should do now, linking to the milestone."""
+def _next_steps(rows: list[MilestoneRow], contract: Contract, *, as_client: bool) -> list[dict]:
+    """One line per thing the viewer should do now, linking to the milestone; once every milestone
+    is settled, ending the contract (and, for a paid test, what may follow it)."""
     steps = []
+    if rows and all(row.milestone.status in Milestone.SETTLED for row in rows):
+        follow = ""
+        if contract.is_test_project:
+            follow = (
+                " Then you can continue with this freelancer on a longer contract."
+                if as_client
+                else " Then the client can continue with you on a longer contract."
+            )
+        steps.append({"text": f"Every milestone is settled: end the contract as completed.{follow}", "anchor": "#end"})
+        return steps
     for row in rows:
         m = row.milestone
         anchor = f"#milestone-{m.pk}"
@@ -439,7 +450,7 @@ def _contract_context(request, contract: Contract, *, failed: tuple[int, str, ob
         "as_client": as_client,
         "other": contract.freelancer if as_client else contract.client,
         "rows": rows,
-        "next_steps": _next_steps(rows) if active else [],
+        "next_steps": _next_steps(rows, contract, as_client=as_client) if active else [],
         "totals": {
             "amount": sum(m.amount_cents for m in milestones if m.status != Milestone.Status.CANCELLED),
             "held": sum(m.held_cents for m in milestones),

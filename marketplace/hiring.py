@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,20 @@ def hand_over(terms: HireTerms) -> object:
     if _handler is None:
         raise RuntimeError("No contracts handler is registered for hires.")
     return _handler(terms)
+
+
+# A paid test is small and short on both sides of the hire: the market checks proposals with
+# these, contracts checks offers, change orders and edits with the same ones.
+
+
+def paid_test_due_by(today: date) -> date:
+    """The latest due date of a paid test's milestone."""
+    return today + timedelta(days=settings.TEST_PROJECT_MAX_DAYS)
+
+
+def paid_test_due_message(today: date) -> str:
+    due_by = paid_test_due_by(today)
+    return (
+        f"A paid test is delivered within {settings.TEST_PROJECT_MAX_DAYS} days: "
+        f"choose a due date by {due_by.day} {due_by:%b %Y}."
+    )

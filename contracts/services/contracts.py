@@ -12,9 +12,9 @@ from notifications.services import notify
 
 @transaction.atomic
 def contract_end(*, contract: Contract, by) -> Contract:
-    """Either side ends a contract once no money is held: completed if anything was paid,
-    otherwise ended early. Unfunded milestones are removed; held money must be released,
-    refunded by agreement, or disputed first."""
+    """Either side ends a contract once no money is held. It is completed when every milestone was
+    settled and something was paid; when unfunded milestones are left (they are removed) or nothing
+    was paid, it ended early. Held money must be released or refunded by agreement first."""
     contract = lock_contract(contract)
     check_party(contract, by, action="end the contract")
     if not contract.is_active:
@@ -25,6 +25,7 @@ def contract_end(*, contract: Contract, by) -> Contract:
         names = ", ".join(f"“{m.title}”" for m in held)
         raise DomainError(f"Money is still held for {names}. Approve it or agree a refund before ending the contract.")
     now = timezone.now()
+    unfinished = any(m.status == Milestone.Status.PENDING for m in milestones)
     for milestone in milestones:
         if milestone.status == Milestone.Status.PENDING:
             Milestone.objects.filter(pk=milestone.pk, status=Milestone.Status.PENDING).update(
@@ -40,7 +41,7 @@ def contract_end(*, contract: Contract, by) -> Contract:
             )
             withdraw_pending_edits(milestone, contract, note="The contract ended.")
     paid = any(m.released_cents for m in milestones)
-    reason = Contract.EndReason.COMPLETED if paid else Contract.EndReason.CANCELLED
+    reason = Contract.EndReason.COMPLETED if paid and not unfinished else Contract.EndReason.CANCELLED
     updated = Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(
         status=Contract.Status.ENDED, end_reason=reason, ended_at=now
     )

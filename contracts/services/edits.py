@@ -22,6 +22,7 @@ from contracts.models import Contract, Milestone, MilestoneEdit
 from contracts.services._common import check_party, event, lock_milestone
 from core.exceptions import DomainError, InvalidTransition
 from core.templatetags.core_tags import money
+from marketplace.hiring import paid_test_due_by, paid_test_due_message
 from notifications.services import notify
 
 if TYPE_CHECKING:
@@ -64,9 +65,12 @@ def _answered(edit: MilestoneEdit) -> InvalidTransition:
     return InvalidTransition(f"This change was already {edit.get_status_display().lower()}.")
 
 
-def _check_terms(*, contract: Contract, milestone: Milestone, title, amount_cents, due_date) -> tuple[str, int, date]:
-    """The same limits as any milestone: a title, whole cents within the limits (and the paid-test
-    cap), a due date that has not passed. Every broken rule is reported at once."""
+def check_milestone_terms(
+    *, contract: Contract, milestone: Milestone | None, title, amount_cents, due_date
+) -> tuple[str, int, date]:
+    """The limits of any milestone, changed (`milestone`) or added (None): a title, whole cents
+    within the limits, a due date that has not passed; on a paid test, its cap in all and its short
+    window. Every broken rule is reported at once."""
     errors: dict[str, list[str]] = {}
     title = title.strip() if isinstance(title, str) else ""
     if not title:
@@ -81,19 +85,23 @@ def _check_terms(*, contract: Contract, milestone: Milestone, title, amount_cent
         errors["amount"] = [f"A milestone is at most {money(settings.MILESTONE_MAX_CENTS)}."]
     elif contract.is_test_project:
         cap = settings.TEST_PROJECT_MAX_CENTS
-        others = (
-            contract.milestones.exclude(pk=milestone.pk)
-            .exclude(status=Milestone.Status.CANCELLED)
-            .aggregate(total=Sum("amount_cents"))["total"]
-            or 0
-        )
-        # Lowering an amount is always allowed, even if change orders already took the total past the cap.
-        if amount_cents > cap or (amount_cents > milestone.amount_cents and others + amount_cents > cap):
-            errors["amount"] = [f"A paid test project is capped at {money(cap)}."]
+        others = contract.milestones.exclude(status=Milestone.Status.CANCELLED)
+        if milestone is not None:
+            others = others.exclude(pk=milestone.pk)
+        others_cents = others.aggregate(total=Sum("amount_cents"))["total"] or 0
+        current = milestone.amount_cents if milestone is not None else 0
+        # Lowering an amount is always allowed, even if the total is already past the cap.
+        if amount_cents > cap or (amount_cents > current and others_cents + amount_cents > cap):
+            errors["amount"] = [
+                f"A paid test project is capped at {money(cap)} in all. For more work, end the test and "
+                "continue with this freelancer on a new contract."
+            ]
     if isinstance(due_date, datetime) or not isinstance(due_date, date):
         errors["due_date"] = ["Enter a due date."]
     elif due_date < timezone.localdate():
         errors["due_date"] = ["The due date cannot be in the past."]
+    elif contract.is_test_project and due_date > paid_test_due_by(timezone.localdate()):
+        errors["due_date"] = [paid_test_due_message(timezone.localdate())]
     if errors:
         raise ValidationError(errors)
     return title, amount_cents, due_date
@@ -124,7 +132,7 @@ def milestone_edit_propose(
     check_party(contract, by, action="propose changes to milestones")
     _require_active(contract)
     _require_unfunded(milestone)
-    title, amount_cents, due_date = _check_terms(
+    title, amount_cents, due_date = check_milestone_terms(
         contract=contract, milestone=milestone, title=title, amount_cents=amount_cents, due_date=due_date
     )
     note = (note or "").strip()
@@ -180,7 +188,7 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
         raise _answered(edit)
     try:
         # Re-checked now: a day may have passed, or a change order may have filled a paid test's cap.
-        _check_terms(
+        check_milestone_terms(
             contract=contract,
             milestone=milestone,
             title=edit.title,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import ClientProfile
 from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
 from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
+from contracts.services.edits import check_milestone_terms
 from core.exceptions import DomainError, InvalidTransition
 from core.templatetags.core_tags import money
 from notifications.services import notify
@@ -488,13 +489,9 @@ def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_
     contract = lock_contract(contract)
     check_party(contract, by, role="client", action="add milestones")
     _require_active(contract)
-    if not title.strip():
-        raise ValidationError({"title": ["Give the milestone a title."]})
-    _check_amount(amount_cents, most=settings.MILESTONE_MAX_CENTS, what="A milestone")
-    if amount_cents < settings.MILESTONE_MIN_CENTS:
-        raise ValidationError({"amount": [f"A milestone is at least {money(settings.MILESTONE_MIN_CENTS)}."]})
-    if due_date < timezone.localdate():
-        raise ValidationError({"due_date": ["The due date cannot be in the past."]})
+    title, amount_cents, due_date = check_milestone_terms(
+        contract=contract, milestone=None, title=title, amount_cents=amount_cents, due_date=due_date
+    )
     position = (contract.milestones.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     milestone = Milestone.objects.create(
         contract=contract,
@@ -516,7 +513,10 @@ def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_
         recipient=contract.freelancer,
         kind="milestone.funded",
         title=f"New milestone on “{contract.title}”: {milestone.title}",
-        body=f"{money(amount_cents)}, due {due_date:%d %b %Y}. Start once it is funded. You can decline it if you did not agree to it.",
+        body=(
+            f"{money(amount_cents)}, due {due_date:%d %b %Y}. Start once it is funded. If you did not agree to "
+            "it, decline it on the contract page before it is funded, or give the money back after."
+        ),
         url=_url(milestone),
     )
     return milestone

@@ -13,7 +13,7 @@ from contracts.services._common import event
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from core.templatetags.core_tags import money
-from marketplace.hiring import HireTerms
+from marketplace.hiring import HireTerms, paid_test_due_by, paid_test_due_message
 from marketplace.services import proposal_offer_accepted, proposal_offer_ended
 from messaging.services import conversation_for_topic
 from notifications.services import notify
@@ -41,6 +41,8 @@ def _validate_milestones(milestones: list, *, is_test: bool, today: date) -> Non
             errors.append(f"A milestone is at most {money(settings.MILESTONE_MAX_CENTS)}.")
         if m.due_date < today:
             errors.append("Milestone due dates cannot be in the past.")
+        elif is_test and m.due_date > paid_test_due_by(today):
+            errors.append(paid_test_due_message(today))
     if is_test and milestones and sum(m.amount_cents for m in milestones) > settings.TEST_PROJECT_MAX_CENTS:
         errors.append(f"A paid test project is capped at {money(settings.TEST_PROJECT_MAX_CENTS)}.")
     if errors:

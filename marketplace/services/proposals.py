@@ -71,6 +71,8 @@ def _validate_terms(
             add("milestones", f"Every milestone is at least {_money(settings.MILESTONE_MIN_CENTS)}.")
         if milestone.due_date < today:
             add("milestones", "Milestone due dates cannot be in the past.")
+        elif project.is_test and milestone.due_date > hiring.paid_test_due_by(today):
+            add("milestones", hiring.paid_test_due_message(today))
     total = sum(m.amount_cents for m in milestones)
     if milestones and bid_cents > 0 and total != bid_cents:
         add("milestones", f"The milestones add up to {_money(total)}, but your bid is {_money(bid_cents)}.")

@@ -765,6 +765,20 @@ def test_continue_with_this_freelancer_creates_a_follow_on_offer_linked_to_the_t
     assert money_problems() == []
 
 
+def test_once_a_paid_test_is_paid_both_sides_are_told_to_end_it_and_what_may_follow():
+    # given a paid test whose one milestone was approved
+    contract = started_contract(test=True)
+    milestone = submitted(contract)
+    services.milestone_approve(milestone=milestone, by=contract.client)
+    # then the client's next step is to end it, and then continue; the freelancer's too, in their words
+    client_page = text(browser_for(contract.client).get(contract.get_absolute_url()))
+    assert "Every milestone is settled: end the contract as completed." in client_page
+    assert "continue with this freelancer on a longer contract" in client_page
+    assert "is working on the funded milestones" not in client_page
+    freelancer_page = text(browser_for(contract.freelancer).get(contract.get_absolute_url()))
+    assert "the client can continue with you on a longer contract" in freelancer_page
+
+
 def test_continue_is_refused_before_the_test_has_ended():
     contract = started_contract(test=True)
     data = {

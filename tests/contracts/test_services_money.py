@@ -428,6 +428,28 @@ def test_a_change_order_amount_must_be_within_limits(amount):
     assert money_snapshot() == before
 
 
+def test_a_paid_test_stays_small_and_short_through_change_orders(settings):
+    # given a $300 paid test
+    contract = active_contract(amounts=(300_00,), test_project=True)
+    before = money_snapshot()
+    # when the client adds $201 of change orders, or one due later than the test's window
+    with pytest.raises(ValidationError) as over_cap:
+        milestone_add(contract=contract, by=contract.client, title="Extra", amount_cents=200_01, due_date=in_days(5))
+    late = in_days(settings.TEST_PROJECT_MAX_DAYS + 1)
+    with pytest.raises(ValidationError) as too_late:
+        milestone_add(contract=contract, by=contract.client, title="Extra", amount_cents=50_00, due_date=late)
+    # then each is refused with the way forward, and nothing was added
+    assert "continue with this freelancer" in over_cap.value.message_dict["amount"][0]
+    assert f"within {settings.TEST_PROJECT_MAX_DAYS} days" in too_late.value.message_dict["due_date"][0]
+    assert contract.milestones.count() == 1
+    assert money_snapshot() == before
+    # while up to the cap in all, within the window, is fine
+    added = milestone_add(
+        contract=contract, by=contract.client, title="Extra", amount_cents=200_00, due_date=in_days(7)
+    )
+    assert added.amount_cents == 200_00
+
+
 def test_only_unfunded_milestones_can_be_cancelled():
     contract = active_contract()
     funded, unfunded = milestone_of(contract, 1), milestone_of(contract, 2)
@@ -470,12 +492,23 @@ def test_a_contract_cannot_end_while_money_is_held_and_ends_completed_after():
         contract_end(contract=contract, by=contract.freelancer)
     assert "Money is still held for “Milestone 1”" in refused.value.message
     assert money_snapshot() == before
-    # when the client approves, then either side can end it: completed, the unfunded one removed
+    # when the client approves, then either side can end it: ended early, since the second milestone
+    # was never done (it is removed)
     milestone_approve(milestone=first, by=contract.client)
     contract = contract_end(contract=contract, by=contract.client)
-    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.COMPLETED)
+    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.CANCELLED)
     assert milestone_of(contract, 2).status == S.CANCELLED
     (note,) = notes(contract.freelancer, "contract.ended")
+    assert "ended early" in note.body
+
+
+def test_a_contract_whose_every_milestone_was_paid_ends_completed():
+    contract = active_contract()
+    for milestone in contract.milestones.order_by("position"):
+        move_to(milestone, S.RELEASED)
+    contract = contract_end(contract=contract, by=contract.freelancer)
+    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.COMPLETED)
+    (note,) = notes(contract.client, "contract.ended")
     assert "completed" in note.body
 
 

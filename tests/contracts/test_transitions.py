@@ -408,9 +408,9 @@ def test_contract_end_by_source_status(source):
         return
     # when the freelancer ends it
     contract_end(contract=contract, by=contract.freelancer)
-    # then it is ended as completed, the unfunded milestone is removed, and the client is told
+    # then it is ended early (the unfunded milestone was never done, and is removed), and the client is told
     contract.refresh_from_db()
-    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.COMPLETED)
+    assert (contract.status, contract.end_reason) == (Contract.Status.ENDED, Contract.EndReason.CANCELLED)
     assert milestone_of(contract, 2).status == S.CANCELLED
     (ended,) = ContractEvent.objects.filter(contract=contract, milestone=None, verb="ended")
     assert (ended.actor, ended.from_status, ended.to_status) == (contract.freelancer, "active", "ended")

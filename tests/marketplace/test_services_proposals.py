@@ -321,6 +321,16 @@ def test_a_paid_test_takes_at_most_the_test_duration(freelancer):
     refused_on("duration_days", project, freelancer=freelancer, duration_days=15)
 
 
+def test_a_paid_test_milestone_is_due_within_the_test_window(freelancer, settings):
+    # a 7-day paid test whose one milestone is due in six months is not a paid test
+    project = open_project(kind=Project.Kind.TEST)
+    late = [MilestoneInput("Report", project.budget_max_cents, in_days(180))]
+    error = refused_on("milestones", project, freelancer=freelancer, milestones=late)
+    assert f"delivered within {settings.TEST_PROJECT_MAX_DAYS} days" in error.message_dict["milestones"][0]
+    on_time = [MilestoneInput("Report", project.budget_max_cents, in_days(settings.TEST_PROJECT_MAX_DAYS))]
+    assert submit_proposal(project=project, freelancer=freelancer, milestones=on_time).pk
+
+
 @pytest.mark.parametrize("answer", [None, "", "   "])
 def test_a_required_answer_must_be_given(freelancer, answer):
     project = open_project(questions=[{"text": "Which booking tools have you used?"}])
