@@ -33,6 +33,33 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "text/plain": "txt",
 }
+# Names that claim a binary type: the bytes must be of that type (or its family) for the file to be
+# accepted. Other names (.csv, .md, …) are plain text kept as .txt.
+CLAIMED_FAMILIES = {
+    "pdf": {"pdf"},
+    "png": {"png"},
+    "jpg": {"jpg"},
+    "jpeg": {"jpg"},
+    "gif": {"gif"},
+    "webp": {"webp"},
+    "zip": {"zip", "docx", "xlsx", "pptx"},
+    "docx": {"docx", "zip"},
+    "xlsx": {"xlsx", "zip"},
+    "pptx": {"pptx", "zip"},
+}
+KIND_NAMES = {
+    "pdf": "a PDF",
+    "png": "a PNG image",
+    "jpg": "a JPEG image",
+    "jpeg": "a JPEG image",
+    "gif": "a GIF image",
+    "webp": "a WebP image",
+    "zip": "a ZIP archive",
+    "docx": "a Word document",
+    "xlsx": "an Excel workbook",
+    "pptx": "a PowerPoint presentation",
+    "txt": "plain text",
+}
 MARKUP = re.compile(rb"<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|meta|style|xml)\b", re.IGNORECASE)
 
 
@@ -43,7 +70,21 @@ class Sniffed:
 
 
 def sniff(upload) -> Sniffed:
-    """What the file really is, or a ValidationError that says what to upload instead."""
+    """What the file really is, or a ValidationError that says what to upload instead. A name that
+    claims one type over bytes of another ("brief.pdf" holding a PNG) is refused, not renamed."""
+    sniffed = _sniff_bytes(upload)
+    name = upload.name or ""
+    claimed = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if claimed in CLAIMED_FAMILIES and sniffed.extension not in CLAIMED_FAMILIES[claimed]:
+        raise ValidationError(
+            f"“{name}” is named like {KIND_NAMES[claimed]} but holds {KIND_NAMES[sniffed.extension]}. "
+            "Rename it or upload the file you meant.",
+            code="mismatch",
+        )
+    return sniffed
+
+
+def _sniff_bytes(upload) -> Sniffed:
     limit = settings.MAX_ATTACHMENT_BYTES
     if upload.size > limit:
         raise ValidationError(

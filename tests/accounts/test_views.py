@@ -238,6 +238,29 @@ def test_portfolio_item_with_image_shows_on_public_profile(client):
     assert "Clinic booking" in page.text and "/media/portfolio/" in page.text
 
 
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (SimpleUploadedFile("shot.png", b"<html><script>alert(1)</script></html>", "image/png"), "not an image"),
+        (SimpleUploadedFile("shot.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"), "not an image"),
+        ("too large", "the limit is"),
+    ],
+)
+def test_a_portfolio_image_that_is_not_an_image_or_too_large_is_refused(client, settings, image, message):
+    if image == "too large":
+        settings.MAX_IMAGE_UPLOAD_BYTES = 1000
+        image = image_upload(size=(400, 400))
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(
+        reverse("portfolio_item_create"),
+        {"title": "Clinic booking", "description": "", "url": "https://x.example.com", "image": image},
+    )
+    assert response.status_code == 200
+    assert message in response.text
+    assert not PortfolioItem.objects.filter(profile=profile).exists()
+
+
 def test_someone_elses_portfolio_item_is_not_found(client):
     item = PortfolioItemFactory()
     client.force_login(FreelancerProfileFactory().user)
