@@ -49,5 +49,7 @@ class FreelancerProfileAdmin(admin.ModelAdmin):
 
 @admin.register(ClientProfile)
 class ClientProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "company_name", "team_size"]
+    list_display = ["user", "company_name", "team_size", "payment_method_verified_at"]
     search_fields = ["user__email", "company_name"]
+    # Set by a real card charge only: freelancers trust it, so nobody types it in.
+    readonly_fields = ["payment_method_verified_at"]

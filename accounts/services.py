@@ -96,6 +96,15 @@ def client_profile_update(*, user: User, user_details: dict | None = None, **dat
     return profile
 
 
+def client_payment_method_verified(*, user: User, at=None) -> bool:
+    """The client's card went through a real charge: their profile shows the payment method as
+    verified from then on. The first charge sets the time; later ones change nothing."""
+    updated = ClientProfile.objects.filter(user=user, payment_method_verified_at__isnull=True).update(
+        payment_method_verified_at=at or timezone.now()
+    )
+    return bool(updated)
+
+
 @transaction.atomic
 def portfolio_item_save(
     *,

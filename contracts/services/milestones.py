@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import ClientProfile
+from accounts.services import client_payment_method_verified
 from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
 from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
 from contracts.services.edits import check_milestone_terms
@@ -103,9 +103,7 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         entries=entries,
         memo=f"Card charge {charge.reference}",
     )
-    ClientProfile.objects.filter(user_id=contract.client_id, payment_method_verified_at__isnull=True).update(
-        payment_method_verified_at=timezone.now()
-    )
+    client_payment_method_verified(user=contract.client)
     notify(
         recipient=contract.freelancer,
         kind="milestone.funded",
