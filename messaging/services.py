@@ -22,7 +22,6 @@ from messaging.models import (
     MessageAttachment,
     Participant,
 )
-from notifications.models import Notification
 from notifications.services import notifications_mark_read_for, notify
 
 if TYPE_CHECKING:
@@ -116,24 +115,21 @@ def message_send(*, conversation: Conversation, sender: User, body: str, files: 
     for participant in (
         Participant.objects.filter(conversation=conversation).exclude(user=sender).select_related("user")
     ):
+        unread = Message.objects.filter(conversation=conversation).exclude(sender=participant.user)
+        if participant.last_read_at is not None:
+            unread = unread.filter(created_at__gt=participant.last_read_at)
+        count = unread.count()
         notify(
             recipient=participant.user,
             kind="message.new",
-            title=f"New message from {sender.display_name}",
+            title=f"{count} new messages in “{conversation.title}”"
+            if count > 1
+            else f"New message from {sender.display_name}",
             body=preview,
             url=url,
-            email=not _told_since_last_read(participant, url=url),
+            collapse=True,
         )
     return message
-
-
-def _told_since_last_read(participant: Participant, *, url: str) -> bool:
-    """Whether this person already has a new-message notification for the conversation that they
-    have not seen. Then one email was enough: the next is sent only once they have read the thread."""
-    told = Notification.objects.filter(recipient=participant.user, kind="message.new", url=url, read_at__isnull=True)
-    if participant.last_read_at is not None:
-        told = told.filter(created_at__gt=participant.last_read_at)
-    return told.exists()
 
 
 def conversation_mark_read(*, conversation: Conversation, user: User) -> None:

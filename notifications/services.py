@@ -18,17 +18,30 @@ def wants_email(*, user, kind: str) -> bool:
     return spec.email_default if choice is None else choice
 
 
-def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", email: bool = True) -> Notification:
+def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", collapse: bool = False) -> Notification:
     """Record a notification; its email is queued only once the surrounding transaction commits.
 
-    `email=False` records it in the notification centre only: the caller knows the person was
-    already emailed about the same thing and has not looked yet."""
+    With `collapse`, a notification of the same kind about the same page that the person has not
+    read yet is brought up to date instead (the latest title and text, moved to the top) and no
+    second email goes out: ten chat messages in a row are one line in the bell and one email."""
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind: {kind}")
     if url and not url.startswith("/"):
         raise ValueError("Notification links are paths on this site.")
+    if collapse:
+        with transaction.atomic():
+            unread = (
+                Notification.objects.select_for_update()
+                .filter(recipient=recipient, kind=kind, url=url, read_at__isnull=True)
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            if unread is not None:
+                unread.title, unread.body, unread.created_at = title[:200], body, timezone.now()
+                unread.save(update_fields=["title", "body", "created_at"])
+                return unread
     notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
-    if email and recipient.is_active and wants_email(user=recipient, kind=kind):
+    if recipient.is_active and wants_email(user=recipient, kind=kind):
         from notifications.tasks import send_notification_email
 
         transaction.on_commit(lambda: send_notification_email.delay(notification.pk))

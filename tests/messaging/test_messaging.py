@@ -110,8 +110,10 @@ def test_a_burst_of_messages_sends_one_email_until_the_thread_is_read(
     with django_capture_on_commit_callbacks(execute=True):
         for body in ("Hi!", "One more thing:", "the staging link is ready."):
             message_send(conversation=conversation, sender=freelancer, body=body)
-    # then the client has three notifications in the app but one email in their inbox
-    assert Notification.objects.filter(recipient=client_user, read_at__isnull=True).count() == 3
+    # then the client has one notification in the app, brought up to date, and one email in their inbox
+    (notification,) = Notification.objects.filter(recipient=client_user, read_at__isnull=True)
+    assert notification.title == f"3 new messages in “{conversation.title}”"
+    assert notification.body == "the staging link is ready."
     assert [mail.to for mail in mailoutbox] == [[client_user.email]]
 
     # when the client opens the conversation
@@ -139,7 +141,7 @@ def test_replying_counts_as_reading_so_the_next_message_emails_again(
     assert sorted(mail.to[0] for mail in mailoutbox) == sorted([client_user.email, client_user.email, freelancer.email])
     # and the client's notification about the question was marked read when they answered
     unread = Notification.objects.filter(recipient=client_user, read_at__isnull=True)
-    assert [n.body for n in unread] == ["Thanks"]
+    assert [(n.title, n.body) for n in unread] == [(f"New message from {freelancer.display_name}", "Thanks")]
 
 
 # --- Who may see and send ---------------------------------------------------------------------------
