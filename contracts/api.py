@@ -417,8 +417,9 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=None,
         responses=MilestoneSerializer,
-        description="Remove a milestone that is not funded yet (the client, or the freelancer declining a change "
-        "order). 409 once funded: ask for a refund instead.",
+        description="Remove a change order that is not funded yet: the client withdraws it, or the freelancer "
+        "declines it. Milestones of the agreed terms are removed by agreement instead (propose-removal/). "
+        "409 once funded: ask for a refund instead.",
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -440,6 +441,18 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         with service_fields(AMOUNT_FIELDS):
             edit = services.milestone_edit_propose(milestone=milestone, by=request.user, **data.validated_data)
+        fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
+        return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={201: MilestoneEditSerializer},
+        description="Propose removing a milestone of the agreed terms that is not funded yet (either party). It "
+        "stays until the other party accepts (milestone-edits/{id}/accept/); `removes` is true on the proposal.",
+    )
+    @action(detail=True, methods=["post"], url_path="propose-removal", url_name="propose-removal")
+    def propose_removal(self, request, pk=None):
+        edit = services.milestone_removal_propose(milestone=self.get_object(), by=request.user)
         fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
         return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
 

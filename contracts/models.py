@@ -288,8 +288,8 @@ class ContractEvent(models.Model):
 
 
 class MilestoneEdit(models.Model):
-    """A change to an unfunded milestone's title, amount or due date, proposed by one party. It
-    applies only when the other party accepts; funding the milestone first withdraws it, because a
+    """A change to an unfunded milestone's title, amount or due date, or its removal, proposed by
+    one party. It applies only when the other party accepts; funding the milestone first withdraws it, because a
     funded amount is held in escrow and never changes this way."""
 
     class Status(models.TextChoices):
@@ -309,6 +309,8 @@ class MilestoneEdit(models.Model):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="milestone_edits_proposed"
     )
+    # Removing the milestone rather than changing it: accepting cancels it (terms kept as they were).
+    removes = models.BooleanField(default=False)
     # The proposed terms in full (not only what differs), so accepting applies exactly what was shown.
     title = models.CharField(max_length=120)
     amount_cents = models.PositiveBigIntegerField()  # minor units of the contract's currency

@@ -107,6 +107,7 @@ class MilestoneEditSerializer(serializers.ModelSerializer):
             "id",
             "milestone",
             "proposed_by",
+            "removes",
             "title",
             "amount_cents",
             "due_date",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("milestones/<int:pk>/refund-offer/", views.milestone_refund_offer, name="milestone_refund_offer"),
     path("milestones/<int:pk>/remove/", views.milestone_cancel, name="milestone_cancel"),
     path("milestones/<int:pk>/edit/", views.milestone_edit_propose, name="milestone_edit_propose"),
+    path("milestones/<int:pk>/propose-removal/", views.milestone_removal_propose, name="milestone_removal_propose"),
     path("milestone-edits/<int:pk>/accept/", views.milestone_edit_accept, name="milestone_edit_accept"),
     path("milestone-edits/<int:pk>/decline/", views.milestone_edit_decline, name="milestone_edit_decline"),
     path("milestone-edits/<int:pk>/withdraw/", views.milestone_edit_withdraw, name="milestone_edit_withdraw"),

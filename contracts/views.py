@@ -276,7 +276,9 @@ def _actions(milestone: Milestone, *, as_client: bool, active: bool, pending_ref
     actions: set[str] = set()
     if as_client:
         if status == Milestone.Status.PENDING:
-            actions |= {"fund", "remove"}
+            actions.add("fund")
+            if milestone.is_change_order:
+                actions.add("remove")
         if status in HELD:
             actions |= {"release_part"}
             if not pending_refund:
@@ -302,7 +304,7 @@ def _edit_actions(milestone: Milestone, *, user, active: bool, pending_edit) -> 
     if not active or milestone.status != Milestone.Status.PENDING:
         return set()
     if pending_edit is None:
-        return {"edit"}
+        return {"edit"} if milestone.is_change_order else {"edit", "propose_removal"}
     return {"withdraw_edit"} if pending_edit.proposed_by_id == user.pk else {"answer_edit"}
 
 
@@ -929,6 +931,19 @@ def milestone_edit_propose(request, pk: int):
 
 @login_required
 @require_POST
+def milestone_removal_propose(request, pk: int):
+    milestone = _party_milestone(request, pk)
+    try:
+        services.milestone_removal_propose(milestone=milestone, by=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Nothing changed. {_error_text(error)}")
+    else:
+        messages.success(request, f"You proposed removing “{milestone.title}”. It stays until the other side agrees.")
+    return redirect(_back_to(milestone))
+
+
+@login_required
+@require_POST
 def milestone_edit_accept(request, pk: int):
     edit = _party_edit(request, pk)
     try:
@@ -936,11 +951,15 @@ def milestone_edit_accept(request, pk: int):
     except ServiceError as error:
         messages.error(request, f"Nothing changed. {_error_text(error)}")
     else:
-        messages.success(
-            request,
-            f"You accepted the change: “{milestone.title}” is now "
-            f"{money(milestone.amount_cents, milestone.contract.currency)}, due {milestone.due_date.day} {milestone.due_date:%b %Y}.",
-        )
+        if edit.removes:
+            messages.success(request, f"You agreed: “{milestone.title}” is removed from the contract.")
+        else:
+            messages.success(
+                request,
+                f"You accepted the change: “{milestone.title}” is now "
+                f"{money(milestone.amount_cents, milestone.contract.currency)}, "
+                f"due {milestone.due_date.day} {milestone.due_date:%b %Y}.",
+            )
     return redirect(_back_to(edit.milestone))
 
 

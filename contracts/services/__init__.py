@@ -6,6 +6,7 @@ from contracts.services.edits import (  # noqa: F401
     milestone_edit_decline,
     milestone_edit_propose,
     milestone_edit_withdraw,
+    milestone_removal_propose,
 )
 from contracts.services.milestones import (  # noqa: F401
     milestone_add,

@@ -19,7 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Contract, Milestone, MilestoneEdit
-from contracts.services._common import check_party, event, lock_milestone
+from contracts.services._common import check_party, event, lock_milestone, move_milestone
 from core.exceptions import DomainError, InvalidTransition
 from core.templatetags.core_tags import money
 from marketplace.hiring import paid_test_due_by, paid_test_due_message
@@ -109,6 +109,8 @@ def check_milestone_terms(
 
 def edit_summary(edit: MilestoneEdit, milestone: Milestone) -> str:
     """What the proposal changes, as a person reads it: "$450.00 instead of $400.00, due 5 Dec 2025"."""
+    if edit.removes:
+        return f"remove “{milestone.title}” ({money(milestone.amount_cents)}, due {_day(milestone.due_date)})"
     parts = [
         f"{money(edit.amount_cents)} instead of {money(milestone.amount_cents)}"
         if edit.amount_cents != milestone.amount_cents
@@ -175,6 +177,57 @@ def milestone_edit_propose(
 
 
 @transaction.atomic
+def milestone_removal_propose(*, milestone: Milestone, by: User, note: str = "") -> MilestoneEdit:
+    """Either party proposes removing an unfunded milestone of the agreed terms; it goes only when
+    the other accepts. (A change order not funded yet goes at once: see milestone_cancel.)"""
+    contract, milestone = lock_milestone(milestone)
+    check_party(contract, by, action="propose removing milestones")
+    _require_active(contract)
+    _require_unfunded(milestone)
+    if milestone.is_change_order:
+        raise DomainError(
+            "A change order that is not funded yet needs no agreement: the client withdraws it, "
+            "or the freelancer declines it."
+        )
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": [f"A note is at most {NOTE_MAX} characters."]})
+    if milestone.edits.filter(status=MilestoneEdit.Status.PENDING).exists():
+        raise DomainError(ALREADY_PENDING)
+    try:
+        with transaction.atomic():
+            edit = MilestoneEdit.objects.create(
+                milestone=milestone,
+                proposed_by=by,
+                removes=True,
+                title=milestone.title,
+                amount_cents=milestone.amount_cents,
+                due_date=milestone.due_date,
+                note=note,
+            )
+    except IntegrityError as error:
+        raise DomainError(ALREADY_PENDING) from error
+    event(
+        contract=contract,
+        milestone=milestone,
+        actor=by,
+        verb="milestone removal proposed",
+        amount_cents=milestone.amount_cents,
+        note=note,
+    )
+    notify(
+        recipient=_other(contract, by),
+        kind=KIND,
+        title=f"{by.display_name} proposes removing “{milestone.title}”",
+        body=f"{money(milestone.amount_cents)}, due {_day(milestone.due_date)}.\n"
+        + (f"{note}\n" if note else "")
+        + "It stays in the contract unless you accept. Accept or decline it on the contract page.",
+        url=_url(milestone),
+    )
+    return edit
+
+
+@transaction.atomic
 def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
     """Only the other party accepts a proposed change; it applies while the milestone is still unfunded."""
     contract, milestone = lock_milestone(edit.milestone)
@@ -186,6 +239,8 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
     _require_unfunded(milestone)
     if edit.status != MilestoneEdit.Status.PENDING:
         raise _answered(edit)
+    if edit.removes:
+        return _accept_removal(edit, contract=contract, milestone=milestone, by=by)
     try:
         # Re-checked now: a day may have passed, or a change order may have filled a paid test's cap.
         check_milestone_terms(
@@ -234,6 +289,25 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
         kind=KIND,
         title=f"{by.display_name} accepted your change to “{milestone.title}”",
         body=f"It is now {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+def _accept_removal(edit: MilestoneEdit, *, contract: Contract, milestone: Milestone, by: User) -> Milestone:
+    updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
+        status=MilestoneEdit.Status.ACCEPTED, responded_at=timezone.now()
+    )
+    if updated != 1:
+        raise _answered(edit)
+    milestone = move_milestone(
+        milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
+    )
+    notify(
+        recipient=edit.proposed_by,
+        kind=KIND,
+        title=f"{by.display_name} agreed to remove “{milestone.title}”",
+        body="It is no longer part of the contract.",
         url=_url(milestone),
     )
     return milestone

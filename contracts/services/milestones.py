@@ -522,14 +522,19 @@ def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_
 
 @transaction.atomic
 def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
-    """An unfunded milestone is removed: by the client, or declined by the freelancer."""
+    """An unfunded change order goes at once: the client withdraws it or the freelancer declines it.
+    A milestone of the agreed terms is removed by agreement instead (milestone_removal_propose)."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, action="remove milestones")
     _require_active(contract)
-    if by.pk == contract.freelancer_id and not milestone.is_change_order:
-        raise DomainError("Milestones of the agreed offer are removed by the client; you can decline change orders.")
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition("Only milestones that are not funded yet can be removed. Ask for a refund instead.")
+    if not milestone.is_change_order:
+        other = contract.freelancer if by.pk == contract.client_id else contract.client
+        raise DomainError(
+            f"Milestones of the agreed terms are removed by agreement: propose removing it, and "
+            f"{other.display_name} accepts or declines."
+        )
     milestone = move_milestone(
         milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
     )

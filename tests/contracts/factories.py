@@ -23,8 +23,10 @@ from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRe
 from contracts.services import (
     milestone_approve,
     milestone_cancel,
+    milestone_edit_accept,
     milestone_fund,
     milestone_refund_offer,
+    milestone_removal_propose,
     milestone_request_changes,
     milestone_submit,
     offer_accept,
@@ -104,7 +106,11 @@ def move_to(milestone: Milestone, status: str, *, after_funding=None) -> Milesto
     if status == S.PENDING:
         return milestone
     if status == S.CANCELLED:
-        return milestone_cancel(milestone=milestone, by=client)
+        if milestone.is_change_order:
+            return milestone_cancel(milestone=milestone, by=client)
+        # a milestone of the agreed terms goes by agreement: one side proposes, the other accepts
+        edit = milestone_removal_propose(milestone=milestone, by=client)
+        return milestone_edit_accept(edit=edit, by=freelancer)
     milestone_fund(milestone=milestone, by=client)
     if after_funding is not None:
         after_funding(milestone)

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from contracts.invariants import money_problems
 from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest
-from contracts.services import milestone_fund, milestone_request_changes, milestone_submit, offer_accept
+from contracts.services import milestone_add, milestone_fund, milestone_request_changes, milestone_submit, offer_accept
 from payments import accounts
 from payments.fees import fee_breakdown
 from payments.gateways import DECLINED_CARD
@@ -383,9 +383,26 @@ def test_both_parties_download_delivered_files_and_nobody_else_can():
     assert api_for(deal.client).get(f"/api/v1/milestones/{second.pk}/files/{listed['id']}/").status_code == 404
 
 
-def test_cancel_removes_an_unfunded_milestone():
+def test_an_agreed_milestone_is_removed_by_agreement_and_a_change_order_at_once():
     deal = active_deal()
-    response = api_for(deal.client).post(url(deal.milestones[1], "cancel"))
+    second = deal.milestones[1]
+    client, freelancer = api_for(deal.client), api_for(deal.freelancer)
+    # the client cannot drop a milestone the freelancer agreed to on their own
+    alone = client.post(url(second, "cancel"))
+    assert alone.status_code == 400
+    assert "propose removing it" in alone.json()["detail"]
+    # so they propose removing it, and it stays until the freelancer accepts
+    proposed = client.post(url(second, "propose-removal"))
+    assert proposed.status_code == 201, proposed.json()
+    assert proposed.json()["removes"] is True
+    assert Milestone.objects.get(pk=second.pk).status == S.PENDING
+    assert client.post(f"/api/v1/milestone-edits/{proposed.json()['id']}/accept/").status_code == 400  # not theirs
+    accepted = freelancer.post(f"/api/v1/milestone-edits/{proposed.json()['id']}/accept/")
+    assert accepted.status_code == 200, accepted.json()
+    assert Milestone.objects.get(pk=second.pk).status == S.CANCELLED
+    # while a change order the client added and nobody funded yet is withdrawn at once
+    extra = subject_of(deal, "cancel")
+    response = client.post(url(extra, "cancel"))
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
 
@@ -437,11 +454,21 @@ def test_the_generated_cases_cover_every_endpoint_and_status():
         assert any(case.values[0] == endpoint for case in REFUSED_CASES), endpoint
 
 
+def subject_of(deal: Deal, endpoint: str) -> Milestone:
+    """The milestone an endpoint acts on: cancel/ removes change orders (agreed milestones go by
+    agreement, through propose-removal/), so it gets a $500 change order; the others the first one."""
+    if endpoint != "cancel":
+        return deal.first
+    return milestone_add(
+        contract=deal.contract, by=deal.client, title="Extra", amount_cents=500_00, due_date=in_days(10)
+    )
+
+
 @pytest.mark.parametrize(("endpoint", "status"), REFUSED_CASES)
 def test_a_move_from_a_status_that_does_not_allow_it_is_409_and_changes_nothing(endpoint, status):
     # given a $500 milestone in `status`
     deal = active_deal()
-    milestone = deal.first
+    milestone = subject_of(deal, endpoint)
     move_to(milestone, status)
     assert Milestone.objects.get(pk=milestone.pk).status == status
     who, body, _ = MOVES[endpoint]
@@ -460,7 +487,7 @@ def test_a_move_from_a_status_that_does_not_allow_it_is_409_and_changes_nothing(
 @pytest.mark.parametrize(("endpoint", "status"), ALLOWED_CASES)
 def test_a_move_from_a_status_that_allows_it_succeeds(endpoint, status):
     deal = active_deal()
-    milestone = deal.first
+    milestone = subject_of(deal, endpoint)
     move_to(milestone, status)
     who, body, target = MOVES[endpoint]
 

@@ -673,6 +673,28 @@ def test_client_adds_a_change_order_and_the_freelancer_may_decline_it():
     assert added.status == Milestone.Status.CANCELLED
 
 
+def test_an_agreed_milestone_is_removed_only_when_the_other_side_agrees():
+    # given an active contract with two unfunded milestones the freelancer agreed to
+    contract = started_contract(bid_cents=1_000_00)
+    second = contract.milestones.get(position=2)
+    client = browser_for(contract.client)
+    page = text(client.get(contract.get_absolute_url()))
+    assert "Propose removing it" in page and "Withdraw this change order" not in page
+    # when the client proposes removing the second one
+    client.post(reverse("milestone_removal_propose", args=[second.pk]))
+    second.refresh_from_db()
+    assert second.status == Milestone.Status.PENDING  # nothing changes yet
+    # then the freelancer reads the proposal and agrees
+    freelancer = browser_for(contract.freelancer)
+    page = text(freelancer.get(contract.get_absolute_url()))
+    assert f"{contract.client.display_name} proposes: removing this milestone" in page
+    edit = second.edits.get()
+    response = freelancer.post(reverse("milestone_edit_accept", args=[edit.pk]), follow=True)
+    assert f"You agreed: “{second.title}” is removed from the contract." in text(response)
+    second.refresh_from_db()
+    assert second.status == Milestone.Status.CANCELLED
+
+
 def test_a_change_order_on_an_ended_contract_is_refused():
     contract = started_contract()
     services.contract_end(contract=contract, by=contract.client)

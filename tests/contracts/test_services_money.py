@@ -17,10 +17,12 @@ from contracts.services import (
     milestone_add,
     milestone_approve,
     milestone_cancel,
+    milestone_edit_accept,
     milestone_fund,
     milestone_refund_offer,
     milestone_refund_request,
     milestone_release_partial,
+    milestone_removal_propose,
     milestone_request_changes,
     milestone_submit,
     refund_request_accept,
@@ -450,7 +452,7 @@ def test_a_paid_test_stays_small_and_short_through_change_orders(settings):
     assert added.amount_cents == 200_00
 
 
-def test_only_unfunded_milestones_can_be_cancelled():
+def test_only_unfunded_milestones_can_be_removed_and_agreed_ones_only_by_agreement():
     contract = active_contract()
     funded, unfunded = milestone_of(contract, 1), milestone_of(contract, 2)
     milestone_fund(milestone=funded, by=contract.client)
@@ -459,15 +461,23 @@ def test_only_unfunded_milestones_can_be_cancelled():
         milestone_cancel(milestone=funded, by=contract.client)
     assert "Ask for a refund" in refused.value.message
     assert money_snapshot() == before
-    # the freelancer cannot remove a milestone of the agreed offer; the client can, and the freelancer is told
-    with pytest.raises(DomainError, match="decline change orders"):
-        milestone_cancel(milestone=unfunded, by=contract.freelancer)
-    milestone_cancel(milestone=unfunded, by=contract.client)
+    # neither side drops a milestone of the agreed terms alone
+    for party in (contract.client, contract.freelancer):
+        with pytest.raises(DomainError, match="removed by agreement"):
+            milestone_cancel(milestone=unfunded, by=party)
+    unfunded.refresh_from_db()
+    assert unfunded.status == S.PENDING
+    # one proposes removing it, the other is told and agrees, and the proposer hears back
+    edit = milestone_removal_propose(milestone=unfunded, by=contract.client)
+    (asked,) = Notification.objects.filter(recipient=contract.freelancer, title__contains="proposes removing")
+    assert "stays in the contract unless you accept" in asked.body
+    with pytest.raises(DomainError):
+        milestone_edit_accept(edit=edit, by=contract.client)  # not the proposer's to accept
+    milestone_edit_accept(edit=edit, by=contract.freelancer)
     unfunded.refresh_from_db()
     assert unfunded.status == S.CANCELLED
-    assert (
-        Notification.objects.filter(recipient=contract.freelancer, title__startswith="Milestone removed").count() == 1
-    )
+    assert Notification.objects.filter(recipient=contract.client, title__contains="agreed to remove").count() == 1
+    assert money_snapshot()["transactions"] == before["transactions"]
 
 
 def test_the_freelancer_declines_a_change_order_and_the_client_is_told():

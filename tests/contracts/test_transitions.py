@@ -15,11 +15,12 @@ from contracts.services import (
     MilestoneTerms,
     contract_end,
     milestone_approve,
-    milestone_cancel,
+    milestone_edit_accept,
     milestone_fund,
     milestone_refund_offer,
     milestone_refund_request,
     milestone_release_partial,
+    milestone_removal_propose,
     milestone_request_changes,
     milestone_submit,
     offer_accept,
@@ -83,7 +84,7 @@ ACTOR = {
     "approve": "client",
     "refund_request_accept": "freelancer",
     "refund_offer_all": "freelancer",
-    "cancel": "client",
+    "cancel": "freelancer",  # who accepts the client's proposal to remove it
 }
 POSTING = {"fund": LedgerTransaction.Kind.FUND, "approve": LedgerTransaction.Kind.RELEASE}
 POSTING |= dict.fromkeys(("refund_request_accept", "refund_offer_all"), LedgerTransaction.Kind.REFUND)
@@ -147,8 +148,9 @@ def _call(service: str, milestone: Milestone, request, *, amount_cents: int | No
         return milestone_refund_offer(milestone=milestone, by=freelancer, amount_cents=milestone.amount_cents)
     if service == "refund_offer_part":
         return milestone_refund_offer(milestone=milestone, by=freelancer, amount_cents=amount_cents)
-    if service == "cancel":
-        return milestone_cancel(milestone=milestone, by=client)
+    if service == "cancel":  # a milestone of the agreed terms: removed by agreement
+        edit = milestone_removal_propose(milestone=milestone, by=client)
+        return milestone_edit_accept(edit=edit, by=freelancer)
     if service == "release_partial":
         return milestone_release_partial(milestone=milestone, by=client, amount_cents=amount_cents)
     if service == "refund_request":
@@ -194,8 +196,8 @@ def test_milestone_transition_table(service, source, allowed):
     # then the milestone shows the new status
     milestone.refresh_from_db()
     assert milestone.status == target
-    # and the timeline has exactly one new entry: who moved it, from where, to where
-    events = _new_events(before)
+    # and the timeline has exactly one new status change: who moved it, from where, to where
+    events = [e for e in _new_events(before) if e.to_status]
     assert len(events) == 1
     assert (events[0].actor, events[0].milestone, events[0].from_status, events[0].to_status) == (
         actor,
