@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, RefundRequest
+from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, OfferEvent, RefundRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,11 +32,23 @@ class ContractAdmin(ReadOnlyAdmin):
     inlines = [MilestoneInline]
 
 
+class OfferEventInline(admin.TabularInline):
+    model = OfferEvent
+    fields = ["at", "actor", "from_status", "to_status", "revision", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
     list_display = ["title", "client", "freelancer", "status", "total_cents", "awaiting", "expires_at"]
     list_filter = ["status"]
     search_fields = ["title", "client__email", "freelancer__email"]
+    inlines = [OfferEventInline]
 
 
 @admin.register(ContractEvent)

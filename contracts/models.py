@@ -267,6 +267,25 @@ class RefundRequest(models.Model):
         return f"Refund request {self.pk}"
 
 
+class OfferEvent(models.Model):
+    """The offer's history before there is a contract: made, revised, accepted, declined,
+    withdrawn, expired; who did it (none when it expired) and when."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    revision = models.PositiveIntegerField(default=1)
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}: {self.from_status or 'new'} → {self.to_status}"
+
+
 class ContractEvent(models.Model):
     """The contract's timeline: who did what, when, and to which milestone."""
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, Offer, OfferMilestone
+from contracts.models import Contract, Milestone, Offer, OfferEvent, OfferMilestone
 from contracts.services._common import event
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
@@ -82,6 +82,9 @@ def offer_create_from_hire(terms: HireTerms) -> Offer:
         OfferMilestone(offer=offer, position=i, title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
         for i, m in enumerate(terms.milestones, start=1)
     )
+    OfferEvent.objects.create(
+        offer=offer, actor_id=terms.client_id, to_status=offer.status, note=f"Offered {money(offer.total_cents)}"
+    )
     notify(
         recipient=offer.freelancer,
         kind="offer.received",
@@ -129,6 +132,9 @@ def offer_create_follow_on(
         OfferMilestone(offer=offer, position=i, title=m.title.strip(), amount_cents=m.amount_cents, due_date=m.due_date)
         for i, m in enumerate(milestones, start=1)
     )
+    OfferEvent.objects.create(
+        offer=offer, actor=by, to_status=offer.status, note=f"Follow-on offer of {money(offer.total_cents)}"
+    )
     notify(
         recipient=offer.freelancer,
         kind="offer.received",
@@ -154,7 +160,8 @@ def _proposal_back_to_shortlist(offer: Offer, *, by, note: str) -> None:
         proposal_offer_ended(proposal=offer.proposal, by=by, note=note)
 
 
-def _offer_move(offer: Offer, *, to: str, **changes) -> Offer:
+def _offer_move(offer: Offer, *, to: str, by, note: str = "", **changes) -> Offer:
+    """Lock, re-check and compare-and-set the offer's status (and revision), with its event row."""
     current = transitions.lock(offer)
     if not current.can_move_to(to):
         raise InvalidTransition(f"This offer is {current.get_status_display().lower()}, so that is not possible now.")
@@ -163,6 +170,9 @@ def _offer_move(offer: Offer, *, to: str, **changes) -> Offer:
     )
     if updated != 1:
         raise InvalidTransition("This offer changed meanwhile. Reload the page and try again.")
+    OfferEvent.objects.create(
+        offer=current, actor=by, from_status=current.status, to_status=to, revision=current.revision, note=note[:500]
+    )
     current.refresh_from_db()
     return current
 
@@ -176,7 +186,7 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         raise InvalidTransition("This offer has expired. Ask the client to send a new one.")
     if offer.status == Offer.Status.OFFERED and offer.awaiting != party:
         raise DomainError("The other side has to accept these terms.")
-    offer = _offer_move(offer, to=Offer.Status.ACCEPTED)
+    offer = _offer_move(offer, to=Offer.Status.ACCEPTED, by=by)
     if offer.proposal_id:
         proposal_offer_accepted(proposal=offer.proposal, by=by)
     contract = Contract.objects.create(
@@ -223,7 +233,9 @@ def offer_decline(*, offer: Offer, by, reason: str = "") -> Offer:
     party = _check_offer_party(offer, by)
     if party != Offer.Party.FREELANCER:
         raise DomainError("The client withdraws an offer rather than declining it.")
-    offer = _offer_move(offer, to=Offer.Status.DECLINED, decline_reason=reason.strip()[:500])
+    offer = _offer_move(
+        offer, to=Offer.Status.DECLINED, by=by, note=reason.strip(), decline_reason=reason.strip()[:500]
+    )
     _proposal_back_to_shortlist(offer, by=by, note="The freelancer declined the offer")
     notify(
         recipient=offer.client,
@@ -241,7 +253,7 @@ def offer_withdraw(*, offer: Offer, by) -> Offer:
     party = _check_offer_party(offer, by)
     if party != Offer.Party.CLIENT:
         raise DomainError("Only the client can withdraw an offer.")
-    offer = _offer_move(offer, to=Offer.Status.WITHDRAWN)
+    offer = _offer_move(offer, to=Offer.Status.WITHDRAWN, by=by)
     _proposal_back_to_shortlist(offer, by=by, note="The client withdrew the offer")
     notify(
         recipient=offer.freelancer,
@@ -274,6 +286,14 @@ def offer_revise(*, offer: Offer, by, milestones: list[MilestoneTerms], note: st
         expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
     )
     offer.refresh_from_db()
+    OfferEvent.objects.create(
+        offer=offer,
+        actor=by,
+        from_status=offer.status,
+        to_status=offer.status,
+        revision=offer.revision,
+        note=(f"Changed terms: {money(offer.total_cents)}. " + note.strip())[:500],
+    )
     notify(
         recipient=offer.client if other == Offer.Party.CLIENT else offer.freelancer,
         kind="offer.received",
@@ -292,7 +312,7 @@ def offers_expire_due(*, now=None) -> int:
     for offer in Offer.objects.filter(status=Offer.Status.OFFERED, expires_at__lte=now).only("pk"):
         try:
             with transaction.atomic():
-                offer = _offer_move(offer, to=Offer.Status.EXPIRED)
+                offer = _offer_move(offer, to=Offer.Status.EXPIRED, by=None, note="Not accepted in time")
                 _proposal_back_to_shortlist(offer, by=None, note="The offer expired")
                 for person in (offer.client, offer.freelancer):
                     notify(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, Offer
+from contracts.models import Contract, Milestone, Offer, OfferEvent
 from contracts.services import (
     MilestoneTerms,
     contract_end,
@@ -150,6 +150,38 @@ def test_changed_terms_wait_for_the_other_side_and_the_proposer_cannot_accept_th
         ("Build", 700_00),
         ("Launch", 300_00),
     ]
+
+
+def test_every_step_of_an_offer_is_on_its_history_with_who_and_when():
+    # given an offer the freelancer revises, the client accepts
+    offer = hire_offer(amounts=(400_00, 600_00))
+    revised = [MilestoneTerms("Design", 500_00, in_days(7)), MilestoneTerms("Build", 700_00, in_days(21))]
+    offer = offer_revise(offer=offer, by=offer.freelancer, milestones=revised, note="Build is bigger.")
+    offer_accept(offer=offer, by=offer.client)
+    # then its history says who did what, in order, and at which revision
+    history = [(e.actor, e.from_status, e.to_status, e.revision) for e in OfferEvent.objects.filter(offer=offer)]
+    assert history == [
+        (offer.client, "", "offered", 1),
+        (offer.freelancer, "offered", "offered", 2),
+        (offer.client, "offered", "accepted", 2),
+    ]
+    assert "Build is bigger." in OfferEvent.objects.filter(offer=offer)[1].note
+
+
+@pytest.mark.parametrize("ending", ["declined", "withdrawn", "expired"])
+def test_an_offer_that_ends_unaccepted_says_how_on_its_history(ending):
+    offer = hire_offer()
+    if ending == "declined":
+        offer_decline(offer=offer, by=offer.freelancer, reason="Fully booked.")
+        actor = offer.freelancer
+    elif ending == "withdrawn":
+        offer_withdraw(offer=offer, by=offer.client)
+        actor = offer.client
+    else:
+        offers_expire_due(now=offer.expires_at + timedelta(minutes=1))
+        actor = None
+    last = OfferEvent.objects.filter(offer=offer).last()
+    assert (last.actor, last.from_status, last.to_status) == (actor, "offered", ending)
 
 
 def test_a_counter_revision_flips_who_must_accept_again():
