@@ -400,3 +400,37 @@ class InterviewSlot(models.Model):
 
     def __str__(self) -> str:
         return self.starts_at.isoformat()
+
+
+class InvitationEvent(models.Model):
+    """An invitation's history: sent, accepted or declined, by whom and when."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class InterviewEvent(models.Model):
+    """An interview's history: times offered, picked, rescheduled, cancelled, by whom and when."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.interview_id}: {self.from_status or 'new'} → {self.to_status}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
-from marketplace.models import Interview, InterviewSlot, Proposal
+from marketplace.models import Interview, InterviewEvent, InterviewSlot, Proposal
 from notifications.services import notify
 
 MAX_SLOTS = 3
@@ -82,6 +82,7 @@ def interview_propose(
         proposal=proposal, offered_by=by, duration_minutes=duration_minutes, note=note.strip()[:500]
     )
     InterviewSlot.objects.bulk_create(InterviewSlot(interview=interview, starts_at=slot) for slot in slots)
+    _record(interview, by=by, from_status="", note=f"{len(slots)} times offered")
     notify(
         recipient=proposal.freelancer,
         kind="interview.proposed",
@@ -90,6 +91,13 @@ def interview_propose(
         url=reverse("interview_detail", args=[interview.pk]),
     )
     return interview
+
+
+def _record(interview: Interview, *, by: User | None, from_status: str, note: str = "") -> None:
+    """The interview's history row for the move it just made (to its current status)."""
+    InterviewEvent.objects.create(
+        interview=interview, actor=by, from_status=from_status, to_status=interview.status, note=note[:500]
+    )
 
 
 @transaction.atomic
@@ -114,6 +122,7 @@ def interview_pick(*, interview: Interview, by: User, slot: InterviewSlot) -> In
     if not updated:
         raise InvalidTransition("This interview changed meanwhile. Reload and try again.")
     interview = _bump(interview)
+    _record(interview, by=by, from_status=Interview.Status.PROPOSED, note=f"Picked {slot.starts_at.isoformat()}")
     other = _other_party(interview, by)
     for person in (other, by):
         notify(
@@ -138,8 +147,15 @@ def interview_offer_times(*, interview: Interview, by: User, slots: list[datetim
     interview.slots.filter(is_open=True).update(is_open=False)
     InterviewSlot.objects.bulk_create(InterviewSlot(interview=interview, starts_at=slot) for slot in slots)
     rescheduled = interview.status == Interview.Status.SCHEDULED
+    before = interview.status
     interview = _bump(
         interview, status=Interview.Status.PROPOSED, offered_by=by, starts_at=None, note=note.strip()[:500]
+    )
+    _record(
+        interview,
+        by=by,
+        from_status=before,
+        note=f"{'Rescheduling' if rescheduled else 'Other times'}: {len(slots)} times offered",
     )
     notify(
         recipient=_other_party(interview, by),
@@ -161,6 +177,7 @@ def interview_cancel(*, interview: Interview, by: User, reason: str = "") -> Int
     interview = transitions.lock(interview)
     if by.pk not in _parties(interview.proposal):
         raise DomainError("Only the client and the freelancer take part in this interview.")
+    before = interview.status
     updated = (
         Interview.objects.filter(pk=interview.pk)
         .exclude(status=Interview.Status.CANCELLED)
@@ -169,6 +186,7 @@ def interview_cancel(*, interview: Interview, by: User, reason: str = "") -> Int
     if not updated:
         raise InvalidTransition("This interview is already cancelled.")
     interview = _bump(interview)
+    _record(interview, by=by, from_status=before, note=interview.cancel_reason)
     notify(
         recipient=_other_party(interview, by),
         kind="interview.cancelled",
@@ -190,6 +208,6 @@ def interviews_cancel_for_proposal(*, proposal: Proposal, by: User | None, reaso
             .update(status=Interview.Status.CANCELLED, cancelled_by=by, cancel_reason=reason[:300])
         )
         if updated:
-            _bump(interview)
+            _record(_bump(interview), by=by, from_status=interview.status, note=reason)
             cancelled += 1
     return cancelled

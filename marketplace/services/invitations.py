@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import DomainError, InvalidTransition
-from marketplace.models import Invitation, Project
+from marketplace.models import Invitation, InvitationEvent, Project
 from notifications.services import notify
 
 
@@ -36,6 +36,7 @@ def invitation_send(*, project: Project, by: User, freelancer: User, message: st
             )
     except IntegrityError as error:
         raise DomainError(f"You already invited {freelancer.display_name} to this project.") from error
+    InvitationEvent.objects.create(invitation=invitation, actor=by, to_status=invitation.status)
     if project.status == Project.Status.OPEN:
         _tell_invited(invitation)
     return invitation
@@ -67,6 +68,9 @@ def _respond(invitation: Invitation, *, by: User, to: str, reason: str = "") -> 
         invitation.refresh_from_db()
         raise InvalidTransition(f"This invitation is already {invitation.get_status_display().lower()}.")
     invitation.refresh_from_db()
+    InvitationEvent.objects.create(
+        invitation=invitation, actor=by, from_status=Invitation.Status.PENDING, to_status=to, note=reason[:500]
+    )
     return invitation
 
 

@@ -16,7 +16,16 @@ from contracts.models import Offer
 from contracts.services import offer_accept
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
-from marketplace.models import Interview, Invitation, Project, ProjectEvent, Proposal, ProposalEvent
+from marketplace.models import (
+    Interview,
+    InterviewEvent,
+    Invitation,
+    InvitationEvent,
+    Project,
+    ProjectEvent,
+    Proposal,
+    ProposalEvent,
+)
 from marketplace.services import (
     interview_cancel,
     interview_offer_times,
@@ -214,16 +223,21 @@ def test_invitation_transition_table(source, target):
             return invitation_accept(invitation=invitation, by=freelancer)
         return invitation_decline(invitation=invitation, by=freelancer, reason="Fully booked.")
 
+    events_before = InvitationEvent.objects.count()
     if target in Invitation.TRANSITIONS[source]:
         act()
         invitation.refresh_from_db()
         assert invitation.status == target
         assert invitation.responded_at is not None
+        # with one history row: who moved it, from where, to where
+        (event,) = InvitationEvent.objects.filter(invitation=invitation)
+        assert (event.actor, event.from_status, event.to_status) == (freelancer, source, target)
     else:
         with pytest.raises(InvalidTransition):
             act()
         assert row(invitation) == before
         assert Notification.objects.count() == notifications_before
+        assert InvitationEvent.objects.count() == events_before
 
 
 # --- Interview ------------------------------------------------------------------------------
@@ -257,17 +271,22 @@ def test_interview_transition_table(source, target):
             return interview_offer_times(interview=interview, by=freelancer, slots=slot_times(2, first_in_days=5))
         return interview_cancel(interview=interview, by=freelancer, reason="Found another project.")
 
+    events_before = InterviewEvent.objects.count()
     if target in Interview.TRANSITIONS[source]:
         act()
         interview.refresh_from_db()
         assert interview.status == target
         assert interview.sequence == before["sequence"] + 1
+        # with one history row: who moved it, from where, to where
+        (event,) = InterviewEvent.objects.filter(interview=interview)
+        assert (event.actor, event.from_status, event.to_status) == (freelancer, source, target)
     else:
         with pytest.raises(InvalidTransition):
             act()
         assert row(interview) == before
         assert list(interview.slots.values()) == slots_before
         assert Notification.objects.count() == notifications_before
+        assert InterviewEvent.objects.count() == events_before
 
 
 # --- core.transitions.move: the compare-and-set ---------------------------------------------
