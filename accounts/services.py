@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotAllowed
 from core.uploads import normalized_image
 from notifications.services import notify
 
@@ -116,14 +116,14 @@ def portfolio_item_save(
 ) -> PortfolioItem:
     """Add or edit a portfolio item of one's own profile, up to the configured number."""
     if not user.is_freelancer:
-        raise DomainError("Only freelancers have a portfolio.")
+        raise NotAllowed("Only freelancers have a portfolio.")
     profile = FreelancerProfile.objects.select_for_update().get(user=user)
     if item is None:
         if profile.portfolio_items.count() >= settings.PORTFOLIO_MAX_ITEMS:
             raise DomainError(f"A portfolio holds at most {settings.PORTFOLIO_MAX_ITEMS} items. Remove one first.")
         item = PortfolioItem(profile=profile)
     elif item.profile_id != profile.pk:
-        raise DomainError("This portfolio item is not yours.")
+        raise NotAllowed("This portfolio item is not yours.")
     _assign(item, data, ("title", "description", "url"))
     if remove_image and item.image:
         item.image.delete(save=False)
@@ -142,7 +142,7 @@ def portfolio_item_save(
 def portfolio_item_delete(*, user: User, item: PortfolioItem) -> None:
     """A freelancer removes an item from their own portfolio."""
     if item.profile.user_id != user.pk:
-        raise DomainError("This portfolio item is not yours.")
+        raise NotAllowed("This portfolio item is not yours.")
     if item.image:
         image_name = item.image.name
         storage = item.image.storage
@@ -154,7 +154,7 @@ def portfolio_item_delete(*, user: User, item: PortfolioItem) -> None:
 def user_suspend(*, user: User, by: User, reason: str) -> User:
     """Staff with the moderation permission suspend an account, with a reason the person sees."""
     if not (by.is_staff and by.has_perm("accounts.moderate")):
-        raise DomainError("Only moderators can suspend accounts.")
+        raise NotAllowed("Only moderators can suspend accounts.")
     if user.pk == by.pk:
         raise DomainError("You cannot suspend your own account.")
     reason = reason.strip()
@@ -179,7 +179,7 @@ def user_suspend(*, user: User, by: User, reason: str) -> User:
 def user_unsuspend(*, user: User, by: User) -> User:
     """Staff lift a suspension."""
     if not (by.is_staff and by.has_perm("accounts.moderate")):
-        raise DomainError("Only moderators can lift suspensions.")
+        raise NotAllowed("Only moderators can lift suspensions.")
     updated = User.objects.filter(pk=user.pk, suspended_at__isnull=False).update(
         suspended_at=None, suspension_reason=""
     )

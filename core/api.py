@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError, InvalidTransition, RateLimited
+from core.exceptions import DomainError, InvalidTransition, NotAllowed, RateLimited
 
 
 class Conflict(exceptions.APIException):
@@ -24,6 +24,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.Throttled(detail=exc.message)
     elif isinstance(exc, InvalidTransition):
         exc = Conflict(detail=exc.message)
+    elif isinstance(exc, NotAllowed):
+        exc = exceptions.PermissionDenied(detail=exc.message)
     elif isinstance(exc, DomainError):
         detail = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
         exc = exceptions.ValidationError(detail=detail)

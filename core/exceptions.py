@@ -16,3 +16,8 @@ class InvalidTransition(DomainError):
 
 class RateLimited(DomainError):
     """Too many requests of one kind in a short time. HTML: a message; API: 429."""
+
+
+class NotAllowed(DomainError):
+    """The person may see the object but this act is not theirs (the client approving, not the
+    freelancer; a suspended account). HTML: a message; API: 403."""

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotAllowed
 from core.files import sniff
 from core.ratelimit import hit
 from messaging.models import (
@@ -62,9 +62,9 @@ def _attachment_error(error: ValidationError) -> DomainError:
 def message_send(*, conversation: Conversation, sender: User, body: str, files: Sequence[UploadedFile] = ()) -> Message:
     """Only a participant in good standing sends: text and/or up to 5 checked files, within the flood limit."""
     if not Participant.objects.filter(conversation=conversation, user=sender).exists():
-        raise DomainError("Only the people in this conversation can write in it.")
+        raise NotAllowed("Only the people in this conversation can write in it.")
     if sender.is_suspended:
-        raise DomainError("Your account is suspended, so you cannot send messages.")
+        raise NotAllowed("Your account is suspended, so you cannot send messages.")
     body = (body or "").strip()
     files = [upload for upload in files if upload]
     if not body and not files:

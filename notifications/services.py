@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotAllowed
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 
@@ -51,7 +51,7 @@ def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", c
 def notification_mark_read(*, notification: Notification, user) -> Notification:
     """Only the recipient marks a notification read; marking twice keeps the first time."""
     if notification.recipient_id != user.pk:
-        raise DomainError("This notification is not yours.")
+        raise NotAllowed("This notification is not yours.")
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
     notification.refresh_from_db(fields=["read_at"])
     return notification

@@ -10,7 +10,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotAllowed
 from core.templatetags.core_tags import money
 from payments import accounts
 from payments.gateways import get_gateway
@@ -75,7 +75,7 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
             raise DomainError("This withdrawal key was already used for a different amount.")
         return existing
     if freelancer.is_suspended:
-        raise DomainError("Your account is suspended, so withdrawals are on hold.")
+        raise NotAllowed("Your account is suspended, so withdrawals are on hold.")
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount")
     available = balance(accounts.available(freelancer.pk))

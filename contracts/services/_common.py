@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Sum
 
 from contracts.models import Contract, ContractEvent, Milestone
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import InvalidTransition, NotAllowed
 
 
 def event(
@@ -43,13 +43,13 @@ def check_party(contract: Contract, user, *, role: str | None = None, action: st
     if user is None:
         return
     if role == "client" and user.pk != contract.client_id:
-        raise DomainError(f"Only the client can {action}.")
+        raise NotAllowed(f"Only the client can {action}.")
     if role == "freelancer" and user.pk != contract.freelancer_id:
-        raise DomainError(f"Only the freelancer can {action}.")
+        raise NotAllowed(f"Only the freelancer can {action}.")
     if user.pk not in (contract.client_id, contract.freelancer_id):
-        raise DomainError("Only the client and the freelancer take part in this contract.")
+        raise NotAllowed("Only the client and the freelancer take part in this contract.")
     if user.is_suspended:
-        raise DomainError("Your account is suspended, so money on contracts cannot move on your say-so now.")
+        raise NotAllowed("Your account is suspended, so money on contracts cannot move on your say-so now.")
 
 
 def move_milestone(

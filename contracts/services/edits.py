@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from contracts.models import Contract, Milestone, MilestoneEdit
 from contracts.services._common import check_party, event, lock_milestone, move_milestone
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
 from marketplace.hiring import paid_test_due_by, paid_test_due_message
 from notifications.services import notify
@@ -234,7 +234,7 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
     edit = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
     check_party(contract, by, action="answer a proposed change")
     if by.pk == edit.proposed_by_id:
-        raise DomainError("You proposed this change, so the other side accepts or declines it. You can withdraw it.")
+        raise NotAllowed("You proposed this change, so the other side accepts or declines it. You can withdraw it.")
     _require_active(contract)
     _require_unfunded(milestone)
     if edit.status != MilestoneEdit.Status.PENDING:
@@ -320,7 +320,7 @@ def milestone_edit_decline(*, edit: MilestoneEdit, by: User, reason: str = "") -
     edit = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
     check_party(contract, by, action="answer a proposed change")
     if by.pk == edit.proposed_by_id:
-        raise DomainError("You proposed this change; withdraw it instead.")
+        raise NotAllowed("You proposed this change; withdraw it instead.")
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": [f"A reason is at most {REASON_MAX} characters."]})
@@ -348,7 +348,7 @@ def milestone_edit_withdraw(*, edit: MilestoneEdit, by: User) -> MilestoneEdit:
     edit = MilestoneEdit.objects.get(pk=edit.pk)
     check_party(contract, by, action="withdraw a proposed change")
     if by.pk != edit.proposed_by_id:
-        raise DomainError("Only the person who proposed this change can withdraw it; you can decline it.")
+        raise NotAllowed("Only the person who proposed this change can withdraw it; you can decline it.")
     updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
         status=MilestoneEdit.Status.WITHDRAWN, responded_at=timezone.now()
     )

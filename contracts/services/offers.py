@@ -11,7 +11,7 @@ from django.utils import timezone
 from contracts.models import Contract, Milestone, Offer, OfferEvent, OfferMilestone
 from contracts.services._common import event
 from core import transitions
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms, paid_test_due_by, paid_test_due_message
 from marketplace.services import proposal_offer_accepted, proposal_offer_ended
@@ -107,9 +107,9 @@ def offer_create_follow_on(
 ) -> Offer:
     """After a paid test, the client offers the same freelancer longer work, linked to the test."""
     if by.pk != contract.client_id:
-        raise DomainError("Only the client can offer more work.")
+        raise NotAllowed("Only the client can offer more work.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
     if not contract.is_test_project:
         raise DomainError("Follow-on offers start from a paid test project.")
     if contract.status != Contract.Status.ENDED or contract.end_reason != Contract.EndReason.COMPLETED:
@@ -148,9 +148,9 @@ def offer_create_follow_on(
 def _check_offer_party(offer: Offer, user) -> str:
     party = offer.party_of(user)
     if party is None:
-        raise DomainError("Only the client and the freelancer take part in this offer.")
+        raise NotAllowed("Only the client and the freelancer take part in this offer.")
     if user.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
     return party
 
 
@@ -232,7 +232,7 @@ def offer_decline(*, offer: Offer, by, reason: str = "") -> Offer:
     """The freelancer declines an offer (the client withdraws instead)."""
     party = _check_offer_party(offer, by)
     if party != Offer.Party.FREELANCER:
-        raise DomainError("The client withdraws an offer rather than declining it.")
+        raise NotAllowed("The client withdraws an offer rather than declining it.")
     offer = _offer_move(
         offer, to=Offer.Status.DECLINED, by=by, note=reason.strip(), decline_reason=reason.strip()[:500]
     )
@@ -252,7 +252,7 @@ def offer_withdraw(*, offer: Offer, by) -> Offer:
     """The client withdraws an offer before it is accepted."""
     party = _check_offer_party(offer, by)
     if party != Offer.Party.CLIENT:
-        raise DomainError("Only the client can withdraw an offer.")
+        raise NotAllowed("Only the client can withdraw an offer.")
     offer = _offer_move(offer, to=Offer.Status.WITHDRAWN, by=by)
     _proposal_back_to_shortlist(offer, by=by, note="The client withdrew the offer")
     notify(

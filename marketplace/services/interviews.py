@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import transitions
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from marketplace.models import Interview, InterviewEvent, InterviewSlot, Proposal
 from notifications.services import notify
 
@@ -45,9 +45,9 @@ def _parties(proposal: Proposal) -> set[int]:
 
 def _check_party(interview: Interview, by: User) -> None:
     if by.pk not in _parties(interview.proposal):
-        raise DomainError("Only the client and the freelancer take part in this interview.")
+        raise NotAllowed("Only the client and the freelancer take part in this interview.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
 
 
 def _check_proposal_active(proposal: Proposal) -> None:
@@ -69,9 +69,9 @@ def interview_propose(
 ) -> Interview:
     """The client invites a proposal's author to a video interview, offering up to three times."""
     if proposal.project.client_id != by.pk:
-        raise DomainError("Only the client can invite the freelancer to an interview.")
+        raise NotAllowed("Only the client can invite the freelancer to an interview.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
     _check_proposal_active(proposal)
     if duration_minutes not in DURATIONS:
         raise ValidationError({"duration_minutes": ["Choose 15, 30, 45 or 60 minutes."]})
@@ -176,7 +176,7 @@ def interview_cancel(*, interview: Interview, by: User, reason: str = "") -> Int
     """Either side cancels; the other is told why."""
     interview = transitions.lock(interview)
     if by.pk not in _parties(interview.proposal):
-        raise DomainError("Only the client and the freelancer take part in this interview.")
+        raise NotAllowed("Only the client and the freelancer take part in this interview.")
     before = interview.status
     updated = (
         Interview.objects.filter(pk=interview.pk)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from marketplace.models import Invitation, InvitationEvent, Project
 from notifications.services import notify
 
@@ -14,9 +14,9 @@ from notifications.services import notify
 def invitation_send(*, project: Project, by: User, freelancer: User, message: str = "") -> Invitation:
     """The client invites a freelancer with a public profile to propose on an open project, once."""
     if project.client_id != by.pk:
-        raise DomainError("Only the client who posted this project can invite freelancers to it.")
+        raise NotAllowed("Only the client who posted this project can invite freelancers to it.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
     if project.status not in (Project.Status.DRAFT, Project.Status.OPEN):
         raise DomainError("This project is closed, so nobody can be invited to it.")
     profile = getattr(freelancer, "freelancer_profile", None)
@@ -60,7 +60,7 @@ def invitations_announce_for(project: Project) -> None:
 
 def _respond(invitation: Invitation, *, by: User, to: str, reason: str = "") -> Invitation:
     if invitation.freelancer_id != by.pk:
-        raise DomainError("Only the invited freelancer can answer this invitation.")
+        raise NotAllowed("Only the invited freelancer can answer this invitation.")
     updated = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
         status=to, responded_at=timezone.now(), decline_reason=reason
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Skill, User
 from core import transitions
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.files import change_files
 from core.templatetags.core_tags import money as _money
 from marketplace.models import (
@@ -52,7 +52,7 @@ def _check_client(user: User) -> None:
     if not user.is_client:
         raise DomainError("Choose “I want to hire” in your settings before posting a project.")
     if user.is_suspended:
-        raise DomainError("Your account is suspended, so you cannot post projects.")
+        raise NotAllowed("Your account is suspended, so you cannot post projects.")
 
 
 def _validate(project: Project, *, skills: list[Skill], questions: list[dict], today) -> None:
@@ -165,7 +165,7 @@ def project_update(
     """Only the client edits, and only while the project is a draft (published terms stay put)."""
     project = transitions.lock(project)
     if project.client_id != by.pk:
-        raise DomainError("Only the client who posted this project can edit it.")
+        raise NotAllowed("Only the client who posted this project can edit it.")
     if project.status != Project.Status.DRAFT:
         raise InvalidTransition("Only drafts can be edited. Close this project and post a new one to change it.")
     unknown = set(data) - set(PROJECT_FIELDS)
@@ -198,7 +198,7 @@ def project_files_change(*, project: Project, by: User, add=(), remove_ids=()) -
     """The client adds files to a draft or removes some (at most MAX_ATTACHMENTS, each checked by its bytes)."""
     project = transitions.lock(project)
     if project.client_id != by.pk:
-        raise DomainError("Only the client who posted this project can change its files.")
+        raise NotAllowed("Only the client who posted this project can change its files.")
     if project.status != Project.Status.DRAFT:
         raise InvalidTransition("Only a draft's files can change. Close this project and post a new one to change it.")
     change_files(
@@ -215,7 +215,7 @@ def project_files_change(*, project: Project, by: User, add=(), remove_ids=()) -
 def project_publish(*, project: Project, by: User) -> Project:
     """The client publishes a draft; it stays open for PROJECT_OPEN_DAYS, then expires."""
     if project.client_id != by.pk:
-        raise DomainError("Only the client who posted this project can publish it.")
+        raise NotAllowed("Only the client who posted this project can publish it.")
     _check_client(by)
     current = transitions.lock(project)
     now = timezone.now()
@@ -252,7 +252,7 @@ def _offer_out(project: Project) -> Proposal | None:
 def project_close(*, project: Project, by: User) -> Project:
     """The client closes a draft or an open project; open proposals are told, nothing else changes."""
     if project.client_id != by.pk:
-        raise DomainError("Only the client who posted this project can close it.")
+        raise NotAllowed("Only the client who posted this project can close it.")
     waiting = _offer_out(project)
     if waiting is not None:
         raise DomainError(
@@ -324,9 +324,9 @@ def project_nda_accept(*, project: Project, freelancer: User, ip_address: str | 
     if not project.is_confidential:
         raise DomainError("This project has no NDA.")
     if not freelancer.is_freelancer or freelancer.pk == project.client_id:
-        raise DomainError("Only freelancers can accept a project's NDA.")
+        raise NotAllowed("Only freelancers can accept a project's NDA.")
     if freelancer.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
     existing = NdaAcceptance.objects.filter(project=project, freelancer=freelancer).first()
     if existing:
         return existing

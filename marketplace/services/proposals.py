@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import transitions
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.files import change_files
 from core.ratelimit import hit
 from core.templatetags.core_tags import money as _money
@@ -129,7 +129,7 @@ def proposal_submit(
     if not freelancer.is_freelancer:
         raise DomainError("Choose “I want to work” and complete your profile before proposing.")
     if freelancer.is_suspended:
-        raise DomainError("Your account is suspended, so you cannot send proposals.")
+        raise NotAllowed("Your account is suspended, so you cannot send proposals.")
     if project.client_id == freelancer.pk:
         raise DomainError("You cannot propose on your own project.")
     profile = getattr(freelancer, "freelancer_profile", None)
@@ -202,9 +202,9 @@ def proposal_submit(
 
 def _check_editable(proposal: Proposal, by: User) -> None:
     if proposal.freelancer_id != by.pk:
-        raise DomainError("Only the freelancer who sent this proposal can edit it.")
+        raise NotAllowed("Only the freelancer who sent this proposal can edit it.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended, so you cannot change proposals.")
+        raise NotAllowed("Your account is suspended, so you cannot change proposals.")
     if not proposal.is_editable:
         raise DomainError(f"This proposal is {proposal.get_status_display().lower()} and can no longer be edited.")
     if not proposal.project.is_open:
@@ -291,7 +291,7 @@ def _move(proposal: Proposal, *, to: str, by: User, note: str = "", **changes) -
 def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
     """The author withdraws before a hire."""
     if proposal.freelancer_id != by.pk:
-        raise DomainError("Only the freelancer who sent this proposal can withdraw it.")
+        raise NotAllowed("Only the freelancer who sent this proposal can withdraw it.")
     proposal = _move(proposal, to=Proposal.Status.WITHDRAWN, by=by, note="Withdrawn by the freelancer")
     interviews_cancel_for_proposal(proposal=proposal, by=by, reason="The freelancer withdrew the proposal.")
     notify(
@@ -306,9 +306,9 @@ def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
 
 def _check_owner(proposal: Proposal, by: User, action: str) -> None:
     if proposal.project.client_id != by.pk:
-        raise DomainError(f"Only the client who posted the project can {action} proposals.")
+        raise NotAllowed(f"Only the client who posted the project can {action} proposals.")
     if by.is_suspended:
-        raise DomainError("Your account is suspended.")
+        raise NotAllowed("Your account is suspended.")
 
 
 @transaction.atomic

@@ -175,7 +175,7 @@ def test_the_proposer_cannot_accept_their_own_change():
     response = browser.post(reverse("milestone_edit_accept", args=[edit.pk]), follow=True)
     assert "Nothing changed. You proposed this change" in text(response)
     answer = api_for(contract.client).post(f"/api/v1/milestone-edits/{edit.pk}/accept/")
-    assert answer.status_code == 400
+    assert answer.status_code == 403
     assert money_snapshot() == before
     assert row(edit)["status"] == E.PENDING
 

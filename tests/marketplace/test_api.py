@@ -325,7 +325,7 @@ def test_the_author_edits_a_proposal_and_the_client_cannot(client_user, freelanc
     bad = api.patch(f"/api/v1/proposals/{proposal.pk}/", {"bid_cents": proposal.bid_cents + 1}, format="json")
     assert bad.status_code == 400 and "milestones" in bad.json()
     by_client = api_for(client_user).patch(f"/api/v1/proposals/{proposal.pk}/", {"cover_letter": "x"}, format="json")
-    assert by_client.status_code == 400
+    assert by_client.status_code == 403
     proposal.refresh_from_db()
     assert proposal.cover_letter == "A sharper plan."
 
@@ -400,7 +400,7 @@ def test_confidential_brief_is_hidden_without_nda_and_logged_when_read(client_us
     accepted = api_for(other).post(f"/api/v1/projects/{project.pk}/nda/")
     assert accepted.status_code == 200 and accepted.json()["description"] == "Secret plans."
     assert NdaAcceptance.objects.filter(project=project, freelancer=other).count() == 1
-    assert api_for(client_user).post(f"/api/v1/projects/{project.pk}/nda/").status_code == 400
+    assert api_for(client_user).post(f"/api/v1/projects/{project.pk}/nda/").status_code == 403
 
     Invitation.objects.create(project=project, freelancer=freelancer)
     invited = api_for(freelancer).get(f"/api/v1/projects/{project.pk}/").json()
@@ -702,8 +702,8 @@ def test_the_author_attaches_and_removes_proposal_files_by_api(client_user, free
 
     # and the client cannot change the freelancer's files, a stranger does not even see them
     file_path = f"{path}{item['id']}/"
-    assert api_for(client_user).post(path, {"files": [pdf()]}, format="multipart").status_code == 400
-    assert api_for(client_user).delete(file_path).status_code == 400
+    assert api_for(client_user).post(path, {"files": [pdf()]}, format="multipart").status_code == 403
+    assert api_for(client_user).delete(file_path).status_code == 403
     assert api_for(new_freelancer()).delete(file_path).status_code == 404
     assert proposal.attachments.count() == 1
 
