@@ -48,10 +48,15 @@ def money_problems() -> list[str]:
                 f"milestone {m.pk}: funded {was_funded} != released {m.released_cents} + refunded "
                 f"{m.refunded_cents} + held {escrow[account]}"
             )
-    once = Counter(
-        LedgerTransaction.objects.filter(
-            kind__in=[LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.FUND]
-        ).values_list("kind", "reference")
+    funds = Counter(
+        LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND).values_list("reference", flat=True)
     )
-    problems += [f"{kind} of {reference} posted {n} times" for (kind, reference), n in once.items() if n > 1]
+    problems += [f"fund of {reference} posted {n} times" for reference, n in funds.items() if n > 1]
+    # A milestone is settled in full once: by one release (approval) or one split (a dispute).
+    settlements = Counter(
+        LedgerTransaction.objects.filter(
+            kind__in=[LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.SPLIT]
+        ).values_list("reference", flat=True)
+    )
+    problems += [f"{reference} settled {n} times" for reference, n in settlements.items() if n > 1]
     return problems

@@ -17,6 +17,7 @@ from contracts.services.milestones import (  # noqa: F401
     milestone_refund_request,
     milestone_release_partial,
     milestone_request_changes,
+    milestone_settle_split,
     milestone_submit,
     milestones_auto_release_due,
     milestones_send_reminders,

@@ -19,7 +19,7 @@ from accounts.services import client_payment_method_verified
 from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
 from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
 from contracts.services.edits import check_milestone_terms
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
 from notifications.services import notify
 from payments import accounts
@@ -330,6 +330,55 @@ def _cancel_pending_refund_requests(milestone: Milestone, contract: Contract, *,
     )
     if cancelled:
         event(contract=contract, milestone=milestone, verb="refund request withdrawn", note=note)
+
+
+@transaction.atomic
+def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, note: str = "") -> Milestone:
+    """Settle a milestone in dispute: of what is held, `freelancer_cents` is released to the
+    freelancer (less the fee) and the rest refunded to the client, in one SPLIT transaction
+    (key split:<milestone>). Staff only; the Disputes capability decides the amounts."""
+    contract, milestone = lock_milestone(milestone)
+    if by is None or not by.is_staff:
+        raise NotAllowed("Only staff settle a milestone in dispute.")
+    if milestone.status != Milestone.Status.DISPUTED:
+        raise InvalidTransition("Only a milestone in dispute is settled by a split.")
+    held = milestone.held_cents
+    if isinstance(freelancer_cents, bool) or not isinstance(freelancer_cents, int) or not 0 <= freelancer_cents <= held:
+        raise ValidationError({"freelancer_cents": [f"Choose whole cents from 0 to {money(held)}."]})
+    client_cents = held - freelancer_cents
+    key = f"split:{milestone.pk}"
+    fees = fee_breakdown(amount_cents=freelancer_cents, billed_before_cents=billed_before(contract))
+    milestone = move_milestone(
+        milestone,
+        to=Milestone.Status.RELEASED if freelancer_cents else Milestone.Status.REFUNDED,
+        by=by,
+        verb="settled by a split",
+        amount_cents=held,
+        note=(f"{money(freelancer_cents)} to the freelancer, {money(client_cents)} to the client. " + note)[:500],
+        released_cents=F("released_cents") + freelancer_cents,
+        refunded_cents=F("refunded_cents") + client_cents,
+        settled_at=timezone.now(),
+        auto_release_at=None,
+    )
+    entries = [(accounts.escrow(milestone.ledger_reference), -held)]
+    if freelancer_cents:
+        entries.append((accounts.pending(contract.freelancer_id), fees.freelancer_net_cents))
+        if fees.freelancer_fee_cents:
+            entries.append((accounts.PLATFORM_FEES, fees.freelancer_fee_cents))
+    if client_cents:
+        refund = get_gateway().refund(
+            amount_cents=client_cents, currency=contract.currency, key=key, description=f"Split of “{milestone.title}”"
+        )
+        entries.append((accounts.GATEWAY, client_cents))
+    ledger_post(
+        kind=LedgerTransaction.Kind.SPLIT,
+        key=key,
+        reference=milestone.ledger_reference,
+        entries=entries,
+        memo=f"Split: refund {refund.reference}" if client_cents else "Split: all to the freelancer",
+    )
+    _cancel_pending_refund_requests(milestone, contract, note="The dispute was settled.")
+    return milestone
 
 
 def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, key: str, verb: str) -> Milestone:

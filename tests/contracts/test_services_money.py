@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.services import user_suspend
+from contracts.invariants import money_problems
 from contracts.models import Contract, ContractEvent, Milestone, RefundRequest, Submission
 from contracts.services import (
     contract_end,
@@ -24,14 +25,17 @@ from contracts.services import (
     milestone_release_partial,
     milestone_removal_propose,
     milestone_request_changes,
+    milestone_settle_split,
     milestone_submit,
     refund_request_accept,
     refund_request_decline,
 )
-from core.exceptions import DomainError, InvalidTransition
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from notifications.models import Notification
 from payments import accounts
+from payments.fees import fee_breakdown
 from payments.gateways import DECLINED_CARD, GatewayError
+from payments.ledger import balance
 from payments.models import GatewayOperation, LedgerTransaction, Payout
 from payments.services import clearances_due, earnings, payout_request
 from tests.contracts.factories import (
@@ -48,6 +52,7 @@ from tests.contracts.factories import (
     postings,
     submitted_milestone,
 )
+from tests.factories import UserFactory
 from tests.marketplace.factories import in_days
 
 pytestmark = pytest.mark.django_db
@@ -667,3 +672,62 @@ def test_below_the_tier_boundary_every_release_pays_ten_percent():
     assert platform_fees() == 100_00 + 33_34
     assert pending_of(contract.freelancer) == 1_333_35 - 133_34
     assert available_of(contract.freelancer) == 0
+
+
+# --- Settling a disputed milestone by a split (the ledger move the Disputes capability uses) ----
+
+
+def disputed(amount_cents: int = 500_00) -> Milestone:
+    contract = active_contract(amounts=(amount_cents,))
+    return move_to(milestone_of(contract, 1), S.DISPUTED)
+
+
+@pytest.mark.parametrize(
+    ("to_freelancer", "status"),
+    [(300_00, S.RELEASED), (500_00, S.RELEASED), (0, S.REFUNDED)],
+)
+def test_a_split_settles_a_disputed_milestone_once_in_one_transaction(to_freelancer, status):
+    # given a $500 milestone in dispute and a staff member who decided how it splits
+    milestone = disputed()
+    contract = milestone.contract
+    staff = UserFactory(is_staff=True)
+    # when they settle it
+    milestone_settle_split(
+        milestone=milestone, by=staff, freelancer_cents=to_freelancer, note="Half the work met the criteria."
+    )
+    # then the freelancer's part is pending (less the fee), the rest went back to the card, nothing is held
+    milestone.refresh_from_db()
+    to_client = 500_00 - to_freelancer
+    assert (milestone.status, milestone.released_cents, milestone.refunded_cents) == (status, to_freelancer, to_client)
+    assert escrow_of(milestone) == 0
+    fees = fee_breakdown(amount_cents=to_freelancer, billed_before_cents=0)
+    assert balance(accounts.pending(contract.freelancer_id)) == fees.freelancer_net_cents
+    (split,) = LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.SPLIT)
+    assert split.idempotency_key == f"split:{milestone.pk}"
+    refunds = GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND)
+    assert [op.amount_cents for op in refunds] == ([to_client] if to_client else [])
+    assert money_problems() == []
+    # and settling it again moves nothing
+    before = money_snapshot()
+    with pytest.raises(InvalidTransition):
+        milestone_settle_split(milestone=milestone, by=staff, freelancer_cents=to_freelancer)
+    assert money_snapshot() == before
+
+
+def test_only_staff_split_only_a_disputed_milestone_and_only_what_it_holds():
+    milestone = disputed()
+    contract = milestone.contract
+    staff = UserFactory(is_staff=True)
+    before = money_snapshot()
+    for party in (contract.client, contract.freelancer):
+        with pytest.raises(NotAllowed):
+            milestone_settle_split(milestone=milestone, by=party, freelancer_cents=100_00)
+    for amount in (-1, 500_01, 10.5, True):
+        with pytest.raises(ValidationError):
+            milestone_settle_split(milestone=milestone, by=staff, freelancer_cents=amount)
+    funded = move_to(milestone_of(active_contract(amounts=(200_00,)), 1), S.FUNDED)
+    with pytest.raises(InvalidTransition):
+        milestone_settle_split(milestone=funded, by=staff, freelancer_cents=100_00)
+    assert money_snapshot()["transactions"] == before["transactions"] + [
+        t for t in money_snapshot()["transactions"] if t not in before["transactions"] and t[1] == "fund"
+    ]
