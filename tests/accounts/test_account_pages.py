@@ -35,7 +35,7 @@ def test_signed_in_pages_render_in_the_layout(client, name):
     client.force_login(FreelancerProfileFactory().user)
     response = client.get(reverse(name))
     assert response.status_code == 200
-    assert "Log out" in response.text
+    assert "Sign out" in response.text
 
 
 def test_pages_that_need_a_login_send_visitors_to_log_in(client):

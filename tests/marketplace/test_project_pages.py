@@ -142,7 +142,7 @@ def test_a_client_posts_previews_and_publishes_a_paid_test_that_a_visitor_can_re
     assert "About this client" in page and "Not verified yet" in page and "Not known yet" in page
     assert "Have you used Stripe refunds before? (required)" in page
     assert "A small product team." in page  # the client's pitch
-    assert "Log in to send a proposal" in page
+    assert "Sign in to send a proposal" in page
     assert "{#" not in page and "{%" not in page  # no template syntax leaks into the page
 
 
@@ -384,7 +384,7 @@ def test_a_confidential_brief_is_shown_only_after_the_nda_and_every_access_is_lo
     page = text(client.get(detail))
     assert "Rebuild our pricing engine." in page and "$800.00" in page and "About this client" in page
     assert "secret roadmap" not in page and "roadmap.pdf" not in page
-    assert "Log in to read the NDA" in page
+    assert "Sign in to read the NDA" in page
     assert client.get(download).status_code == 404
 
     # a freelancer who has not accepted the NDA sees the NDA, not the brief, and cannot download

@@ -27,7 +27,7 @@ def main(spec: dict) -> dict[str, int]:
             page.fill("input[name=login]", person["email"])
             page.fill("input[name=password]", person["password"])
             page.get_by_role("button", name="Sign In").click()
-            page.get_by_role("button", name="Log out").wait_for()
+            page.get_by_role("button", name="Sign out").wait_for()
             for path in person["paths"]:
                 page.goto(path)
                 widths[path] = page.evaluate("document.documentElement.scrollWidth")
