@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.files import StoredFile
+from core.transitions import StatusEvent
 
 
 class Offer(models.Model):
@@ -267,20 +268,15 @@ class RefundRequest(models.Model):
         return f"Refund request {self.pk}"
 
 
-class OfferEvent(models.Model):
+class OfferEvent(StatusEvent):
     """The offer's history before there is a contract: made, revised, accepted, declined,
     withdrawn, expired; who did it (none when it expired) and when."""
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
     revision = models.PositiveIntegerField(default=1)
-    note = models.CharField(max_length=500, blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusEvent.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.offer_id}: {self.from_status or 'new'} → {self.to_status}"

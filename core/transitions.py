@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.exceptions import InvalidTransition
 
@@ -41,3 +43,18 @@ def move(
     )
     current.refresh_from_db()
     return current
+
+
+class StatusEvent(models.Model):
+    """The history row of one move: who (none for the system), from which status, to which, when.
+    Subclasses add the foreign key to what moved."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]

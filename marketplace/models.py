@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.files import StoredFile
+from core.transitions import StatusEvent
 
 DESCRIPTION_MAX_LENGTH = 10_000
 COVER_LETTER_MAX_LENGTH = 5_000
@@ -402,35 +403,25 @@ class InterviewSlot(models.Model):
         return self.starts_at.isoformat()
 
 
-class InvitationEvent(models.Model):
+class InvitationEvent(StatusEvent):
     """An invitation's history: sent, accepted or declined, by whom and when."""
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    note = models.CharField(max_length=500, blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusEvent.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.invitation_id}: {self.from_status or 'new'} → {self.to_status}"
 
 
-class InterviewEvent(models.Model):
+class InterviewEvent(StatusEvent):
     """An interview's history: times offered, picked, rescheduled, cancelled, by whom and when."""
 
     interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    note = models.CharField(max_length=500, blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusEvent.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.interview_id}: {self.from_status or 'new'} → {self.to_status}"
