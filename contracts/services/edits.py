@@ -125,6 +125,21 @@ def edit_summary(edit: MilestoneEdit, milestone: Milestone) -> str:
     return ", ".join(parts)
 
 
+def _create_edit(milestone: Milestone, *, by: User, note: str, **terms) -> MilestoneEdit:
+    """One proposal waiting per milestone, with a note of at most NOTE_MAX characters."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": [f"A note is at most {NOTE_MAX} characters."]})
+    if milestone.edits.filter(status=MilestoneEdit.Status.PENDING).exists():
+        raise DomainError(ALREADY_PENDING)
+    try:
+        # The UNIQUE(pending) constraint settles a race the check above cannot see on SQLite.
+        with transaction.atomic():
+            return MilestoneEdit.objects.create(milestone=milestone, proposed_by=by, note=note, **terms)
+    except IntegrityError as error:
+        raise DomainError(ALREADY_PENDING) from error
+
+
 @transaction.atomic
 def milestone_edit_propose(
     *, milestone: Milestone, by: User, title: str, amount_cents: int, due_date: date, note: str = ""
@@ -137,26 +152,10 @@ def milestone_edit_propose(
     title, amount_cents, due_date = check_milestone_terms(
         contract=contract, milestone=milestone, title=title, amount_cents=amount_cents, due_date=due_date
     )
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError({"note": [f"A note is at most {NOTE_MAX} characters."]})
     if (title, amount_cents, due_date) == (milestone.title, milestone.amount_cents, milestone.due_date):
         raise DomainError("Nothing would change: the title, amount and due date are the ones agreed already.")
-    if milestone.edits.filter(status=MilestoneEdit.Status.PENDING).exists():
-        raise DomainError(ALREADY_PENDING)
-    try:
-        # The UNIQUE(pending) constraint settles a race the check above cannot see on SQLite.
-        with transaction.atomic():
-            edit = MilestoneEdit.objects.create(
-                milestone=milestone,
-                proposed_by=by,
-                title=title,
-                amount_cents=amount_cents,
-                due_date=due_date,
-                note=note,
-            )
-    except IntegrityError as error:
-        raise DomainError(ALREADY_PENDING) from error
+    edit = _create_edit(milestone, by=by, note=note, title=title, amount_cents=amount_cents, due_date=due_date)
+    note = edit.note
     summary = edit_summary(edit, milestone)
     event(
         contract=contract,
@@ -189,24 +188,16 @@ def milestone_removal_propose(*, milestone: Milestone, by: User, note: str = "")
             "A change order that is not funded yet needs no agreement: the client withdraws it, "
             "or the freelancer declines it."
         )
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError({"note": [f"A note is at most {NOTE_MAX} characters."]})
-    if milestone.edits.filter(status=MilestoneEdit.Status.PENDING).exists():
-        raise DomainError(ALREADY_PENDING)
-    try:
-        with transaction.atomic():
-            edit = MilestoneEdit.objects.create(
-                milestone=milestone,
-                proposed_by=by,
-                removes=True,
-                title=milestone.title,
-                amount_cents=milestone.amount_cents,
-                due_date=milestone.due_date,
-                note=note,
-            )
-    except IntegrityError as error:
-        raise DomainError(ALREADY_PENDING) from error
+    edit = _create_edit(
+        milestone,
+        by=by,
+        note=note,
+        removes=True,
+        title=milestone.title,
+        amount_cents=milestone.amount_cents,
+        due_date=milestone.due_date,
+    )
+    note = edit.note
     event(
         contract=contract,
         milestone=milestone,
