@@ -39,7 +39,7 @@ def move(
     if updated != 1:
         raise InvalidTransition(f"This {model._meta.verbose_name} changed meanwhile. Reload and try again.")
     event_model.objects.create(
-        **{event_field: current}, actor=by, from_status=current.status, to_status=to, note=note[:300]
+        **{event_field: current}, actor=by, from_status=current.status, to_status=to, note=note[:500]
     )
     current.refresh_from_db()
     return current
