@@ -217,9 +217,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = OfferReviseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         milestones = [services.MilestoneTerms(**dict(m)) for m in data.validated_data["milestones"]]
-        return self._response(
-            services.offer_revise(offer=offer, by=request.user, milestones=milestones, note=data.validated_data["note"])
+        revised = services.offer_revise(
+            offer=offer,
+            by=request.user,
+            milestones=milestones,
+            note=data.validated_data["note"],
+            change_rounds=data.validated_data.get("change_rounds"),
         )
+        return self._response(revised)
 
 
 # --- Milestones ------------------------------------------------------------------------------

@@ -106,6 +106,14 @@ def milestone_rows(milestones) -> list[dict]:
 
 
 class OfferReviseForm(forms.Form):
+    change_rounds = forms.TypedChoiceField(
+        label="Change rounds per milestone",
+        choices=[(n, str(n)) for n in range(6)],
+        coerce=int,
+        required=False,
+        empty_value=None,  # not sent: the offer keeps its rounds
+        help_text="How many times the client may ask for changes on a delivery before approving it.",
+    )
     note = forms.CharField(
         label="Note to the other side (optional)",
         required=False,

@@ -304,9 +304,12 @@ class MilestoneTermsInputSerializer(RejectUnknownFieldsMixin, serializers.Serial
 
 
 class OfferReviseSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Changed terms: the whole list of milestones, and an optional note to the other side."""
+    """Changed terms: the whole list of milestones, the change rounds, and an optional note."""
 
     milestones = MilestoneTermsInputSerializer(many=True, max_length=50, help_text="The whole new list, in order.")
+    change_rounds = serializers.IntegerField(
+        required=False, min_value=0, max_value=5, help_text="Change requests allowed per milestone (kept if left out)."
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

@@ -210,7 +210,7 @@ def offer_revise(request, pk: int):
         messages.error(request, f"This offer is {offer.get_status_display().lower()}, so its terms are final.")
         return redirect(offer)
     posted = request.POST if request.method == "POST" else None
-    form = OfferReviseForm(posted)
+    form = OfferReviseForm(posted, initial={"change_rounds": offer.change_rounds})
     max_rows = 1 if offer.is_test_project else None
     formset = offer_milestone_formset(
         posted, initial=milestone_rows(offer.milestones.all()), extra=0 if offer.is_test_project else 1
@@ -221,7 +221,11 @@ def offer_revise(request, pk: int):
         if form.is_valid() and formset.is_valid():
             try:
                 services.offer_revise(
-                    offer=offer, by=request.user, milestones=formset.milestones(), note=form.cleaned_data["note"]
+                    offer=offer,
+                    by=request.user,
+                    milestones=formset.milestones(),
+                    note=form.cleaned_data["note"],
+                    change_rounds=form.cleaned_data["change_rounds"],
                 )
             except ValidationError as error:
                 milestone_errors.extend(error.messages)

@@ -264,23 +264,39 @@ def offer_withdraw(*, offer: Offer, by) -> Offer:
     return offer
 
 
+MAX_CHANGE_ROUNDS = 5
+
+
 @transaction.atomic
-def offer_revise(*, offer: Offer, by, milestones: list[MilestoneTerms], note: str = "") -> Offer:
-    """Either side proposes changed milestones before acceptance; the other side must accept again."""
+def offer_revise(
+    *, offer: Offer, by, milestones: list[MilestoneTerms], note: str = "", change_rounds: int | None = None
+) -> Offer:
+    """Either side proposes changed terms before acceptance (the milestones, and how many change
+    rounds each milestone allows); the other side must accept again."""
     party = _check_offer_party(offer, by)
     offer = transitions.lock(offer)
     if offer.status != Offer.Status.OFFERED:
         raise InvalidTransition(f"This offer is {offer.get_status_display().lower()}, so its terms are final.")
     milestones = list(milestones)
     _validate_milestones(milestones, is_test=offer.is_test_project, today=timezone.localdate())
+    if change_rounds is None:
+        change_rounds = offer.change_rounds
+    if (
+        isinstance(change_rounds, bool)
+        or not isinstance(change_rounds, int)
+        or not 0 <= change_rounds <= MAX_CHANGE_ROUNDS
+    ):
+        raise ValidationError({"change_rounds": [f"Choose from 0 to {MAX_CHANGE_ROUNDS} change rounds per milestone."]})
     offer.milestones.all().delete()
     OfferMilestone.objects.bulk_create(
         OfferMilestone(offer=offer, position=i, title=m.title.strip(), amount_cents=m.amount_cents, due_date=m.due_date)
         for i, m in enumerate(milestones, start=1)
     )
     other = Offer.Party.CLIENT if party == Offer.Party.FREELANCER else Offer.Party.FREELANCER
+    rounds_changed = change_rounds != offer.change_rounds
     Offer.objects.filter(pk=offer.pk).update(
         total_cents=sum(m.amount_cents for m in milestones),
+        change_rounds=change_rounds,
         awaiting=other,
         revision=offer.revision + 1,
         expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
@@ -292,14 +308,21 @@ def offer_revise(*, offer: Offer, by, milestones: list[MilestoneTerms], note: st
         from_status=offer.status,
         to_status=offer.status,
         revision=offer.revision,
-        note=(f"Changed terms: {money(offer.total_cents)}. " + note.strip())[:500],
+        note=(
+            f"Changed terms: {money(offer.total_cents)}"
+            + (f", {offer.change_rounds} change rounds per milestone" if rounds_changed else "")
+            + ". "
+            + note.strip()
+        )[:500],
     )
     notify(
         recipient=offer.client if other == Offer.Party.CLIENT else offer.freelancer,
         kind="offer.received",
         title=f"{by.display_name} proposed changed terms for “{offer.title}”",
         body=(note.strip()[:300] + "\n" if note.strip() else "")
-        + f"New total {money(offer.total_cents)}. Accept or propose other terms.",
+        + f"New total {money(offer.total_cents)}"
+        + (f", {offer.change_rounds} change rounds per milestone" if rounds_changed else "")
+        + ". Accept or propose other terms.",
         url=_offer_url(offer),
     )
     return offer

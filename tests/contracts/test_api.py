@@ -243,6 +243,23 @@ def test_offer_decline_withdraw_and_revise():
     assert [m.amount_cents for m in contract.milestones.order_by("position")] == [300_00, 900_00]
 
 
+def test_revised_terms_may_change_the_rounds_of_changes_within_limits():
+    deal = hired(amounts=(500_00,))
+    url_revise = f"/api/v1/offers/{deal.offer.pk}/revise/"
+    milestones = [{"title": "All of it", "amount_cents": 500_00, "due_date": in_days(10).isoformat()}]
+    for rounds in (-1, 6, "two", 1.5):
+        refused = api_for(deal.client).post(
+            url_revise, {"milestones": milestones, "change_rounds": rounds}, format="json"
+        )
+        assert refused.status_code == 400 and "change_rounds" in refused.json()
+    assert Offer.objects.get(pk=deal.offer.pk).revision == 1
+    revised = api_for(deal.client).post(url_revise, {"milestones": milestones, "change_rounds": 4}, format="json")
+    assert revised.status_code == 200, revised.json()
+    assert revised.json()["change_rounds"] == 4
+    accepted = api_for(deal.freelancer).post(f"/api/v1/offers/{deal.offer.pk}/accept/")
+    assert Contract.objects.get(pk=accepted.json()["contract"]).change_rounds == 4
+
+
 def test_revise_with_a_fractional_amount_is_refused_and_changes_nothing():
     deal = hired()
     terms = {"milestones": [{"title": "All", "amount_cents": 1000.5, "due_date": in_days(5).isoformat()}]}

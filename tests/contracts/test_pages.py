@@ -191,14 +191,16 @@ def test_changed_terms_go_back_to_the_other_side_who_accepts_them():
         "milestones-2-title": "",
         "milestones-2-amount": "",
         "milestones-2-due_date": "",
+        "change_rounds": "3",
         "note": "Design needs its own step.",
     }
     response = browser_for(freelancer).post(reverse("offer_revise", args=[offer.pk]), data)
 
-    # then the offer carries the new total and waits for the client
+    # then the offer carries the new total and rounds, and waits for the client
     assert response.status_code == 302
     offer.refresh_from_db()
     assert offer.total_cents == 1_400_50
+    assert offer.change_rounds == 3
     assert offer.awaiting == Offer.Party.CLIENT
     assert offer.revision == 2
     shown = text(browser_for(freelancer).get(offer.get_absolute_url()))
@@ -209,6 +211,7 @@ def test_changed_terms_go_back_to_the_other_side_who_accepts_them():
     contract = Contract.objects.get(offer=offer)
     assert response.url == contract.get_absolute_url()
     assert [m.amount_cents for m in contract.milestones.order_by("position")] == [400_00, 1_000_50]
+    assert contract.change_rounds == 3
 
 
 def test_changed_terms_with_bad_amounts_are_refused_and_change_nothing():
