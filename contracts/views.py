@@ -97,6 +97,20 @@ def _party_offer(request, pk: int) -> Offer:
     return get_object_or_404(selectors.offers_for_user(request.user), pk=pk)
 
 
+# How each step of an offer reads on its history, by the status it led to.
+OFFER_HISTORY = {
+    Offer.Status.OFFERED: "offered these terms",
+    Offer.Status.ACCEPTED: "accepted; the contract started",
+    Offer.Status.DECLINED: "declined",
+    Offer.Status.WITHDRAWN: "withdrew the offer",
+    Offer.Status.EXPIRED: "expired: nobody accepted it in time",
+}
+
+
+def _offer_history(offer: Offer) -> list:
+    return list(offer.events.select_related("actor"))
+
+
 def _offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | None = None) -> dict:
     user = request.user
     party = offer.party_of(user)
@@ -111,6 +125,7 @@ def _offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | No
         "as_client": party == Offer.Party.CLIENT,
         "other": other,
         "milestones": list(offer.milestones.all()),
+        "history": [(event, OFFER_HISTORY.get(event.to_status, event.to_status)) for event in _offer_history(offer)],
         "fees": selectors.offer_fees(offer),
         "live": live,
         "expired": expired,

@@ -185,7 +185,15 @@ def offer_accept(*, offer: Offer, by) -> Contract:
     if offer.status == Offer.Status.OFFERED and offer.expires_at and offer.expires_at <= timezone.now():
         raise InvalidTransition("This offer has expired. Ask the client to send a new one.")
     if offer.status == Offer.Status.OFFERED and offer.awaiting != party:
-        raise DomainError("The other side has to accept these terms.")
+        raise NotAllowed("The other side has to accept these terms.")
+    if offer.status == Offer.Status.OFFERED:
+        today = timezone.localdate()
+        passed = [m for m in offer.milestones.all() if m.due_date < today]
+        if passed:
+            names = ", ".join(f"“{m.title}” ({m.due_date.day} {m.due_date:%b %Y})" for m in passed)
+            raise DomainError(
+                f"The due date of {names} has passed. Propose new dates (change the terms) before accepting."
+            )
     offer = _offer_move(offer, to=Offer.Status.ACCEPTED, by=by)
     if offer.proposal_id:
         proposal_offer_accepted(proposal=offer.proposal, by=by)
@@ -309,7 +317,7 @@ def offer_revise(
         to_status=offer.status,
         revision=offer.revision,
         note=(
-            f"Changed terms: {money(offer.total_cents)}"
+            f"new total {money(offer.total_cents)}"
             + (f", {offer.change_rounds} change rounds per milestone" if rounds_changed else "")
             + ". "
             + note.strip()

@@ -236,7 +236,7 @@ def test_offer_decline_withdraw_and_revise():
     assert (body["awaiting"], body["revision"], body["total_cents"]) == ("client", 2, 1_200_00)
     assert [m["amount_cents"] for m in body["milestones"]] == [300_00, 900_00]
     # and the freelancer cannot accept their own terms, while the client can
-    assert api_for(revised.freelancer).post(f"/api/v1/offers/{revised.offer.pk}/accept/").status_code == 400
+    assert api_for(revised.freelancer).post(f"/api/v1/offers/{revised.offer.pk}/accept/").status_code == 403
     accepted = api_for(revised.client).post(f"/api/v1/offers/{revised.offer.pk}/accept/")
     assert accepted.status_code == 200
     contract = Contract.objects.get(pk=accepted.json()["contract"])

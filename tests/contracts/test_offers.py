@@ -290,6 +290,27 @@ def test_an_offer_past_its_deadline_cannot_be_accepted_before_the_task_runs(monk
     assert not Contract.objects.exists()
 
 
+def test_an_offer_whose_milestone_date_has_passed_asks_for_new_dates_before_it_starts():
+    # given an offer whose first milestone was due yesterday by the time the freelancer answers
+    offer = hire_offer(amounts=(400_00, 600_00))
+    first = offer.milestones.order_by("position").first()
+    type(first).objects.filter(pk=first.pk).update(due_date=in_days(-1))
+    before = row(offer)
+    # when they accept, then they are asked to propose new dates, and nothing starts
+    with pytest.raises(DomainError) as refused:
+        offer_accept(offer=offer, by=offer.freelancer)
+    assert "has passed. Propose new dates" in refused.value.message
+    assert row(offer) == before
+    assert not Contract.objects.exists()
+    # and with new dates proposed and accepted by the client, the contract starts
+    offer = offer_revise(
+        offer=offer,
+        by=offer.freelancer,
+        milestones=[MilestoneTerms("First", 400_00, in_days(3)), MilestoneTerms("Second", 600_00, in_days(20))],
+    )
+    assert offer_accept(offer=offer, by=offer.client).is_active
+
+
 def test_changed_terms_restart_the_expiry_clock(monkeypatch):
     offer = hire_offer()
     moment = timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS - 1)

@@ -206,6 +206,12 @@ def test_changed_terms_go_back_to_the_other_side_who_accepts_them():
     shown = text(browser_for(freelancer).get(offer.get_absolute_url()))
     assert f"Waiting for {client.display_name} to accept these terms." in shown
 
+    # and the offer's history says who did what
+    history = text(browser_for(client).get(offer.get_absolute_url()))
+    assert "You offered these terms" in history  # the client reads their own step as theirs
+    assert f"{freelancer.display_name} proposed changed terms (revision 2): new total $1,400.50" in history
+    assert "Design needs its own step." in history
+
     # and the client accepts the changed terms
     response = browser_for(client).post(reverse("offer_accept", args=[offer.pk]))
     contract = Contract.objects.get(offer=offer)
