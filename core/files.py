@@ -120,6 +120,13 @@ def _sniff_bytes(upload) -> Sniffed:
     return Sniffed("text/plain", "txt")
 
 
+def check_uploads(uploads) -> None:
+    """Check every upload's bytes before any is written, so a refused file never leaves the
+    accepted ones behind on disk when the transaction rolls back."""
+    for upload in uploads:
+        sniff(upload)
+
+
 def validate_attachment(upload) -> None:
     """Form-field validator."""
     sniff(upload)
@@ -191,6 +198,10 @@ def change_files(attachments, build, *, add=(), remove_ids=(), limit: int) -> tu
     removed, _ = attachments.filter(pk__in=remove_ids).delete()
     if attachments.count() + len(add) > limit:
         raise ValidationError({"files": [f"Attach at most {limit} files."]})
+    try:
+        check_uploads(add)
+    except ValidationError as error:
+        raise ValidationError({"files": error.messages}) from error
     names = []
     for upload in add:
         try:

@@ -20,6 +20,7 @@ from contracts.models import Contract, Milestone, RefundRequest, Submission, Sub
 from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
 from contracts.services.edits import check_milestone_terms
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from core.files import check_uploads
 from core.templatetags.core_tags import money
 from notifications.services import notify
 from payments import accounts
@@ -140,6 +141,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
         reminded_1d_at=None,
     )
     submission = Submission.objects.create(milestone=milestone, message=message or "(files attached)")
+    check_uploads(files)
     for upload in files:
         SubmissionFile.build(upload, submission=submission).save()
     notify(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Skill, User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
-from core.files import change_files
+from core.files import change_files, check_uploads
 from core.templatetags.core_tags import money as _money
 from marketplace.models import (
     ConfidentialAccess,
@@ -122,6 +122,7 @@ def _save_related(project: Project, *, skills, questions, attachments, remove_at
         project.attachments.filter(pk__in=remove_attachment_ids).delete()
     if project.attachments.count() + len(attachments) > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+    check_uploads(attachments)
     for upload in attachments:
         ProjectAttachment.build(upload, project=project).save()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
-from core.files import change_files
+from core.files import change_files, check_uploads
 from core.ratelimit import hit
 from core.templatetags.core_tags import money as _money
 from marketplace import hiring
@@ -108,6 +108,7 @@ def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> No
     )
     if proposal.attachments.count() + len(attachments) > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+    check_uploads(attachments)
     for upload in attachments:
         ProposalAttachment.build(upload, proposal=proposal).save()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -635,9 +636,13 @@ def test_bad_files_on_a_project_are_refused_and_nothing_is_attached(client_user,
     path = f"/api/v1/projects/{project.pk}/attachments/"
     page = SimpleUploadedFile("brief.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
 
+    folder = Path(settings.PRIVATE_MEDIA_ROOT) / "marketplace" / "projectattachment"
+    on_disk = set(folder.iterdir()) if folder.exists() else set()
     disguised = api.post(path, {"files": [pdf("ok.pdf"), page]}, format="multipart")
     assert disguised.status_code == 400
     assert "HTML" in " ".join(disguised.json()["files"])
+    # and the good file sent with it was not written either: nothing is left behind on disk
+    assert (set(folder.iterdir()) if folder.exists() else set()) == on_disk
     too_many = api.post(path, {"files": [pdf(f"part{n}.pdf") for n in range(6)]}, format="multipart")
     assert too_many.status_code == 400 and "files" in too_many.json()
     nothing = api.post(path, {}, format="multipart")
