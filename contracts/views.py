@@ -107,10 +107,6 @@ OFFER_HISTORY = {
 }
 
 
-def _offer_history(offer: Offer) -> list:
-    return list(offer.events.select_related("actor"))
-
-
 def _offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | None = None) -> dict:
     user = request.user
     party = offer.party_of(user)
@@ -125,7 +121,10 @@ def _offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | No
         "as_client": party == Offer.Party.CLIENT,
         "other": other,
         "milestones": list(offer.milestones.all()),
-        "history": [(event, OFFER_HISTORY.get(event.to_status, event.to_status)) for event in _offer_history(offer)],
+        "history": [
+            (event, OFFER_HISTORY.get(event.to_status, event.to_status))
+            for event in offer.events.select_related("actor")
+        ],
         "fees": selectors.offer_fees(offer),
         "live": live,
         "expired": expired,

@@ -187,27 +187,29 @@ def delete_file_after_commit(sender, instance: StoredFile, **kwargs) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
-def change_files(attachments, build, *, add=(), remove_ids=(), limit: int) -> tuple[list[str], int]:
+def change_files(
+    attachments, build, *, add=(), remove_ids=(), limit: int, field: str = "files"
+) -> tuple[list[str], int]:
     """Remove some of an object's files and add others, within `limit` files in all. `attachments`
     is the object's related manager, `build` makes an unsaved row from an upload. Errors are
-    reported under `files`; call it inside the transaction that locked the owner.
+    reported under `field`; call it inside the transaction that locked the owner.
     Returns the names of the added files and how many were removed."""
     add, remove_ids = list(add), list(remove_ids)
     if not add and not remove_ids:
-        raise ValidationError({"files": ["Send at least one file."]})
+        raise ValidationError({field: ["Send at least one file."]})
     removed, _ = attachments.filter(pk__in=remove_ids).delete()
     if attachments.count() + len(add) > limit:
-        raise ValidationError({"files": [f"Attach at most {limit} files."]})
+        raise ValidationError({field: [f"Attach at most {limit} files."]})
     try:
         check_uploads(add)
     except ValidationError as error:
-        raise ValidationError({"files": error.messages}) from error
+        raise ValidationError({field: error.messages}) from error
     names = []
     for upload in add:
         try:
             row = build(upload)
         except ValidationError as error:
-            raise ValidationError({"files": error.messages}) from error
+            raise ValidationError({field: error.messages}) from error
         row.save()
         names.append(row.original_name)
     return names, removed

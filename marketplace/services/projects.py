@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Skill, User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
-from core.files import change_files, check_uploads
+from core.files import change_files
 from core.templatetags.core_tags import money as _money
 from marketplace.models import (
     ConfidentialAccess,
@@ -23,7 +23,7 @@ from marketplace.models import (
     ScreeningQuestion,
 )
 from marketplace.services.invitations import invitations_announce_for
-from marketplace.services.proposals import proposals_close_for_project
+from marketplace.services.proposals import proposal_offered_on, proposals_close_for_project
 from notifications.services import notify
 
 PROJECT_FIELDS = (
@@ -118,13 +118,15 @@ def _save_related(project: Project, *, skills, questions, attachments, remove_at
         ScreeningQuestion(project=project, position=i, text=q["text"].strip()[:300], required=q.get("required", True))
         for i, q in enumerate(questions, start=1)
     )
-    if remove_attachment_ids:
-        project.attachments.filter(pk__in=remove_attachment_ids).delete()
-    if project.attachments.count() + len(attachments) > MAX_ATTACHMENTS:
-        raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
-    check_uploads(attachments)
-    for upload in attachments:
-        ProjectAttachment.build(upload, project=project).save()
+    if attachments or remove_attachment_ids:
+        change_files(
+            project.attachments,
+            lambda upload: ProjectAttachment.build(upload, project=project),
+            add=attachments,
+            remove_ids=remove_attachment_ids,
+            limit=MAX_ATTACHMENTS,
+            field="attachments",
+        )
 
 
 @transaction.atomic
@@ -245,16 +247,12 @@ def project_publish(*, project: Project, by: User) -> Project:
     return project
 
 
-def _offer_out(project: Project) -> Proposal | None:
-    return project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
-
-
 @transaction.atomic
 def project_close(*, project: Project, by: User) -> Project:
     """The client closes a draft or an open project; open proposals are told, nothing else changes."""
     if project.client_id != by.pk:
         raise NotAllowed("Only the client who posted this project can close it.")
-    waiting = _offer_out(project)
+    waiting = proposal_offered_on(project)
     if waiting is not None:
         raise DomainError(
             f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "

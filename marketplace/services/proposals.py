@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
-from core.files import change_files, check_uploads
+from core.files import change_files
 from core.ratelimit import hit
 from core.templatetags.core_tags import money as _money
 from marketplace import hiring
@@ -106,11 +106,14 @@ def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> No
     ScreeningAnswer.objects.bulk_create(
         ScreeningAnswer(proposal=proposal, question_id=question_id, text=text) for question_id, text in answers.items()
     )
-    if proposal.attachments.count() + len(attachments) > MAX_ATTACHMENTS:
-        raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
-    check_uploads(attachments)
-    for upload in attachments:
-        ProposalAttachment.build(upload, proposal=proposal).save()
+    if attachments:
+        change_files(
+            proposal.attachments,
+            lambda upload: ProposalAttachment.build(upload, proposal=proposal),
+            add=attachments,
+            limit=MAX_ATTACHMENTS,
+            field="attachments",
+        )
 
 
 @transaction.atomic
@@ -357,7 +360,7 @@ def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
         raise DomainError("This project is not open, so nobody can be hired on it.")
     if current.freelancer.is_suspended or not current.freelancer.is_active:
         raise DomainError("This freelancer's account is suspended, so they cannot be hired now.")
-    waiting = project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
+    waiting = proposal_offered_on(project)
     if waiting is not None:
         raise DomainError(
             f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "
@@ -384,6 +387,11 @@ def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
         )
     )
     return proposal
+
+
+def proposal_offered_on(project: Project) -> Proposal | None:
+    """The proposal whose offer is waiting for the freelancer's answer, if any (one at a time)."""
+    return project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
 
 
 @transaction.atomic
