@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Proofwork production image: gunicorn serves marketplace.wsgi on port 8000 as a non-root user.
+# Proofwork production image: gunicorn serves config.wsgi on port 8000 as a non-root user.
 # The same image runs the Celery worker and beat and the one-off migration (see docker-compose.yml).
 # Expects a TLS-terminating proxy in front: with DEBUG off, plain-HTTP requests without
 # "X-Forwarded-Proto: https" are redirected to HTTPS.
@@ -28,10 +28,12 @@ RUN pip install -r requirements.txt
 # the local .venv, var/ (SQLite, media) and .git into the image. A new Django app must be added
 # here; the collectstatic step below fails the build if one is missing.
 COPY manage.py ./
+COPY config/ config/
 COPY marketplace/ marketplace/
 COPY core/ core/
 COPY accounts/ accounts/
 COPY notifications/ notifications/
+COPY messaging/ messaging/
 COPY payments/ payments/
 COPY contracts/ contracts/
 COPY reviews/ reviews/
@@ -51,4 +53,4 @@ USER proofwork
 
 EXPOSE 8000
 
-CMD ["gunicorn", "marketplace.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

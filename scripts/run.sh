@@ -27,7 +27,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN/celery" -A marketplace worker --beat --loglevel=WARNING --concurrency=2 \
+"$BIN/celery" -A config worker --beat --loglevel=WARNING --concurrency=2 \
   --schedule=var/celery/beat-schedule >var/celery/worker.log 2>&1 &
 pids+=($!)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 60)
 
-from marketplace.settings import *  # noqa: F403
-from marketplace.settings import CELERY_DATA_DIR
+from config.settings import *  # noqa: F403
+from config.settings import CELERY_DATA_DIR
 
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

@@ -18,10 +18,10 @@ import yaml
 from django.db import OperationalError
 
 from core import views as core_views
-from marketplace.settings import _DEV_SECRET_KEY
+from config.settings import _DEV_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_PY = ROOT / "marketplace" / "settings.py"
+SETTINGS_PY = ROOT / "config" / "settings.py"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.production.example"
 README = ROOT / "README.md"
@@ -51,7 +51,7 @@ def _is_os_environ(node: ast.AST) -> bool:
 
 
 def settings_env_names() -> set[str]:
-    """Names marketplace/settings.py reads: os.environ.get/[...], os.getenv and the env_* helpers."""
+    """Names config/settings.py reads: os.environ.get/[...], os.getenv and the env_* helpers."""
     names = set()
     for node in ast.walk(ast.parse(SETTINGS_PY.read_text())):
         if isinstance(node, ast.Subscript) and _is_os_environ(node.value):
@@ -151,7 +151,7 @@ def command(service: dict) -> list[str]:
 def base_process_env() -> dict[str, str]:
     """A clean environment for manage.py: not this process's, which tests/settings.py gave a SECRET_KEY."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if key in os.environ}
-    env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return env
 
 
@@ -211,11 +211,11 @@ def test_services_run_the_right_programs():
     services = load_compose()["services"]
     web = command(services["web"])
     assert web[0] == "gunicorn"
-    assert "marketplace.wsgi:application" in web
+    assert "config.wsgi:application" in web
     assert "0.0.0.0:8000" in web
     assert any(port.endswith(":8000") for port in map(str, services["web"]["ports"]))
-    assert command(services["worker"])[:4] == ["celery", "-A", "marketplace", "worker"]
-    assert command(services["beat"])[:4] == ["celery", "-A", "marketplace", "beat"]
+    assert command(services["worker"])[:4] == ["celery", "-A", "config", "worker"]
+    assert command(services["beat"])[:4] == ["celery", "-A", "config", "beat"]
     assert command(services["migrate"]) == ["python", "manage.py", "migrate", "--noinput"]
 
 
@@ -358,3 +358,14 @@ def test_healthz_answers_503_when_the_database_is_down(rf, caplog):
     assert response.status_code == 503
     assert b"ok" not in response.content
     assert "Health check failed" in caplog.text
+
+
+def test_the_image_copies_every_package_of_ours():
+    # The Dockerfile lists code folders on purpose (no `COPY . .`); one missing is an app that
+    # fails to import in production only.
+    from django.conf import settings
+
+    ours = {name.split(".")[0] for name in settings.INSTALLED_APPS if (ROOT / name.split(".")[0]).is_dir()}
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE))
+    assert ours, "no local apps found"
+    assert ours <= copied, f"missing from the Dockerfile: {sorted(ours - copied)}"

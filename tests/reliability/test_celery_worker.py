@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from notifications.services import notify
 from tests.factories import UserFactory
 
@@ -35,7 +35,7 @@ def worker(tmp_path):
     mail_dir.mkdir()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "worker-test-" + "s" * 60,
         "DEBUG": "0",
         "DATABASE_URL": _database_url(),
@@ -44,7 +44,7 @@ def worker(tmp_path):
         "EMAIL_FILE_PATH": str(mail_dir),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from accounts import views as account_views
 from core import views as core_views
-from marketplace.views import site as views
+from config import views
 
 # The admin signs in through allauth, so its rate limits and two-factor step apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -25,7 +25,7 @@ urlpatterns = [
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("marketplace.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("", include("accounts.urls")),
 ]
 

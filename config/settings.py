@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "payments",
     "contracts",
     "reviews",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -99,9 +100,9 @@ MIDDLEWARE = [
     "core.middleware.UserTimezoneMiddleware",
 ]
 
-ROOT_URLCONF = "marketplace.urls"
-WSGI_APPLICATION = "marketplace.wsgi.application"
-ASGI_APPLICATION = "marketplace.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {

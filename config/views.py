@@ -18,7 +18,7 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
     featured = public_freelancer_profiles().order_by("-updated_at")[:3]
-    return render(request, "marketplace/home.html", {"featured": featured})
+    return render(request, "site/home.html", {"featured": featured})
 
 
 @login_required
@@ -68,7 +68,7 @@ def dashboard(request):
             p for p in projects if p.status == Project.Status.OPEN and p.new_proposal_count
         ]
         context["proposals_to_review"] = sum(p.new_proposal_count for p in context["projects_to_review"])
-    return render(request, "marketplace/dashboard.html", context)
+    return render(request, "site/dashboard.html", context)
 
 
 @moderator_required
@@ -77,4 +77,4 @@ def moderation_home(request):
         members=Count("pk", filter=Q(is_active=True)),
         suspended=Count("pk", filter=Q(suspended_at__isnull=False)),
     )
-    return render(request, "marketplace/moderation_home.html", {"figures": figures})
+    return render(request, "site/moderation_home.html", {"figures": figures})
