@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from accounts import views as account_views
-from core import views as core_views
 from config import views
+from core import views as core_views
 
 # The admin signs in through allauth, so its rate limits and two-factor step apply there too.
 admin.site.login = secure_admin_login(admin.site.login)

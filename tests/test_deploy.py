@@ -17,8 +17,8 @@ import pytest
 import yaml
 from django.db import OperationalError
 
-from core import views as core_views
 from config.settings import _DEV_SECRET_KEY
+from core import views as core_views
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_PY = ROOT / "config" / "settings.py"
