@@ -19,6 +19,22 @@ from accounts.models import (
 from core.uploads import validate_image_file
 
 
+def image_field() -> forms.FileField:
+    """An optional picture: the bytes are checked and re-encoded, whatever the name says."""
+    return forms.FileField(
+        required=False,
+        validators=[validate_image_file],
+        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+
+
+def new_upload(value):
+    """What a ClearableFileInput gave, if it is a new file: False when "clear" is ticked, the stored
+    file when unchanged, an upload (with a content type) only when a new file came."""
+    return value if value and hasattr(value, "content_type") else None
+
+
 def https_urls(field, **kwargs):
     """Model URL fields become form fields that assume https:// when the scheme is left out."""
     if isinstance(field, models.URLField):
@@ -42,12 +58,7 @@ class RoleForm(forms.Form):
 
 class UserDetailsForm(forms.ModelForm):
     timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC")
-    avatar = forms.FileField(
-        required=False,
-        validators=[validate_image_file],
-        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-    )
+    avatar = image_field()
 
     class Meta:
         model = User
@@ -61,9 +72,7 @@ class UserDetailsForm(forms.ModelForm):
             self.fields["avatar"].initial = self.instance.avatar
 
     def clean_avatar(self):
-        avatar = self.cleaned_data.get("avatar")
-        # ClearableFileInput gives False when "clear" is ticked and the stored file when unchanged.
-        return avatar if avatar and hasattr(avatar, "content_type") else None
+        return new_upload(self.cleaned_data.get("avatar"))
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in ("full_name", "country", "timezone")}
@@ -155,12 +164,7 @@ class ClientProfileForm(forms.ModelForm):
 
 
 class PortfolioItemForm(forms.ModelForm):
-    image = forms.FileField(
-        required=False,
-        validators=[validate_image_file],
-        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-    )
+    image = image_field()
 
     class Meta:
         model = PortfolioItem
@@ -177,8 +181,7 @@ class PortfolioItemForm(forms.ModelForm):
             self.fields["image"].initial = self.instance.image
 
     def clean_image(self):
-        image = self.cleaned_data.get("image")
-        return image if image and hasattr(image, "content_type") else None
+        return new_upload(self.cleaned_data.get("image"))
 
     def service_kwargs(self) -> dict:
         return {
