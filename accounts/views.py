@@ -19,6 +19,7 @@ from accounts.forms import (
 from accounts.models import ClientProfile, FreelancerProfile, User
 from core.decorators import moderator_required
 from core.exceptions import DomainError
+from core.forms import add_service_error
 
 
 def _posted(request):
@@ -28,10 +29,6 @@ def _posted(request):
 
 def _files(request):
     return request.FILES if request.method == "POST" else None
-
-
-def _form_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -62,7 +59,7 @@ def profile_freelancer_edit(request):
                 user=user, user_details=details.service_kwargs(), **form.service_kwargs()
             )
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Your freelancer profile is saved.")
             return redirect(profile.get_absolute_url())
@@ -92,7 +89,7 @@ def profile_client_edit(request):
         try:
             services.client_profile_update(user=user, user_details=details.service_kwargs(), **form.service_kwargs())
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Your client profile and pitch are saved.")
             return redirect(profile.get_absolute_url())
@@ -109,7 +106,7 @@ def portfolio_item_edit(request, pk: int | None = None):
         try:
             services.portfolio_item_save(user=request.user, item=item, **form.service_kwargs())
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Portfolio item saved.")
             return redirect("profile_freelancer_edit")
