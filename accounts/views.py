@@ -16,7 +16,7 @@ from accounts.forms import (
     SuspensionForm,
     UserDetailsForm,
 )
-from accounts.models import ClientProfile, FreelancerProfile, User
+from accounts.models import User
 from core.decorators import moderator_required
 from core.exceptions import DomainError
 from core.forms import add_service_error
@@ -50,7 +50,7 @@ def profile_freelancer_edit(request):
     if not user.is_freelancer:
         messages.info(request, "Choose “I want to work” to set up a freelancer profile.")
         return redirect("onboarding")
-    profile, _ = FreelancerProfile.objects.get_or_create(user=user)
+    profile = selectors.freelancer_profile_of(user)
     details = UserDetailsForm(_posted(request), _files(request), instance=user)
     form = FreelancerProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
@@ -70,6 +70,7 @@ def profile_freelancer_edit(request):
             "details": details,
             "form": form,
             "profile": profile,
+            "portfolio_items": list(profile.portfolio_items.all()) if profile.pk else [],
             "categories": selectors.skill_categories_with_skills(),
             "selected_skill_ids": {int(pk) for pk in form["skills"].value() or [] if str(pk).isdigit()},
         },
@@ -82,7 +83,7 @@ def profile_client_edit(request):
     if not user.is_client:
         messages.info(request, "Choose “I want to hire” to set up a client profile.")
         return redirect("onboarding")
-    profile, _ = ClientProfile.objects.get_or_create(user=user)
+    profile = selectors.client_profile_of(user)
     details = UserDetailsForm(_posted(request), _files(request), instance=user)
     form = ClientProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
