@@ -70,6 +70,7 @@ def offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | Non
     awaiting_person = offer.client if offer.awaiting == Offer.Party.CLIENT else offer.freelancer
     return {
         "offer": offer,
+        "OfferStatus": Offer.Status,  # the history compares each step's status with these
         "as_client": party == Offer.Party.CLIENT,
         "other": other,
         "milestones": list(offer.milestones.all()),
