@@ -36,13 +36,27 @@ def portfolio_items_for_user(user: User) -> QuerySet[PortfolioItem]:
     return PortfolioItem.objects.filter(profile__user=user)
 
 
+def freelancer_profile_of(user: User) -> FreelancerProfile:
+    """The person's freelancer profile; an unsaved blank one when there is none yet (the services
+    create it on choosing the role or on saving), so a page never writes to show it."""
+    profile = FreelancerProfile.objects.filter(user=user).first()
+    return profile if profile is not None else FreelancerProfile(user=user)
+
+
+def client_profile_of(user: User) -> ClientProfile:
+    """The person's client profile; an unsaved blank one when there is none yet (see above)."""
+    profile = ClientProfile.objects.filter(user=user).first()
+    return profile if profile is not None else ClientProfile(user=user)
+
+
 def freelancer_profile_completion(profile: FreelancerProfile) -> list[tuple[str, bool]]:
+    saved = profile.pk is not None  # an unsaved profile has no skills or portfolio to ask about
     return [
         ("Headline", bool(profile.headline)),
         ("Bio", bool(profile.bio)),
         ("Hourly rate", bool(profile.hourly_rate_cents)),
-        ("At least three skills", profile.skills.count() >= 3),
-        ("A portfolio item", profile.portfolio_items.exists()),
+        ("At least three skills", saved and profile.skills.count() >= 3),
+        ("A portfolio item", saved and profile.portfolio_items.exists()),
     ]
 
 

@@ -16,9 +16,10 @@ from accounts.forms import (
     SuspensionForm,
     UserDetailsForm,
 )
-from accounts.models import ClientProfile, FreelancerProfile, User
+from accounts.models import User
 from core.decorators import moderator_required
 from core.exceptions import DomainError
+from core.forms import add_service_error
 
 
 def _posted(request):
@@ -28,10 +29,6 @@ def _posted(request):
 
 def _files(request):
     return request.FILES if request.method == "POST" else None
-
-
-def _form_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -53,7 +50,7 @@ def profile_freelancer_edit(request):
     if not user.is_freelancer:
         messages.info(request, "Choose “I want to work” to set up a freelancer profile.")
         return redirect("onboarding")
-    profile, _ = FreelancerProfile.objects.get_or_create(user=user)
+    profile = selectors.freelancer_profile_of(user)
     details = UserDetailsForm(_posted(request), _files(request), instance=user)
     form = FreelancerProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
@@ -62,7 +59,7 @@ def profile_freelancer_edit(request):
                 user=user, user_details=details.service_kwargs(), **form.service_kwargs()
             )
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Your freelancer profile is saved.")
             return redirect(profile.get_absolute_url())
@@ -73,6 +70,7 @@ def profile_freelancer_edit(request):
             "details": details,
             "form": form,
             "profile": profile,
+            "portfolio_items": list(profile.portfolio_items.all()) if profile.pk else [],
             "categories": selectors.skill_categories_with_skills(),
             "selected_skill_ids": {int(pk) for pk in form["skills"].value() or [] if str(pk).isdigit()},
         },
@@ -85,14 +83,14 @@ def profile_client_edit(request):
     if not user.is_client:
         messages.info(request, "Choose “I want to hire” to set up a client profile.")
         return redirect("onboarding")
-    profile, _ = ClientProfile.objects.get_or_create(user=user)
+    profile = selectors.client_profile_of(user)
     details = UserDetailsForm(_posted(request), _files(request), instance=user)
     form = ClientProfileForm(_posted(request), instance=profile)
     if request.method == "POST" and details.is_valid() and form.is_valid():
         try:
             services.client_profile_update(user=user, user_details=details.service_kwargs(), **form.service_kwargs())
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Your client profile and pitch are saved.")
             return redirect(profile.get_absolute_url())
@@ -109,7 +107,7 @@ def portfolio_item_edit(request, pk: int | None = None):
         try:
             services.portfolio_item_save(user=request.user, item=item, **form.service_kwargs())
         except DomainError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Portfolio item saved.")
             return redirect("profile_freelancer_edit")

@@ -5,8 +5,14 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from accounts.models import ClientProfile, FreelancerProfile, User
-from accounts.selectors import client_profile_completion, freelancer_profile_completion, public_freelancer_profiles
+from accounts.models import User
+from accounts.selectors import (
+    client_profile_completion,
+    client_profile_of,
+    freelancer_profile_completion,
+    freelancer_profile_of,
+    public_freelancer_profiles,
+)
 from core.decorators import moderator_required
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
@@ -40,7 +46,7 @@ def dashboard(request):
         if i.status == Interview.Status.SCHEDULED and i.starts_at and i.starts_at >= timezone.now()
     ]
     if user.is_freelancer:
-        profile, _ = FreelancerProfile.objects.get_or_create(user=user)
+        profile = freelancer_profile_of(user)
         context["freelancer_profile"] = profile
         context["freelancer_checklist"] = freelancer_profile_completion(profile)
         proposals = list(proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk")[:50])
@@ -55,7 +61,7 @@ def dashboard(request):
             )
         )
     if user.is_client:
-        profile, _ = ClientProfile.objects.get_or_create(user=user)
+        profile = client_profile_of(user)
         context["client_profile"] = profile
         context["client_checklist"] = client_profile_completion(profile)
         projects = list(client_projects(user)[:50])

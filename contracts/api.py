@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -32,7 +30,6 @@ from contracts.selectors import (
     milestone_edits_for_user,
     milestones_for_user,
     offers_for_user,
-    submission_files_for_user,
 )
 from contracts.serializers import (
     AmountSerializer,
@@ -50,6 +47,7 @@ from contracts.serializers import (
     RequiredReasonSerializer,
     SubmitSerializer,
 )
+from contracts.services.downloads import submission_file_download
 from core.exceptions import DomainError, InvalidTransition
 from core.files import attachment_response
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -252,13 +250,7 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path=r"files/(?P<file_pk>[0-9]+)", url_name="file")
     def file(self, request, pk=None, file_pk=None):
         milestone = self.get_object()
-        stored = get_object_or_404(
-            submission_files_for_user(request.user).filter(submission__milestone=milestone), pk=file_pk
-        )
-        try:
-            return attachment_response(stored)
-        except OSError as error:  # the row outlived its file: a 404, not a 500
-            raise Http404("This file is no longer available.") from error
+        return attachment_response(submission_file_download(user=request.user, file_pk=file_pk, milestone=milestone))
 
     def _pending_refund_request(self, milestone: Milestone) -> RefundRequest:
         pending = milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).first()

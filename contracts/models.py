@@ -85,6 +85,27 @@ class Offer(models.Model):
             return self.Party.FREELANCER
         return None
 
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_offered(self) -> bool:
+        return self.status == self.Status.OFFERED
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == self.Status.DECLINED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.EXPIRED
+
 
 class OfferMilestone(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="milestones")
@@ -222,6 +243,86 @@ class Milestone(models.Model):
     @property
     def rounds_left(self) -> int:
         return max(0, self.contract.change_rounds - self.changes_requested_count)
+
+    @property
+    def is_held(self) -> bool:
+        """Its money is in escrow and may still move (released, refunded, given back); a dispute
+        keeps the money in escrow (see HELD) but freezes it until staff resolve it."""
+        return self.status in (self.Status.FUNDED, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED)
+
+    def actions_for(
+        self, user, *, pending_refund: RefundRequest | None, pending_edit: MilestoneEdit | None
+    ) -> set[str]:
+        """What this person may do with the milestone now (the pages' buttons, the API's
+        `available_actions`). The services still decide on submit; this only spares dead ends.
+        Reads self.contract; pending_refund and pending_edit are the ones waiting for an answer."""
+        contract = self.contract
+        if not contract.is_active or user.pk not in (contract.client_id, contract.freelancer_id):
+            return set()
+        as_client = user.pk == contract.client_id
+        actions: set[str] = set()
+        if as_client:
+            if self.is_pending:
+                actions.add("fund")
+                if self.is_change_order:
+                    actions.add("remove")
+            if self.is_held:
+                actions.add("release_part")
+                if not pending_refund:
+                    actions.add("refund_request")
+            if self.is_submitted:
+                actions |= {"approve", "request_changes"}
+            if self.is_funded or self.is_changes_requested:
+                actions.add("release_all")
+        else:
+            if self.is_pending and self.is_change_order:
+                actions.add("decline")
+            if self.is_funded or self.is_changes_requested:
+                actions.add("submit")
+            if self.is_held:
+                actions.add("refund_offer")
+                if pending_refund:
+                    actions.add("answer_refund")
+        # Unfunded milestones change by agreement: propose, or answer / withdraw what is waiting.
+        if self.is_pending:
+            if pending_edit is None:
+                actions |= {"edit"} if self.is_change_order else {"edit", "propose_removal"}
+            else:
+                actions.add("withdraw_edit" if pending_edit.proposed_by_id == user.pk else "answer_edit")
+        return actions
+
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_funded(self) -> bool:
+        return self.status == self.Status.FUNDED
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_changes_requested(self) -> bool:
+        return self.status == self.Status.CHANGES_REQUESTED
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == self.Status.RELEASED
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.status == self.Status.REFUNDED
+
+    @property
+    def is_disputed(self) -> bool:
+        return self.status == self.Status.DISPUTED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
 
 
 class Submission(models.Model):

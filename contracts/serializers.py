@@ -140,6 +140,11 @@ class MilestoneSerializer(serializers.ModelSerializer):
         "decline/ or withdraw/)."
     )
     submissions = SubmissionSerializer(many=True, read_only=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text="What the caller may do with it now, as the contract page offers it: fund, remove, decline, "
+        "submit, approve, request_changes, release_part, release_all, refund_request, refund_offer, "
+        "answer_refund, edit, propose_removal, answer_edit, withdraw_edit."
+    )
 
     class Meta:
         model = Milestone
@@ -165,20 +170,37 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "pending_refund_request",
             "pending_edit",
             "submissions",
+            "available_actions",
         ]
         read_only_fields = fields
 
+    def _pending_refund(self, milestone: Milestone) -> RefundRequest | None:
+        return next((r for r in milestone.refund_requests.all() if r.status == RefundRequest.Status.PENDING), None)
+
+    def _pending_edit(self, milestone: Milestone) -> MilestoneEdit | None:
+        if not milestone.is_pending:
+            return None  # funding withdraws a waiting change; a removed milestone has nothing to change
+        return next((e for e in milestone.edits.all() if e.status == MilestoneEdit.Status.PENDING), None)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_actions(self, milestone: Milestone) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        actions = milestone.actions_for(
+            request.user, pending_refund=self._pending_refund(milestone), pending_edit=self._pending_edit(milestone)
+        )
+        return sorted(actions)
+
     @extend_schema_field(RefundRequestSerializer(allow_null=True))
     def get_pending_refund_request(self, milestone: Milestone) -> dict | None:
-        pending = [r for r in milestone.refund_requests.all() if r.status == RefundRequest.Status.PENDING]
-        return RefundRequestSerializer(pending[0]).data if pending else None
+        pending = self._pending_refund(milestone)
+        return RefundRequestSerializer(pending).data if pending else None
 
     @extend_schema_field(MilestoneEditSerializer(allow_null=True))
     def get_pending_edit(self, milestone: Milestone) -> dict | None:
-        if milestone.status != Milestone.Status.PENDING:
-            return None  # funding withdraws a waiting change; a removed milestone has nothing to change
-        pending = [e for e in milestone.edits.all() if e.status == MilestoneEdit.Status.PENDING]
-        return MilestoneEditSerializer(pending[0]).data if pending else None
+        pending = self._pending_edit(milestone)
+        return MilestoneEditSerializer(pending).data if pending else None
 
 
 # --- Contracts -------------------------------------------------------------------------------

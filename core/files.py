@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models, transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -170,9 +170,11 @@ class StoredFile(models.Model):
 
 def attachment_response(stored: StoredFile) -> FileResponse:
     """Send an attachment as a download that no browser will render as a page."""
-    response = FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.original_name, content_type=stored.content_type
-    )
+    try:
+        handle = stored.file.open("rb")
+    except OSError as error:  # the row outlived its file: a 404, not a 500
+        raise Http404("This file is no longer available.") from error
+    response = FileResponse(handle, as_attachment=True, filename=stored.original_name, content_type=stored.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -16,6 +16,36 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+def _error_target(form, key: str | None, field_map):
+    if field_map is None:
+        target = key
+    elif callable(field_map):
+        target = field_map(key)
+    else:
+        target = field_map.get(key)
+    if isinstance(target, list):
+        return target
+    return target if target in form.fields else None
+
+
+def add_service_error(form, error: ValidationError | DomainError, field_map=None) -> None:
+    """Put a service's refusal on a form: on the field it names when the form has it, else on the form.
+
+    `field_map` renames a service's field to the form's (a dict, or a function of the name; a name
+    the dict lacks goes on the form). A list as the target collects the texts instead, for errors
+    shown apart from the form (a table of milestones)."""
+    if isinstance(error, ValidationError):
+        pairs = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+    else:
+        pairs = [(error.field, [error.message])]
+    for key, texts in pairs:
+        target = _error_target(form, key, field_map)
+        if isinstance(target, list):
+            target.extend(texts)
+        else:
+            form.add_error(target, texts)
+
+
 def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 250 or 250.50.") -> int:
     """Dollars typed by a person to cents, with errors a person understands."""
     value = (value or "").strip()

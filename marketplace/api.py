@@ -44,6 +44,7 @@ from marketplace.serializers import (
     ProposalWriteSerializer,
 )
 from marketplace.services import MilestoneInput
+from marketplace.services.downloads import project_attachment_download, proposal_attachment_download
 from messaging.selectors import conversations_for_user
 
 ID_REGEX = "[0-9]+"
@@ -198,18 +199,9 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         url_name="attachment",
     )
     def attachment(self, request, pk=None, attachment_pk=None):
-        project = self.get_object()
-        if not selectors.can_view_confidential(project, request.user):
-            raise Http404
-        attachment = get_object_or_404(project.attachments.all(), pk=attachment_pk)
-        if request.user.is_authenticated:
-            services.confidential_access_record(
-                project=project,
-                user=request.user,
-                action=ConfidentialAccess.Action.DOWNLOAD,
-                attachment=attachment,
-                ip_address=_client_ip(request),
-            )
+        attachment = project_attachment_download(
+            user=request.user, project_pk=pk, attachment_pk=attachment_pk, ip_address=_client_ip(request)
+        )
         return attachment_response(attachment)
 
     @extend_schema(
@@ -435,8 +427,9 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get"], url_path=rf"attachments/(?P<attachment_pk>{ID_REGEX})", url_name="attachment")
     def attachment(self, request, pk=None, attachment_pk=None):
-        proposal = self.get_object()
-        return attachment_response(get_object_or_404(proposal.attachments.all(), pk=attachment_pk))
+        return attachment_response(
+            proposal_attachment_download(user=request.user, proposal_pk=pk, attachment_pk=attachment_pk)
+        )
 
     @extend_schema(
         request={"multipart/form-data": FilesUploadSerializer},

@@ -129,6 +129,19 @@ class Project(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
 
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_filled(self) -> bool:
+        return self.status == self.Status.FILLED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
     def accepts_proposals_at(self, now) -> bool:
         return (
             self.is_open
@@ -228,6 +241,11 @@ class Invitation(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
 
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
 
 class Proposal(models.Model):
     class Status(models.TextChoices):
@@ -279,6 +297,27 @@ class Proposal(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status == self.Status.OFFERED
+
+    @property
+    def is_hired(self) -> bool:
+        return self.status == self.Status.HIRED
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == self.Status.DECLINED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN
 
     @property
     def is_editable(self) -> bool:
@@ -369,6 +408,15 @@ class Interview(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+    # One predicate per status, so templates never spell a status out.
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == self.Status.PROPOSED
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
 
     @property
     def meeting_url(self) -> str:

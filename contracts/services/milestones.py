@@ -50,11 +50,7 @@ def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: st
 
 def _require_held(milestone: Milestone, *, to: str) -> None:
     """Money can move out of a milestone only while it is held and not frozen by a dispute."""
-    if milestone.status not in (
-        Milestone.Status.FUNDED,
-        Milestone.Status.SUBMITTED,
-        Milestone.Status.CHANGES_REQUESTED,
-    ):
+    if not milestone.is_held:
         raise InvalidTransition(f"This milestone is {milestone.get_status_display().lower()}; nothing is held to {to}.")
 
 

@@ -13,25 +13,18 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError
+from core.forms import add_service_error
 from marketplace import ics, selectors, services
 from marketplace.models import Interview, InterviewSlot, Proposal
 from marketplace.proposal_forms import CancelInterviewForm, InterviewProposeForm, InterviewTimesForm, user_zone
 
 # Service errors shown on their own field; the rest ("slots") go above the form.
-FORM_FIELD_FOR = {"duration_minutes", "note"}
+FORM_FIELD_FOR = {"duration_minutes": "duration_minutes", "note": "note"}
 MAX_ID_DIGITS = 18  # larger numbers overflow the database's integer column
 
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
-
-
-def _apply_service_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, texts in error.message_dict.items():
-        form.add_error(key if key in FORM_FIELD_FOR and key in form.fields else None, texts)
 
 
 def _url(interview: Interview) -> str:
@@ -74,10 +67,8 @@ def interview_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             interview = services.interview_propose(proposal=proposal, by=user, **form.service_kwargs())
-        except ValidationError as error:
-            _apply_service_errors(form, error)
-        except DomainError as error:
-            form.add_error(None, error.message)
+        except (ValidationError, DomainError) as error:
+            add_service_error(form, error, field_map=FORM_FIELD_FOR)
         else:
             messages.success(
                 request,
@@ -166,10 +157,8 @@ def interview_offer_times(request, pk: int):
         rescheduling = interview.status == Interview.Status.SCHEDULED
         try:
             services.interview_offer_times(interview=interview, by=request.user, **form.service_kwargs())
-        except ValidationError as error:
-            _apply_service_errors(form, error)
-        except DomainError as error:
-            form.add_error(None, error.message)
+        except (ValidationError, DomainError) as error:
+            add_service_error(form, error, field_map=FORM_FIELD_FOR)
         else:
             other = _other_person(interview, request.user)
             messages.success(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.selectors import public_freelancer_profiles, skill_categories_with_skills
 from core.exceptions import DomainError
 from core.files import attachment_response
+from core.forms import add_service_error
 from marketplace import selectors, services
 from marketplace.forms import (
     FreelancerSearchForm,
@@ -30,6 +31,7 @@ from marketplace.forms import (
     ProjectSearchForm,
 )
 from marketplace.models import ConfidentialAccess, Invitation, Project, Proposal
+from marketplace.services.downloads import project_attachment_download
 
 RESULTS_PER_PAGE = 20
 NOTHING_SAVED = "Nothing was changed."
@@ -46,17 +48,6 @@ def _files(request):
 
 def _ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
-
-
-def _service_error_on_form(form: ProjectForm, error: Exception) -> None:
-    """Put a service's refusal next to the field it is about, or at the top of the form."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(form.error_field_for(field), field_errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    else:
-        form.add_error(form.error_field_for(error.field or ""), error.message)
 
 
 def _error_messages(request, error: Exception) -> None:
@@ -108,7 +99,7 @@ def project_create(request):
         try:
             project = services.project_create(client=request.user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:
-            _service_error_on_form(form, error)
+            add_service_error(form, error, field_map=form.error_field_for)
         else:
             messages.success(request, "Your draft is saved. Check it below, then publish it.")
             return redirect(project)
@@ -126,7 +117,7 @@ def project_edit(request, pk: int):
         try:
             project = services.project_update(project=project, by=request.user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:
-            _service_error_on_form(form, error)
+            add_service_error(form, error, field_map=form.error_field_for)
         else:
             messages.success(request, "Your draft is saved.")
             return redirect(project)
@@ -238,18 +229,9 @@ def project_nda_accept(request, pk: int):
 
 
 def project_attachment(request, pk: int, attachment_pk: int):
-    project = get_object_or_404(selectors.project_detail_queryset(request.user), pk=pk)
-    if not selectors.can_view_confidential(project, request.user):
-        raise Http404
-    attachment = get_object_or_404(project.attachments.all(), pk=attachment_pk)
-    if request.user.is_authenticated:
-        services.confidential_access_record(
-            project=project,
-            user=request.user,
-            action=ConfidentialAccess.Action.DOWNLOAD,
-            attachment=attachment,
-            ip_address=_ip(request),
-        )
+    attachment = project_attachment_download(
+        user=request.user, project_pk=pk, attachment_pk=attachment_pk, ip_address=_ip(request)
+    )
     return attachment_response(attachment)
 
 

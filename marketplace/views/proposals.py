@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.exceptions import DomainError, RateLimited
 from core.files import attachment_response
+from core.forms import add_service_error
 from marketplace import selectors, services
 from marketplace.models import Interview, Project, Proposal
 from marketplace.proposal_forms import DeclineForm, ProposalForm, milestone_formset
+from marketplace.services.downloads import proposal_attachment_download
 from messaging.models import Conversation
 
 # Where each error a service reports shows on the proposal form.
@@ -125,19 +127,6 @@ def _test_caps() -> dict:
     return {"test_cap": settings.TEST_PROJECT_MAX_CENTS, "test_days": settings.TEST_PROJECT_MAX_DAYS}
 
 
-def _apply_service_errors(form, error: ValidationError, milestone_errors: list[str]) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, texts in error.message_dict.items():
-        if key == "milestones":
-            milestone_errors.extend(texts)
-        elif key in FORM_FIELD_FOR:
-            form.add_error(FORM_FIELD_FOR[key], texts)
-        else:
-            form.add_error(None, texts)
-
-
 def _blocked_reason(project: Project, user) -> tuple[str, str, str] | None:
     """Why this person cannot propose here, with where to go instead; None when they can try.
 
@@ -181,13 +170,13 @@ def _proposal_form_page(request, *, project: Project, proposal: Proposal | None)
                 else:
                     saved = services.proposal_update(proposal=proposal, by=user, **kwargs)
             except ValidationError as error:
-                _apply_service_errors(form, error, milestone_errors)
+                add_service_error(form, error, field_map={**FORM_FIELD_FOR, "milestones": milestone_errors})
             except RateLimited as error:
                 messages.error(request, error.message)
                 form.add_error(None, error.message)
                 status = 429
             except DomainError as error:
-                form.add_error(FORM_FIELD_FOR.get(error.field or ""), error.message)
+                add_service_error(form, error, field_map=FORM_FIELD_FOR)
             else:
                 if proposal is None:
                     messages.success(request, "Your proposal is sent. The client has been told.")
@@ -309,12 +298,8 @@ def proposal_detail(request, pk: int):
 @login_required
 @require_safe
 def proposal_attachment(request, pk: int, attachment_pk: int):
-    proposal = _party_proposal(request, pk)
-    attachment = get_object_or_404(proposal.attachments.all(), pk=attachment_pk)
-    try:
-        return attachment_response(attachment)
-    except OSError as error:  # the row outlived its file: a 404, not a 500
-        raise Http404("This file is no longer available.") from error
+    attachment = proposal_attachment_download(user=request.user, proposal_pk=pk, attachment_pk=attachment_pk)
+    return attachment_response(attachment)
 
 
 @login_required

@@ -1,0 +1,338 @@
+"""What the contract and offer pages show: each milestone as the viewer sees it, the buttons they
+may press, what they should do next and the contract's timeline.
+
+Reads only: every rule about what may happen lives on the models (Milestone.actions_for) and in
+the services; this module turns them into rows and forms for the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib import messages
+from django.utils import timezone
+
+from contracts import selectors
+from contracts.forms import (
+    AddMilestoneForm,
+    MilestoneEditDeclineForm,
+    MilestoneEditForm,
+    OfferDeclineForm,
+    PartialReleaseForm,
+    ReasonForm,
+    RefundDeclineForm,
+    RefundOfferForm,
+    RefundRequestForm,
+    SubmitWorkForm,
+    dollars_for_input,
+)
+from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
+from messaging.selectors import topic_conversation
+from payments.fees import fee_breakdown
+from payments.gateways import get_gateway
+
+SANDBOX_NOTICE = "Sandbox payments: no real card is charged. Use any card number; 4000 0000 0000 0002 is declined."
+SANDBOX_PAYOUT_NOTICE = "Sandbox payments: withdrawals are simulated and no real money is sent to your bank."
+
+
+def sandbox(*, payouts: bool = False) -> dict:
+    gateway = get_gateway()
+    notice = SANDBOX_PAYOUT_NOTICE if payouts else SANDBOX_NOTICE
+    return {"sandbox_notice": notice if getattr(gateway, "is_sandbox", False) else ""}
+
+
+def form_prefix(action: str, milestone: Milestone) -> str:
+    """Each milestone's forms get their own prefix, so field ids stay unique on the page."""
+    return f"{action.replace('_', '-')}-{milestone.pk}"
+
+
+# --- Offers ---------------------------------------------------------------------------------
+
+# How each step of an offer reads on its history, by the status it led to.
+OFFER_HISTORY = {
+    Offer.Status.OFFERED: "offered these terms",
+    Offer.Status.ACCEPTED: "accepted; the contract started",
+    Offer.Status.DECLINED: "declined",
+    Offer.Status.WITHDRAWN: "withdrew the offer",
+    Offer.Status.EXPIRED: "expired: nobody accepted it in time",
+}
+
+
+def offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | None = None) -> dict:
+    user = request.user
+    party = offer.party_of(user)
+    is_open = offer.is_offered
+    expired = bool(is_open and offer.expires_at and offer.expires_at <= timezone.now())
+    live = is_open and not expired
+    awaiting_me = live and offer.awaiting == party
+    other = offer.freelancer if party == Offer.Party.CLIENT else offer.client
+    awaiting_person = offer.client if offer.awaiting == Offer.Party.CLIENT else offer.freelancer
+    return {
+        "offer": offer,
+        "OfferStatus": Offer.Status,  # the history compares each step's status with these
+        "as_client": party == Offer.Party.CLIENT,
+        "other": other,
+        "milestones": list(offer.milestones.all()),
+        "history": [
+            (event, OFFER_HISTORY.get(event.to_status, event.to_status))
+            for event in offer.events.select_related("actor")
+        ],
+        "fees": selectors.offer_fees(offer),
+        "live": live,
+        "expired": expired,
+        "awaiting_me": awaiting_me,
+        "awaiting_person": awaiting_person,
+        "contract": getattr(offer, "contract", None) if offer.is_accepted else None,
+        "can_accept": awaiting_me,
+        "can_decline": live and party == Offer.Party.FREELANCER,
+        "can_withdraw": live and party == Offer.Party.CLIENT,
+        "can_revise": live,
+        "decline_form": decline_form or OfferDeclineForm(),
+        "clearance_days": settings.CLEARANCE_DAYS,
+        "auto_release_days": settings.AUTO_RELEASE_DAYS,
+    }
+
+
+def offer_groups(offers: list[Offer], user) -> list[tuple[str, list[Offer]]]:
+    """The offer list in the order a person acts on it: theirs to answer first."""
+    waiting_for_me, waiting_for_them, accepted, closed = [], [], [], []
+    for offer in offers:
+        if offer.is_offered:
+            (waiting_for_me if offer.awaiting == offer.party_of(user) else waiting_for_them).append(offer)
+        elif offer.is_accepted:
+            accepted.append(offer)
+        else:
+            closed.append(offer)
+    groups = [
+        ("Waiting for your answer", waiting_for_me),
+        ("Waiting for the other side", waiting_for_them),
+        ("Accepted", accepted),
+        ("Declined, withdrawn or expired", closed),
+    ]
+    return [group for group in groups if group[1]]
+
+
+# --- Contracts ------------------------------------------------------------------------------
+
+
+@dataclass
+class MilestoneRow:
+    """A milestone as the person looking sees it: what they may do now, and the forms to do it."""
+
+    milestone: Milestone
+    actions: set[str] = field(default_factory=set)
+    forms: dict = field(default_factory=dict)
+    pending_refund: RefundRequest | None = None
+    pending_edit: MilestoneEdit | None = None
+    submissions: list = field(default_factory=list)
+    fee_note: str = ""
+    change_reason: str = ""
+
+
+FORMS_FOR_ACTION = {
+    "submit": SubmitWorkForm,
+    "request_changes": ReasonForm,
+    "release_part": PartialReleaseForm,
+    "refund_request": RefundRequestForm,
+    "refund_offer": RefundOfferForm,
+    "answer_refund": RefundDeclineForm,
+    "answer_edit": MilestoneEditDeclineForm,
+}
+
+
+# How each timeline verb reads after the person's name; unknown verbs read as they are stored.
+VERB_PHRASES = {
+    "started": "accepted the offer and the contract started",
+    "funded": "funded",
+    "submitted": "delivered work on",
+    "changes requested": "asked for changes on",
+    "approved": "approved",
+    "auto-approved": "approved",
+    "partly released": "released part of",
+    "refund requested": "asked for a refund on",
+    "refunded": "agreed to refund",
+    "refund declined": "declined the refund on",
+    "refunded by the freelancer": "gave back money on",
+    "milestone added": "added the change order",
+    "removed": "removed",
+    "milestone change proposed": "proposed a change to",
+    "milestone edited": "accepted the change to",
+    "milestone change declined": "declined the change to",
+    "milestone change withdrawn": "withdrew the proposed change to",
+    "ended": "ended the contract",
+}
+
+
+def timeline(contract: Contract, user) -> list[dict]:
+    rows = []
+    for event in selectors.contract_timeline(contract):
+        if event.actor_id is None:
+            who = "Proofwork (automatic)"
+        elif event.actor_id == user.pk:
+            who = "You"
+        else:
+            who = event.actor.display_name
+        rows.append({"event": event, "who": who, "what": VERB_PHRASES.get(event.verb, event.verb)})
+    return rows
+
+
+def next_steps(rows: list[MilestoneRow], contract: Contract, *, as_client: bool) -> list[dict]:
+    """One line per thing the viewer should do now, linking to the milestone; once every milestone
+    is settled, ending the contract (and, for a paid test, what may follow it)."""
+    steps = []
+    if rows and all(row.milestone.is_settled for row in rows):
+        follow = ""
+        if contract.is_test_project:
+            follow = (
+                " Then you can continue with this freelancer on a longer contract."
+                if as_client
+                else " Then the client can continue with you on a longer contract."
+            )
+        steps.append({"text": f"Every milestone is settled: end the contract as completed.{follow}", "anchor": "#end"})
+        return steps
+    for row in rows:
+        m = row.milestone
+        anchor = f"#milestone-{m.pk}"
+        if "fund" in row.actions:
+            steps.append({"text": f"Fund “{m.title}” so work can start", "anchor": anchor, "due": m.due_date})
+        if "approve" in row.actions:
+            steps.append(
+                {"text": f"Review the work delivered for “{m.title}”", "anchor": anchor, "deadline": m.auto_release_at}
+            )
+        if "submit" in row.actions:
+            verb = "Deliver the changes for" if m.is_changes_requested else "Deliver"
+            steps.append({"text": f"{verb} “{m.title}”", "anchor": anchor, "due": m.due_date})
+        if "answer_refund" in row.actions:
+            steps.append({"text": f"Answer the client's refund request on “{m.title}”", "anchor": anchor})
+        if "answer_edit" in row.actions:
+            steps.append({"text": f"Accept or decline the proposed change to “{m.title}”", "anchor": anchor})
+        if "decline" in row.actions:
+            steps.append({"text": f"New change order “{m.title}”: wait for funding or decline it", "anchor": anchor})
+    return steps
+
+
+def _fee_note() -> str:
+    """The fee tiers in words: they depend on settings only, not on the milestone or what the pair
+    has billed, so one note serves every row without a query."""
+    return fee_breakdown(amount_cents=0, billed_before_cents=0).rate_note
+
+
+def _milestone_forms(row: MilestoneRow) -> None:
+    milestone = row.milestone
+    for action, form_class in FORMS_FOR_ACTION.items():
+        if action in row.actions:
+            row.forms[action] = form_class(prefix=form_prefix(action, milestone))
+    if "edit" in row.actions:
+        row.forms["edit"] = MilestoneEditForm(
+            prefix=form_prefix("edit", milestone),
+            initial={
+                "title": milestone.title,
+                "amount": dollars_for_input(milestone.amount_cents),
+                "due_date": milestone.due_date,
+            },
+        )
+
+
+def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple | None = None) -> list[MilestoneRow]:
+    """Each milestone with the viewer's actions and forms; a form that failed to post is shown
+    again with its errors (or, when it is not on this person's page, its errors as messages)."""
+    user = request.user
+    fee_note = ""
+    pending_edits = {
+        edit.milestone_id: edit
+        for edit in MilestoneEdit.objects.filter(
+            milestone__contract=contract,
+            milestone__status=Milestone.Status.PENDING,
+            status=MilestoneEdit.Status.PENDING,
+        ).select_related("proposed_by")
+    }
+    rows = []
+    for milestone in selectors.contract_milestones(contract):
+        milestone.contract = contract  # actions_for, rounds_left and the templates read it; spares a query each
+        requests = milestone.refund_requests.all()
+        pending_refund = next((r for r in requests if r.status == RefundRequest.Status.PENDING), None)
+        pending_edit = pending_edits.get(milestone.pk)
+        row = MilestoneRow(
+            milestone=milestone,
+            actions=milestone.actions_for(user, pending_refund=pending_refund, pending_edit=pending_edit),
+            pending_refund=pending_refund,
+            pending_edit=pending_edit,
+            submissions=list(milestone.submissions.all()),
+            change_reason=reasons.get(milestone.pk, ""),
+        )
+        _milestone_forms(row)
+        if failed and failed[0] == milestone.pk:
+            if failed[1] in row.actions:
+                row.forms[failed[1]] = failed[2]
+            else:  # the form is not on this person's page: say why where they will see it
+                for texts in failed[2].errors.values():
+                    for text in texts:
+                        messages.error(request, text)
+        if "release_part" in row.actions:
+            row.fee_note = fee_note = fee_note or _fee_note()
+        rows.append(row)
+    return rows
+
+
+def contract_context(request, contract: Contract, *, failed: tuple[int, str, object] | None = None, add_form=None):
+    user = request.user
+    as_client = contract.client_id == user.pk
+    active = contract.is_active
+    events = timeline(contract, user)
+    reasons = {
+        row["event"].milestone_id: row["event"].note for row in events if row["event"].verb == "changes requested"
+    }
+    rows = milestone_rows(request, contract, reasons=reasons, failed=failed)
+    milestones = [row.milestone for row in rows]
+    ended_test = (
+        not active and contract.is_test_project and contract.end_reason == Contract.EndReason.COMPLETED and as_client
+    )
+    return {
+        "contract": contract,
+        "as_client": as_client,
+        "other": contract.freelancer if as_client else contract.client,
+        "rows": rows,
+        "next_steps": next_steps(rows, contract, as_client=as_client) if active else [],
+        "totals": {
+            "amount": sum(m.amount_cents for m in milestones if not m.is_cancelled),
+            "held": sum(m.held_cents for m in milestones),
+            "released": sum(m.released_cents for m in milestones),
+            "refunded": sum(m.refunded_cents for m in milestones),
+        },
+        "timeline": events,
+        "conversation": topic_conversation(topic_type="contract", topic_id=contract.pk, user=user),
+        "add_form": add_form or AddMilestoneForm(prefix="add"),
+        "can_add": active and as_client,
+        "can_end": active,
+        "can_continue": ended_test,
+        "follow_on_offers": list(contract.follow_on_offers.all()),
+        "follow_on_contracts": list(contract.follow_on_contracts.all()),
+        "auto_release_days": settings.AUTO_RELEASE_DAYS,
+        "clearance_days": settings.CLEARANCE_DAYS,
+        **sandbox(),
+    }
+
+
+def contract_list_rows(contracts: list[Contract], user) -> list[dict]:
+    """Each contract with its money and what waits on the viewer, from prefetched milestones."""
+    rows = []
+    for contract in contracts:
+        milestones = [m for m in contract.milestones.all() if not m.is_cancelled]
+        as_client = contract.client_id == user.pk
+        rows.append(
+            {
+                "contract": contract,
+                "as_client": as_client,
+                "other": contract.freelancer if as_client else contract.client,
+                "total": sum(m.amount_cents for m in milestones),
+                "released": sum(m.released_cents for m in milestones),
+                "held": sum(m.held_cents for m in milestones),
+                "settled": sum(1 for m in milestones if m.is_settled),
+                "count": len(milestones),
+                "to_review": sum(1 for m in milestones if as_client and m.is_submitted),
+                "to_fund": sum(1 for m in milestones if as_client and m.is_pending),
+                "to_deliver": sum(1 for m in milestones if not as_client and (m.is_funded or m.is_changes_requested)),
+            }
+        )
+    return rows

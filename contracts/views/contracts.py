@@ -1,0 +1,142 @@
+"""Contract pages: the list, one contract with its milestones, ending it, adding a change order,
+and continuing after a paid test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from contracts import selectors, services
+from contracts.forms import AddMilestoneForm, FollowOnForm, dollars_for_input, offer_milestone_formset
+from contracts.models import Offer
+from contracts.presenters import contract_list_rows
+from contracts.views._common import ServiceError, _back_to, _error_text, _party_contract, _render_contract
+from core.forms import add_service_error
+
+FOLLOW_ON_HOURS = 20
+FOLLOW_ON_DUE_DAYS = 30
+
+
+@login_required
+@require_safe
+def contract_detail(request, pk: int):
+    return _render_contract(request, _party_contract(request, pk))
+
+
+@login_required
+@require_safe
+def contract_list(request):
+    user = request.user
+    contracts = list(selectors.contracts_for_user(user).prefetch_related("milestones"))
+    rows = contract_list_rows(contracts, user)
+    context = {
+        "active": [r for r in rows if r["contract"].is_active],
+        "ended": [r for r in rows if not r["contract"].is_active],
+        "offers_waiting": sum(
+            1
+            for offer in selectors.offers_for_user(user).filter(status=Offer.Status.OFFERED)
+            if offer.awaiting == offer.party_of(user)
+        ),
+    }
+    return render(request, "contracts/contract_list.html", context)
+
+
+@login_required
+@require_POST
+def contract_end(request, pk: int):
+    contract = _party_contract(request, pk)
+    try:
+        contract = services.contract_end(contract=contract, by=request.user)
+    except ServiceError as error:
+        messages.error(request, f"The contract was not ended. {_error_text(error)}")
+    else:
+        messages.success(request, f"The contract has ended ({contract.get_end_reason_display().lower()}).")
+    return redirect(contract)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def contract_milestone_add(request, pk: int):
+    contract = _party_contract(request, pk)
+    if request.method != "POST":
+        return redirect(contract)
+    form = AddMilestoneForm(request.POST, prefix="add")
+    if form.is_valid():
+        try:
+            milestone = services.milestone_add(
+                contract=contract,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                amount_cents=form.cleaned_data["amount"],
+                due_date=form.cleaned_data["due_date"],
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Milestone “{milestone.title}” added. Fund it so the freelancer can start.")
+            return redirect(_back_to(milestone))
+    return _render_contract(request, contract, status=400, add_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def contract_continue(request, pk: int):
+    """After a completed paid test, the client offers the freelancer longer work, linked to the test."""
+    contract = _party_contract(request, pk)
+    if contract.client_id != request.user.pk:
+        messages.error(request, "Only the client can offer more work.")
+        return redirect(contract)
+    posted = request.POST if request.method == "POST" else None
+    profile = getattr(contract.freelancer, "freelancer_profile", None)
+    rate = getattr(profile, "hourly_rate_cents", None)
+    initial_rows = []
+    if rate:
+        initial_rows.append(
+            {
+                "title": f"First {FOLLOW_ON_HOURS} hours",
+                "amount": dollars_for_input(rate * FOLLOW_ON_HOURS),
+                "due_date": timezone.localdate() + timedelta(days=FOLLOW_ON_DUE_DAYS),
+            }
+        )
+    form = FollowOnForm(posted, initial={"title": f"Continued: {contract.title}"[:120], "scope": contract.scope})
+    formset = offer_milestone_formset(posted, initial=initial_rows, extra=0 if initial_rows else 1)
+    milestone_errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            try:
+                offer = services.offer_create_follow_on(
+                    contract=contract,
+                    by=request.user,
+                    title=form.cleaned_data["title"],
+                    scope=form.cleaned_data["scope"],
+                    milestones=formset.milestones(),
+                )
+            except ServiceError as error:
+                # On the form's own fields where named; the rest is about the milestones' table.
+                add_service_error(form, error, field_map=lambda key: key if key in form.fields else milestone_errors)
+            else:
+                messages.success(
+                    request,
+                    f"Offer sent to {contract.freelancer.display_name}. The new contract starts when they accept.",
+                )
+                return redirect(offer)
+        status = 400
+    context = {
+        "contract": contract,
+        "form": form,
+        "formset": formset,
+        "milestone_errors": milestone_errors,
+        "has_errors": bool(form.errors or milestone_errors or any(formset.errors) or formset.non_form_errors()),
+        "rate": rate,
+        "currency": getattr(profile, "currency", "USD"),
+        "hours": FOLLOW_ON_HOURS,
+        "max_rows": formset.max_num,
+        "follow_on_offers": list(contract.follow_on_offers.all()),
+    }
+    return render(request, "contracts/contract_continue.html", context, status=status)

@@ -1,0 +1,307 @@
+"""Milestone pages and the forms posted from a milestone on the contract page: funding, delivery,
+approval, partial release, refunds, removal, and downloading delivered files.
+
+A refusal from a service is shown as a message or inline error and changes nothing: every
+service runs in its own transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from contracts import selectors, services
+from contracts.forms import (
+    FundForm,
+    PartialReleaseForm,
+    ReasonForm,
+    RefundDeclineForm,
+    RefundOfferForm,
+    RefundRequestForm,
+    SubmitWorkForm,
+    dollars_for_input,
+)
+from contracts.models import Milestone
+from contracts.presenters import form_prefix, sandbox
+from contracts.services.downloads import submission_file_download
+from contracts.views._common import (
+    ServiceError,
+    _back_to,
+    _error_text,
+    _party_milestone,
+    _party_refund_request,
+    _render_contract,
+)
+from core.files import attachment_response
+from core.forms import add_service_error
+from core.templatetags.core_tags import money
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_fund(request, pk: int):
+    """The funding page: the amount, any client fee and the total charged, then the card."""
+    milestone = _party_milestone(request, pk)
+    contract = milestone.contract
+    if contract.client_id != request.user.pk:
+        messages.error(request, "Only the client funds milestones.")
+        return redirect(_back_to(milestone))
+    form = FundForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.milestone_fund(
+                    milestone=milestone, by=request.user, card_number=form.cleaned_data["card_number"]
+                )
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Funded. The money for “{milestone.title}” is held until you approve the work; "
+                    f"{contract.freelancer.display_name} can start.",
+                )
+                return redirect(_back_to(milestone))
+        status = 400
+    elif not milestone.is_pending:
+        messages.info(request, f"“{milestone.title}” is already {milestone.get_status_display().lower()}.")
+        return redirect(_back_to(milestone))
+    context = {
+        "milestone": milestone,
+        "contract": contract,
+        "fees": selectors.funding_fees(milestone),
+        "form": form,
+        **sandbox(),
+    }
+    return render(request, "contracts/milestone_fund.html", context, status=status)
+
+
+def _milestone_form_action(request, pk: int, *, action: str, form_class, call, success: str):
+    """A form posted from a milestone on the contract page: errors re-render the page inline."""
+    milestone = _party_milestone(request, pk)
+    if request.method != "POST":
+        return redirect(_back_to(milestone))
+    form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
+    if form.is_valid():
+        try:
+            call(milestone, form.cleaned_data)
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, success)
+            return redirect(_back_to(milestone))
+    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_submit(request, pk: int):
+    def call(milestone, data):
+        services.milestone_submit(milestone=milestone, by=request.user, message=data["message"], files=data["files"])
+
+    return _milestone_form_action(
+        request,
+        pk,
+        action="submit",
+        form_class=SubmitWorkForm,
+        call=call,
+        success="Your work is delivered. The client has been told and can review it now.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_request_changes(request, pk: int):
+    def call(milestone, data):
+        services.milestone_request_changes(milestone=milestone, by=request.user, reason=data["reason"])
+
+    return _milestone_form_action(
+        request,
+        pk,
+        action="request_changes",
+        form_class=ReasonForm,
+        call=call,
+        success="Changes requested. The freelancer has your reason; the money stays held.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_approve(request, pk: int):
+    """GET: the freelancer's fee breakdown; POST: approve and release what is held."""
+    milestone = _party_milestone(request, pk)
+    contract = milestone.contract
+    if request.method == "POST":
+        try:
+            services.milestone_approve(milestone=milestone, by=request.user)
+        except ServiceError as error:
+            messages.error(request, f"Nothing was released. {_error_text(error)}")
+        else:
+            milestone.refresh_from_db()
+            messages.success(
+                request,
+                f"Approved. The payment for “{milestone.title}” is on its way to {contract.freelancer.display_name}.",
+            )
+        return redirect(_back_to(milestone))
+    if contract.client_id != request.user.pk:
+        messages.error(request, "Only the client can approve work.")
+        return redirect(_back_to(milestone))
+    if not milestone.is_held:
+        messages.info(request, f"“{milestone.title}” is {milestone.get_status_display().lower()}; nothing to approve.")
+        return redirect(_back_to(milestone))
+    context = {
+        "milestone": milestone,
+        "contract": contract,
+        "fees": selectors.release_fees(milestone, milestone.held_cents),
+        "mode": "approve",
+        "clearance_days": settings.CLEARANCE_DAYS,
+    }
+    return render(request, "contracts/release_confirm.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_release_partial(request, pk: int):
+    """Two steps: the amount (checked), then the fee breakdown to confirm; only then money moves."""
+    milestone = _party_milestone(request, pk)
+    if request.method != "POST":
+        return redirect(_back_to(milestone))
+    contract = milestone.contract
+    form = PartialReleaseForm(request.POST, prefix=form_prefix("release_part", milestone))
+    if form.is_valid():
+        amount = form.cleaned_data["amount"]
+        if request.POST.get("confirm") == "yes":
+            try:
+                services.milestone_release_partial(
+                    milestone=milestone, by=request.user, amount_cents=amount, intent=form.cleaned_data["intent"]
+                )
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, f"Released part of “{milestone.title}” early. The rest stays held.")
+                return redirect(_back_to(milestone))
+        elif contract.client_id != request.user.pk:
+            form.add_error(None, "Only the client can release money.")
+        elif not milestone.is_held:
+            form.add_error(None, f"This milestone is {milestone.get_status_display().lower()}; nothing is held.")
+        elif amount >= milestone.held_cents:
+            form.add_error(
+                "amount",
+                "A partial release is less than what is held "
+                f"({money(milestone.held_cents, contract.currency)}); approve the milestone to release all of it.",
+            )
+        else:
+            context = {
+                "milestone": milestone,
+                "contract": contract,
+                "fees": selectors.release_fees(milestone, amount),
+                "mode": "partial",
+                "form": form,
+                "amount_input": dollars_for_input(amount),
+                "still_held": milestone.held_cents - amount,
+                "clearance_days": settings.CLEARANCE_DAYS,
+            }
+            return render(request, "contracts/release_confirm.html", context)
+    return _render_contract(request, contract, status=400, failed=(milestone.pk, "release_part", form))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_refund_request(request, pk: int):
+    def call(milestone, data):
+        services.milestone_refund_request(
+            milestone=milestone, by=request.user, amount_cents=data["amount"], reason=data["reason"]
+        )
+
+    return _milestone_form_action(
+        request,
+        pk,
+        action="refund_request",
+        form_class=RefundRequestForm,
+        call=call,
+        success="Refund requested. The freelancer can agree or decline; the money stays held meanwhile.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestone_refund_offer(request, pk: int):
+    def call(milestone, data):
+        services.milestone_refund_offer(
+            milestone=milestone, by=request.user, amount_cents=data["amount"], intent=data["intent"]
+        )
+
+    return _milestone_form_action(
+        request,
+        pk,
+        action="refund_offer",
+        form_class=RefundOfferForm,
+        call=call,
+        success="Refunded. The money goes back to the client's card.",
+    )
+
+
+@login_required
+@require_POST
+def milestone_cancel(request, pk: int):
+    milestone = _party_milestone(request, pk)
+    try:
+        services.milestone_cancel(milestone=milestone, by=request.user)
+    except ServiceError as error:
+        messages.error(request, _error_text(error))
+    else:
+        as_client = milestone.contract.client_id == request.user.pk
+        messages.success(request, f"“{milestone.title}” {'is removed' if as_client else 'is declined'}.")
+    return redirect(_back_to(milestone))
+
+
+@login_required
+@require_POST
+def refund_request_accept(request, pk: int):
+    refund_request = _party_refund_request(request, pk)
+    try:
+        services.refund_request_accept(request=refund_request, by=request.user)
+    except ServiceError as error:
+        messages.error(request, f"Nothing was refunded. {_error_text(error)}")
+    else:
+        messages.success(request, "You agreed. The money goes back to the client's card.")
+    return redirect(_back_to(refund_request.milestone))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def refund_request_decline(request, pk: int):
+    refund_request = _party_refund_request(request, pk)
+    return _answer_with_reason(
+        request,
+        refund_request.milestone,
+        action="answer_refund",
+        form_class=RefundDeclineForm,
+        call=lambda reason: services.refund_request_decline(request=refund_request, by=request.user, reason=reason),
+        success="You declined the refund. The money stays held; the client has been told.",
+    )
+
+
+def _answer_with_reason(request, milestone: Milestone, *, action: str, form_class, call, success: str):
+    """Declining something on a milestone with an optional reason: one service call, errors on the form."""
+    if request.method != "POST":
+        return redirect(_back_to(milestone))
+    form = form_class(request.POST, prefix=form_prefix(action, milestone))
+    if form.is_valid():
+        try:
+            call(form.cleaned_data["reason"])
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, success)
+            return redirect(_back_to(milestone))
+    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
+
+
+@login_required
+@require_safe
+def submission_file(request, pk: int):
+    return attachment_response(submission_file_download(user=request.user, file_pk=pk))

@@ -1,0 +1,125 @@
+"""Pages run a fixed number of queries however much a contract, an offer or a person's history
+holds: one more milestone, event or contract must not mean one more query. Each test measures
+the page with one item, grows the data through the services, measures again, and pins the count."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contracts import services
+from contracts.models import Milestone, Offer
+from contracts.services import MilestoneTerms
+from payments.services import clearances_due, payout_request
+from tests.contracts.factories import active_contract, hire_offer, in_days, milestone_of, move_to
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_for(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def queries(browser: Client, url: str) -> int:
+    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
+    assert browser.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def add_funded(contract, count: int, *, status: str = Milestone.Status.FUNDED) -> None:
+    for i in range(count):
+        milestone = services.milestone_add(
+            contract=contract, by=contract.client, title=f"Change {i}", amount_cents=100_00, due_date=in_days(20)
+        )
+        move_to(milestone, status)
+
+
+def test_the_contract_page_runs_the_same_queries_for_one_or_six_funded_milestones():
+    # given a contract whose first milestone is funded
+    contract = active_contract(amounts=(400_00,))
+    move_to(milestone_of(contract), Milestone.Status.FUNDED)
+    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
+    url = contract.get_absolute_url()
+    one = (queries(client, url), queries(freelancer, url))
+    # when five more funded milestones (and their events) join it
+    add_funded(contract, 5)
+    # then neither side's page runs one query more
+    assert (queries(client, url), queries(freelancer, url)) == one == (17, 17)
+
+
+def test_the_contract_page_runs_the_same_queries_whatever_state_its_milestones_are_in():
+    contract = active_contract(amounts=(400_00,))
+    move_to(milestone_of(contract), Milestone.Status.SUBMITTED)
+    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
+    url = contract.get_absolute_url()
+    one = (queries(client, url), queries(freelancer, url))
+    for status in (Milestone.Status.SUBMITTED, Milestone.Status.CHANGES_REQUESTED, Milestone.Status.RELEASED):
+        add_funded(contract, 2, status=status)
+    services.milestone_add(
+        contract=contract, by=contract.client, title="Unfunded", amount_cents=50_00, due_date=in_days(30)
+    )
+    assert (queries(client, url), queries(freelancer, url)) == one
+
+
+def test_the_contract_list_runs_the_same_queries_for_one_or_four_contracts():
+    contract = active_contract(amounts=(400_00,))
+    client = browser_for(contract.client)
+    url = reverse("contract_list")
+    one = queries(client, url)
+    for _ in range(3):
+        other = active_contract(client=contract.client, amounts=(100_00, 200_00))
+        move_to(milestone_of(other), Milestone.Status.FUNDED)
+    assert queries(client, url) == one == 7
+
+
+def test_the_offer_page_runs_the_same_queries_for_one_or_six_milestones_and_revisions():
+    offer = hire_offer(amounts=(400_00,))
+    client, freelancer = browser_for(offer.client), browser_for(offer.freelancer)
+    url = offer.get_absolute_url()
+    one = (queries(client, url), queries(freelancer, url))
+    # the freelancer asks for six milestones, then the client revises them again: more milestones, more history
+    for by in (offer.freelancer, offer.client):
+        offer = Offer.objects.get(pk=offer.pk)
+        services.offer_revise(
+            offer=offer,
+            by=by,
+            milestones=[
+                MilestoneTerms(title=f"Part {i}", amount_cents=100_00, due_date=in_days(10 + i)) for i in range(6)
+            ],
+            note="Smaller steps.",
+        )
+    assert (queries(client, url), queries(freelancer, url)) == one == (9, 9)
+
+
+def test_the_earnings_page_runs_the_same_queries_for_one_or_four_releases_and_payouts():
+    contract = active_contract(amounts=(400_00,))
+    move_to(milestone_of(contract), Milestone.Status.RELEASED)
+    freelancer = browser_for(contract.freelancer)
+    url = reverse("earnings")
+    one = queries(freelancer, url)
+    for _ in range(3):
+        other = active_contract(freelancer=contract.freelancer, amounts=(100_00,))
+        move_to(milestone_of(other), Milestone.Status.RELEASED)
+    assert queries(freelancer, url) == one == 10
+
+
+def test_a_payout_does_not_add_a_query_to_the_earnings_page(settings):
+    settings.CLEARANCE_DAYS = 0
+    contract = active_contract(amounts=(400_00, 300_00))
+    move_to(milestone_of(contract), Milestone.Status.RELEASED)
+    clearances_due()
+    freelancer = browser_for(contract.freelancer)
+    url = reverse("earnings")
+    payout_request(freelancer=contract.freelancer, amount_cents=10_00, key="first")
+    one = queries(freelancer, url)
+    for i in range(3):
+        payout_request(freelancer=contract.freelancer, amount_cents=10_00, key=f"more-{i}")
+    assert queries(freelancer, url) == one

@@ -1,0 +1,82 @@
+"""Both dashboards run a fixed number of queries however many projects, proposals, contracts,
+invitations and interviews a person has, and showing them writes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ClientProfile, FreelancerProfile
+from contracts.models import Milestone
+from marketplace.services import interview_propose, invitation_send
+from tests.contracts.factories import active_contract, milestone_of, move_to
+from tests.factories import UserFactory
+from tests.marketplace.factories import new_client, new_freelancer, open_project, submit_proposal
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_for(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def queries(browser: Client, url: str) -> int:
+    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
+    assert browser.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def deal(*, client, freelancer) -> None:
+    """A project with the freelancer's proposal and an interview about it, an invitation to a
+    second project, and a contract between them with one milestone funded and one delivered."""
+    project = open_project(client=client)
+    proposal = submit_proposal(project=project, freelancer=freelancer)
+    start = timezone.now() + timedelta(days=3)
+    interview_propose(proposal=proposal, by=client, slots=[start, start + timedelta(hours=2)])
+    invitation_send(project=open_project(client=client), by=client, freelancer=freelancer)
+    contract = active_contract(client=client, freelancer=freelancer, amounts=(100_00, 200_00))
+    move_to(milestone_of(contract, 1), Milestone.Status.FUNDED)
+    move_to(milestone_of(contract, 2), Milestone.Status.SUBMITTED)
+
+
+def test_the_client_dashboard_runs_the_same_queries_for_one_or_four_deals():
+    client = new_client()
+    deal(client=client, freelancer=new_freelancer())
+    browser = browser_for(client)
+    one = queries(browser, reverse("dashboard"))
+    for _ in range(3):
+        deal(client=client, freelancer=new_freelancer())
+    assert queries(browser, reverse("dashboard")) == one == 13
+
+
+def test_the_freelancer_dashboard_runs_the_same_queries_for_one_or_four_deals():
+    freelancer = new_freelancer()
+    deal(client=new_client(), freelancer=freelancer)
+    browser = browser_for(freelancer)
+    one = queries(browser, reverse("dashboard"))
+    for _ in range(3):
+        deal(client=new_client(), freelancer=freelancer)
+    assert queries(browser, reverse("dashboard")) == one == 17
+
+
+def test_a_dashboard_does_not_create_a_missing_profile():
+    # given someone who chose both roles before profiles were made with the role
+    person = UserFactory(is_client=True, is_freelancer=True)
+    # when they open their dashboard and both profile pages
+    browser = browser_for(person)
+    for name in ("dashboard", "profile_freelancer_edit", "profile_client_edit"):
+        assert browser.get(reverse(name)).status_code == 200
+    # then the pages showed and no profile was written
+    assert not FreelancerProfile.objects.filter(user=person).exists()
+    assert not ClientProfile.objects.filter(user=person).exists()
