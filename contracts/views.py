@@ -37,13 +37,11 @@ from contracts.forms import (
     RefundRequestForm,
     SubmitWorkForm,
     WithdrawForm,
-    dollars_for_input,
-    milestone_rows,
-    offer_milestone_formset,
 )
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
 from core.exceptions import DomainError
 from core.files import attachment_response
+from core.forms import dollars_for_input, milestone_formset, milestone_rows
 from core.templatetags.core_tags import money
 from messaging.selectors import topic_conversation
 from payments.gateways import get_gateway
@@ -226,7 +224,7 @@ def offer_revise(request, pk: int):
     posted = request.POST if request.method == "POST" else None
     form = OfferReviseForm(posted, initial={"change_rounds": offer.change_rounds})
     max_rows = 1 if offer.is_test_project else None
-    formset = offer_milestone_formset(
+    formset = milestone_formset(
         posted, initial=milestone_rows(offer.milestones.all()), extra=0 if offer.is_test_project else 1
     )
     milestone_errors: list[str] = []
@@ -602,7 +600,7 @@ def contract_continue(request, pk: int):
             }
         )
     form = FollowOnForm(posted, initial={"title": f"Continued: {contract.title}"[:120], "scope": contract.scope})
-    formset = offer_milestone_formset(posted, initial=initial_rows, extra=0 if initial_rows else 1)
+    formset = milestone_formset(posted, initial=initial_rows, extra=0 if initial_rows else 1)
     milestone_errors: list[str] = []
     status = 200
     if request.method == "POST":

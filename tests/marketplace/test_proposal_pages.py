@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import SkillCategory
 from marketplace import ics, services
 from marketplace.models import Interview, Project, Proposal
-from marketplace.services import MilestoneInput
+from marketplace.services import MilestoneTerms
 from notifications.models import Notification
 from tests.factories import PASSWORD, ClientProfileFactory, FreelancerProfileFactory, UserFactory
 
@@ -67,8 +67,8 @@ def open_project(client, *, test: bool = False, questions=(), visibility=Project
 
 def submit(project, freelancer, *, bid_cents=600_00, milestones=None, answers=None, attachments=()):
     milestones = milestones or [
-        MilestoneInput("Design the schema", 200_00, in_days(7)),
-        MilestoneInput("Build the booking flow", 400_00, in_days(20)),
+        MilestoneTerms("Design the schema", 200_00, in_days(7)),
+        MilestoneTerms("Build the booking flow", 400_00, in_days(20)),
     ]
     return services.proposal_submit(
         project=project,
