@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 
@@ -729,13 +730,32 @@ def test_calendar_is_not_offered_before_a_time_is_agreed(client, proposal, berli
 
 
 def test_ics_text_is_escaped_and_long_lines_are_folded_on_character_boundaries():
-    assert ics.escape_text("a\\b;c,d\ne") == "a\\\\b\\;c\\,d\\ne"
-    line = "DESCRIPTION:" + "Zürich ☕ meeting, " * 12
-    folded = ics.fold(line)
-    parts = folded.split("\r\n")
+    # given an interview whose project title and note hold iCalendar's special characters
+    client = UserFactory.build(full_name="Clara Client")
+    freelancer = UserFactory.build(full_name="Priya Raman")
+    project = Project(client=client, title="Booking; reminders, and a \\ path")
+    interview = Interview(
+        pk=7,
+        proposal=Proposal(project=project, freelancer=freelancer),
+        starts_at=datetime(2030, 5, 1, 12, 0, tzinfo=UTC),
+        duration_minutes=30,
+        sequence=2,
+        note="Zürich ☕ meeting, " * 12,
+    )
+    # when its calendar file is written
+    raw = ics.interview_calendar(interview, page_url="https://proofwork.test/interviews/7/")
+    # then no line is longer than 75 octets, continuations start with a space,
+    parts = raw.split("\r\n")
     assert all(len(part.encode("utf-8")) <= 75 for part in parts)
-    assert all(part.startswith(" ") for part in parts[1:])
-    assert folded.replace("\r\n ", "") == line
+    assert all(part.startswith(" ") or re.match(r"[A-Z-]+[:;]", part) for part in parts[:-1])
+    lines = unfold(raw)
+    assert len(lines) < len(parts) - 1  # the long description was folded
+    # and the text is escaped: backslash, semicolon and comma, line breaks as \n
+    assert "SUMMARY:Interview: Booking\\; reminders\\, and a \\\\ path" in lines
+    description = next(line for line in lines if line.startswith("DESCRIPTION:"))
+    assert "\\nNote: " + "Zürich ☕ meeting\\, " * 12 in description
+    # and the UID and SEQUENCE are those of the interview
+    assert "UID:interview-7@proofwork" in lines and "SEQUENCE:2" in lines
 
 
 def test_interview_list_shows_the_next_time(client, proposal, berlin_client, kolkata_priya):
