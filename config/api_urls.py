@@ -5,7 +5,10 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import MeView, TokenView
 from contracts.api import ContractViewSet, MilestoneEditViewSet, MilestoneViewSet, OfferViewSet
 from core.api import not_found as api_not_found
-from marketplace.api import InterviewViewSet, InvitationViewSet, ProjectProposalViewSet, ProjectViewSet, ProposalViewSet
+from marketplace.api.interviews import InterviewViewSet
+from marketplace.api.invitations import InvitationViewSet
+from marketplace.api.projects import ProjectViewSet
+from marketplace.api.proposals import ProjectProposalViewSet, ProposalViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 from payments.api import BalanceViewSet, PayoutViewSet

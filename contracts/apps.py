@@ -6,10 +6,12 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from contracts import kinds, topics  # noqa: F401
+        from contracts.selectors import offer_summaries
         from contracts.services import offer_create_from_hire
-        from marketplace.hiring import register_hire_handler
+        from marketplace.hiring import register_hire_handler, register_offer_lookup
 
         register_hire_handler(offer_create_from_hire)
+        register_offer_lookup(offer_summaries)
 
         from contracts.trust import client_figures
         from marketplace.selectors import register_trust_provider

@@ -7,21 +7,11 @@ import re
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from contracts.services import MilestoneTerms
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.forms import (
-    IntentField,
-    IntentFormMixin,
-    MilestoneRowForm,
-    MultipleFileField,
-    dollars_for_input,
-    parse_dollars,
-)
+from core.forms import IntentField, IntentFormMixin, MultipleFileField, parse_dollars
 
-MAX_OFFER_MILESTONES = getattr(settings, "PROPOSAL_MAX_MILESTONES", 10)
 AMOUNT_MAX_LENGTH = 20
 CARD_DIGITS = re.compile(r"\d{12,19}")
 
@@ -56,53 +46,6 @@ class OfferDeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
         help_text="The client sees this reason.",
     )
-
-
-# One milestone row (title, amount, due date), shared with the proposal form.
-OfferMilestoneForm = MilestoneRowForm
-
-
-class BaseOfferMilestoneFormSet(forms.BaseFormSet):
-    def get_form_kwargs(self, index):
-        # Blank rows are skipped by the row form itself, so every row may be empty.
-        return {"empty_permitted": True, "use_required_attribute": False}
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        if not any(form.cleaned_data and not form.is_blank() for form in self.forms):
-            raise ValidationError("Fill in at least one milestone.", code="empty")
-
-    def milestones(self) -> list[MilestoneTerms]:
-        return [
-            MilestoneTerms(
-                title=form.cleaned_data["title"].strip(),
-                amount_cents=form.cleaned_data["amount"],
-                due_date=form.cleaned_data["due_date"],
-            )
-            for form in self.forms
-            if form.cleaned_data and not form.is_blank()
-        ]
-
-
-def offer_milestone_formset(data=None, *, initial: list[dict] | None = None, extra: int = 1):
-    """Rows to fill: the current milestones and `extra` empty rows."""
-    formset = forms.formset_factory(
-        OfferMilestoneForm,
-        formset=BaseOfferMilestoneFormSet,
-        extra=extra,
-        max_num=MAX_OFFER_MILESTONES,
-        absolute_max=MAX_OFFER_MILESTONES,
-        validate_max=True,
-    )
-    if data is not None:
-        return formset(data, prefix="milestones")
-    return formset(initial=initial or [], prefix="milestones")
-
-
-def milestone_rows(milestones) -> list[dict]:
-    return [{"title": m.title, "amount": dollars_for_input(m.amount_cents), "due_date": m.due_date} for m in milestones]
 
 
 class OfferReviseForm(forms.Form):

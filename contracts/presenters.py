@@ -25,9 +25,9 @@ from contracts.forms import (
     RefundOfferForm,
     RefundRequestForm,
     SubmitWorkForm,
-    dollars_for_input,
 )
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
+from core.forms import dollars_for_input
 from messaging.selectors import topic_conversation
 from payments.fees import fee_breakdown
 from payments.gateways import get_gateway

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest, Submission, SubmissionFile
+from marketplace.hiring import OfferSummary
 from payments import accounts
 from payments.fees import FeeBreakdown, fee_breakdown
 from payments.ledger import balance
@@ -204,4 +205,23 @@ def freelancer_dashboard(user) -> dict:
             offers_for_user(user).filter(freelancer=user, status=Offer.Status.OFFERED, awaiting=Offer.Party.FREELANCER)
         ),
         "earnings": earnings_for_user(user),
+    }
+
+
+def offer_summaries(proposal_ids: list[int]) -> dict[int, OfferSummary]:
+    """The offer made from each proposal, for the market's proposal pages and API, in one query."""
+    offers = Offer.objects.filter(proposal_id__in=proposal_ids).annotate(milestone_count=Count("milestones"))
+    return {
+        offer.proposal_id: OfferSummary(
+            id=offer.pk,
+            status=offer.status,
+            status_label=offer.get_status_display(),
+            is_offered=offer.is_offered,
+            awaiting=offer.awaiting,
+            total_cents=offer.total_cents,
+            currency=offer.currency,
+            milestone_count=offer.milestone_count,
+            url=offer.get_absolute_url(),
+        )
+        for offer in offers
     }

@@ -17,8 +17,7 @@ from contracts.models import (
     RefundRequest,
     Submission,
 )
-from marketplace.serializers import PartySerializer, RejectUnknownFieldsMixin
-from payments.api import PositiveCentsField
+from core.serializers import PartySerializer, PositiveCentsField, RejectUnknownFieldsMixin
 
 # --- Status fields ---------------------------------------------------------------------------
 # Each its own schema component: several models have a `status` with other values, and

@@ -1,12 +1,14 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
 
 from core.exceptions import DomainError
 from core.files import validate_attachment
+from core.milestones import MilestoneTerms
 from core.money import parse_amount_to_cents
 
 
@@ -101,6 +103,59 @@ class MilestoneRowForm(forms.Form):
             except ValidationError as error:
                 self.add_error("amount", error)
         return data
+
+
+class MilestoneFormSet(forms.BaseFormSet):
+    """The milestone rows of a proposal, an offer or a change of terms; blank rows are skipped."""
+
+    # Offers refuse an empty table here; a proposal's service says so itself, next to the bid.
+    require_one = True
+
+    def get_form_kwargs(self, index):
+        # Blank rows are skipped by the row form itself, so every row may be empty.
+        return {"empty_permitted": True, "use_required_attribute": False}
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.require_one:
+            return
+        if not self.milestones():
+            raise ValidationError("Fill in at least one milestone.", code="empty")
+
+    def milestones(self) -> list[MilestoneTerms]:
+        return [
+            MilestoneTerms(
+                title=form.cleaned_data["title"].strip(),
+                amount_cents=form.cleaned_data["amount"],
+                due_date=form.cleaned_data["due_date"],
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.is_blank()
+        ]
+
+
+def milestone_rows(milestones) -> list[dict]:
+    """Existing milestones (anything with a title, amount_cents and due_date) as rows to edit."""
+    return [{"title": m.title, "amount": dollars_for_input(m.amount_cents), "due_date": m.due_date} for m in milestones]
+
+
+def milestone_formset(
+    data=None, *, initial: list[dict] | None = None, extra: int = 1, require_one: bool = True
+) -> MilestoneFormSet:
+    """Rows to fill: the `initial` ones and `extra` empty rows, at most PROPOSAL_MAX_MILESTONES."""
+    most = settings.PROPOSAL_MAX_MILESTONES
+    formset = forms.formset_factory(
+        MilestoneRowForm,
+        formset=MilestoneFormSet,
+        extra=extra,
+        max_num=most,
+        absolute_max=most,
+        validate_max=True,
+    )
+    formset.require_one = require_one
+    if data is not None:
+        return formset(data, prefix="milestones")
+    return formset(initial=initial or [], prefix="milestones")
 
 
 # Attachments: what the file picker offers; the bytes are what core.files actually checks.

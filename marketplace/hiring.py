@@ -2,7 +2,8 @@
 
 The market does not import contracts (contracts depends on the market, not the other way
 round). The contracts app registers the function that turns terms into an offer when it
-loads; a hire with no handler registered is refused rather than silently lost.
+loads; a hire with no handler registered is refused rather than silently lost. It registers
+the lookup of the offer a hire made the same way, so a proposal can show its offer.
 """
 
 from __future__ import annotations
@@ -13,12 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 
-
-@dataclass(frozen=True)
-class MilestoneTerms:
-    title: str
-    amount_cents: int
-    due_date: date
+from core.milestones import MilestoneTerms
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,40 @@ def hand_over(terms: HireTerms) -> object:
     if _handler is None:
         raise RuntimeError("No contracts handler is registered for hires.")
     return _handler(terms)
+
+
+@dataclass(frozen=True)
+class OfferSummary:
+    """The offer a hire made, as the proposal shows it: contracts answers, the market only reads."""
+
+    id: int
+    status: str
+    status_label: str
+    is_offered: bool  # still waiting for an answer
+    awaiting: str  # "client" or "freelancer": whose answer the offer waits for
+    total_cents: int
+    currency: str
+    milestone_count: int
+    url: str
+
+
+_offer_lookup: Callable[[list[int]], dict[int, OfferSummary]] | None = None
+
+
+def register_offer_lookup(lookup: Callable[[list[int]], dict[int, OfferSummary]]) -> None:
+    global _offer_lookup
+    _offer_lookup = lookup
+
+
+def offers_for_proposals(proposal_ids: list[int]) -> dict[int, OfferSummary]:
+    """The offer made from each of these proposals, by proposal id; none without a contracts app."""
+    if _offer_lookup is None or not proposal_ids:
+        return {}
+    return _offer_lookup(list(proposal_ids))
+
+
+def offer_for_proposal(proposal_id: int) -> OfferSummary | None:
+    return offers_for_proposals([proposal_id]).get(proposal_id)
 
 
 # A paid test is small and short on both sides of the hire: the market checks proposals with

@@ -10,10 +10,16 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from core.forms import MilestoneRowForm as MilestoneForm
-from core.forms import MultipleFileField, dollars_for_input, parse_dollars
+from core.forms import (
+    MilestoneFormSet,
+    MultipleFileField,
+    dollars_for_input,
+    milestone_formset,
+    milestone_rows,
+    parse_dollars,
+)
+from core.milestones import MilestoneTerms
 from marketplace.models import COVER_LETTER_MAX_LENGTH, Project, Proposal
-from marketplace.services import MilestoneInput
 from marketplace.services.interviews import DURATIONS, MAX_SLOTS
 from marketplace.services.proposals import MAX_ATTACHMENTS
 
@@ -97,7 +103,7 @@ class ProposalForm(forms.Form):
     def answers(self) -> dict[int, str]:
         return {question.pk: self.cleaned_data.get(name, "") for question, name in self.question_fields}
 
-    def service_kwargs(self, milestones: list[MilestoneInput]) -> dict:
+    def service_kwargs(self, milestones: list[MilestoneTerms]) -> dict:
         return {
             "cover_letter": self.cleaned_data["cover_letter"],
             "bid_cents": self.cleaned_data["bid"],
@@ -108,54 +114,13 @@ class ProposalForm(forms.Form):
         }
 
 
-class BaseMilestoneFormSet(forms.BaseFormSet):
-    def get_form_kwargs(self, index):
-        # Blank rows are skipped by MilestoneForm itself, so every row may be empty.
-        return {"empty_permitted": True, "use_required_attribute": False}
-
-    def milestones(self) -> list[MilestoneInput]:
-        return [
-            MilestoneInput(
-                title=form.cleaned_data["title"].strip(),
-                amount_cents=form.cleaned_data["amount"],
-                due_date=form.cleaned_data["due_date"],
-            )
-            for form in self.forms
-            if form.cleaned_data and not form.is_blank()
-        ]
-
-
-MilestoneFormSet = forms.formset_factory(
-    MilestoneForm,
-    formset=BaseMilestoneFormSet,
-    extra=0,
-    max_num=settings.PROPOSAL_MAX_MILESTONES,
-    absolute_max=settings.PROPOSAL_MAX_MILESTONES,
-    validate_max=True,
-)
-
-
-def milestone_formset(data=None, *, project: Project, proposal: Proposal | None = None) -> BaseMilestoneFormSet:
+def proposal_milestone_formset(data=None, *, project: Project, proposal: Proposal | None = None) -> MilestoneFormSet:
     """Rows to fill: one for a paid test, three for a project; an edit shows the current ones and two more."""
-    if data is not None:
-        return MilestoneFormSet(data, prefix="milestones")
-    initial = []
-    if proposal is not None:
-        initial = [
-            {"title": m.title, "amount": dollars_for_input(m.amount_cents), "due_date": m.due_date}
-            for m in proposal.milestones.all()
-        ]
+    initial = milestone_rows(proposal.milestones.all()) if proposal is not None else []
     # A paid test has one milestone; a project gets three rows, or two more than it has.
     extra = (0 if initial else 1) if project.is_test else (2 if initial else 3)
-    formset = forms.formset_factory(
-        MilestoneForm,
-        formset=BaseMilestoneFormSet,
-        extra=extra,
-        max_num=settings.PROPOSAL_MAX_MILESTONES,
-        absolute_max=settings.PROPOSAL_MAX_MILESTONES,
-        validate_max=True,
-    )
-    return formset(initial=initial, prefix="milestones")
+    # An empty table reaches the service, which says so next to the other terms it checks.
+    return milestone_formset(data, initial=initial, extra=extra, require_one=False)
 
 
 class DeclineForm(forms.Form):

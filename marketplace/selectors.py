@@ -63,6 +63,42 @@ def can_view_confidential(project: Project, user) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ProposalBlock:
+    """Why a person cannot propose on a project; `kind` names the rule, so a page can say what to do."""
+
+    kind: str
+    message: str
+
+
+def proposal_blocked_reason(project: Project, user: User, *, now: datetime | None = None) -> ProposalBlock | None:
+    """Why this person cannot propose on this project now, or None when they may."""
+    if not user.is_freelancer:
+        return ProposalBlock("role", "Choose “I want to work” and complete your profile before proposing.")
+    if user.is_suspended:
+        return ProposalBlock("suspended", "Your account is suspended, so you cannot send proposals.")
+    if project.client_id == user.pk:
+        return ProposalBlock("own_project", "You cannot propose on your own project.")
+    profile = getattr(user, "freelancer_profile", None)
+    if profile is None or not profile.is_complete:
+        return ProposalBlock(
+            "profile",
+            "Complete your freelancer profile (headline, bio and rate) before proposing; clients read it first.",
+        )
+    if not project.accepts_proposals_at(now or timezone.now()):
+        return ProposalBlock("closed", "This project is not taking proposals any more.")
+    invitation = Invitation.objects.filter(project=project, freelancer=user).first()
+    if project.visibility == Project.Visibility.INVITE_ONLY and invitation is None:
+        return ProposalBlock("invite_only", "This project takes proposals only from freelancers the client invited.")
+    if invitation is not None and invitation.status == Invitation.Status.DECLINED:
+        return ProposalBlock("invitation_declined", "You declined the invitation to this project.")
+    if project.is_confidential and not can_view_confidential(project, user):
+        return ProposalBlock("nda", "Accept the project's NDA to read the full brief before proposing.")
+    if Proposal.objects.filter(project=project, freelancer=user).exists():
+        return ProposalBlock("proposed", "You already sent a proposal for this project. Edit it instead.")
+    return None
+
+
 def client_projects(user) -> QuerySet[Project]:
     """The client's own projects, drafts included; a draft they deleted is gone for them."""
     return (

@@ -10,6 +10,9 @@ from django.urls import reverse
 from marketplace.models import Proposal
 from messaging.topics import register_topic
 
+# The topic type of a proposal's conversation, for messaging's reads and writes.
+PROPOSAL_TOPIC = "proposal"
+
 
 def proposal_topic(topic_id: int) -> tuple[str, str] | None:
     """The label and page of the proposal a conversation is about, or None once it is gone."""
@@ -19,4 +22,4 @@ def proposal_topic(topic_id: int) -> tuple[str, str] | None:
     return f"Proposal: {proposal.project.title}", reverse("proposal_detail", args=[proposal.pk])
 
 
-register_topic("proposal", proposal_topic)
+register_topic(PROPOSAL_TOPIC, proposal_topic)

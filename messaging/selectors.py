@@ -113,3 +113,14 @@ def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Convers
     if not getattr(user, "is_authenticated", False):
         return None
     return Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id, participants__user=user).first()
+
+
+def topic_conversation_ids(*, topic_type: str, topic_ids: Iterable[int], user: User) -> dict[int, int]:
+    """The conversation id for each of these topics that the person takes part in, in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return dict(
+        Conversation.objects.filter(topic_type=topic_type, topic_id__in=list(topic_ids), participants__user=user)
+        .order_by("pk")
+        .values_list("topic_id", "pk")
+    )

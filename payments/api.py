@@ -7,7 +7,6 @@ retried (the key becomes the payout's key); without one, every request is a new 
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 
 from django.db.models import QuerySet
@@ -17,39 +16,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.exceptions import DomainError
+from core.serializers import PositiveCentsField
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent
 from payments.models import Payout
 from payments.services import earnings, payout_request
 
-# The largest value a 64-bit column holds: anything bigger is refused here, not by the database.
-MAX_CENTS = 2**63 - 1
 # The ledger is single-currency for now; every entry and payout is in it.
 LEDGER_CURRENCY = "USD"
-
-
-class PositiveCentsField(serializers.IntegerField):
-    """Money in whole minor units above zero. 12.5, "12.5", 12.0 and true are refused, never rounded."""
-
-    default_error_messages = {
-        "not_whole": "Send whole cents as an integer, e.g. 12550 for $125.50.",
-        "min_value": "Enter an amount above zero (in whole cents).",
-        "max_value": "That amount is too large for any payment here.",
-    }
-    _DIGITS = re.compile(r"[0-9]{1,30}")
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_CENTS)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("not_whole")
-        if isinstance(data, str) and self._DIGITS.fullmatch(data.strip()):
-            data = int(data.strip())  # form posts carry text; digits only, so no "12.5" and no "1e3"
-        if not isinstance(data, int):
-            self.fail("not_whole")
-        return super().to_internal_value(data)
 
 
 class BalanceSerializer(serializers.Serializer):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -12,18 +11,12 @@ from contracts.models import Contract, Milestone, Offer, OfferEvent, OfferMilest
 from contracts.services._common import event
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from core.milestones import MilestoneTerms
 from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms, paid_test_due_by, paid_test_due_message
 from marketplace.services import proposal_offer_accepted, proposal_offer_ended
 from messaging.services import conversation_for_topic
 from notifications.services import notify
-
-
-@dataclass(frozen=True)
-class MilestoneTerms:
-    title: str
-    amount_cents: int
-    due_date: date
 
 
 def _validate_milestones(milestones: list, *, is_test: bool, today: date) -> None:

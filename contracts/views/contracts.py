@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts import selectors, services
-from contracts.forms import AddMilestoneForm, FollowOnForm, dollars_for_input, offer_milestone_formset
+from contracts.forms import AddMilestoneForm, FollowOnForm
 from contracts.models import Offer
 from contracts.presenters import contract_list_rows
 from contracts.views._common import ServiceError, _back_to, _error_text, _party_contract, _render_contract
-from core.forms import add_service_error
+from core.forms import add_service_error, dollars_for_input, milestone_formset
 
 FOLLOW_ON_HOURS = 20
 FOLLOW_ON_DUE_DAYS = 30
@@ -104,7 +104,7 @@ def contract_continue(request, pk: int):
             }
         )
     form = FollowOnForm(posted, initial={"title": f"Continued: {contract.title}"[:120], "scope": contract.scope})
-    formset = offer_milestone_formset(posted, initial=initial_rows, extra=0 if initial_rows else 1)
+    formset = milestone_formset(posted, initial=initial_rows, extra=0 if initial_rows else 1)
     milestone_errors: list[str] = []
     status = 200
     if request.method == "POST":

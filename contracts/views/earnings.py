@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from contracts import selectors
-from contracts.forms import WithdrawForm, dollars_for_input
+from contracts.forms import WithdrawForm
 from contracts.presenters import sandbox as _sandbox
 from contracts.views._common import ServiceError
 from core.forms import add_service_error as _show_error
+from core.forms import dollars_for_input
 from core.templatetags.core_tags import money
 from payments.services import payout_request
 

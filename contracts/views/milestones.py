@@ -21,7 +21,6 @@ from contracts.forms import (
     RefundOfferForm,
     RefundRequestForm,
     SubmitWorkForm,
-    dollars_for_input,
 )
 from contracts.models import Milestone
 from contracts.presenters import form_prefix, sandbox
@@ -35,7 +34,7 @@ from contracts.views._common import (
     _render_contract,
 )
 from core.files import attachment_response
-from core.forms import add_service_error
+from core.forms import add_service_error, dollars_for_input
 from core.templatetags.core_tags import money
 
 

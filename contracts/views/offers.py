@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts import selectors, services
-from contracts.forms import OfferDeclineForm, OfferReviseForm, milestone_rows, offer_milestone_formset
+from contracts.forms import OfferDeclineForm, OfferReviseForm
 from contracts.presenters import offer_context, offer_groups
 from contracts.views._common import ServiceError, _error_text, _party_offer
-from core.forms import add_service_error
+from core.forms import add_service_error, milestone_formset, milestone_rows
 
 
 @login_required
@@ -86,7 +86,7 @@ def offer_revise(request, pk: int):
     posted = request.POST if request.method == "POST" else None
     form = OfferReviseForm(posted, initial={"change_rounds": offer.change_rounds})
     max_rows = 1 if offer.is_test_project else None
-    formset = offer_milestone_formset(
+    formset = milestone_formset(
         posted, initial=milestone_rows(offer.milestones.all()), extra=0 if offer.is_test_project else 1
     )
     milestone_errors: list[str] = []

@@ -18,7 +18,7 @@ from marketplace.services.projects import (  # noqa: F401
     projects_expire_due,
 )
 from marketplace.services.proposals import (  # noqa: F401
-    MilestoneInput,
+    MilestoneTerms,
     proposal_decline,
     proposal_files_change,
     proposal_hire,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from accounts.models import User
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.files import change_files
+from core.milestones import MilestoneTerms
 from core.ratelimit import hit
 from core.templatetags.core_tags import money as _money
 from marketplace import hiring
@@ -25,23 +25,17 @@ from marketplace.models import (
     ProposedMilestone,
     ScreeningAnswer,
 )
-from marketplace.selectors import can_view_confidential
+from marketplace.selectors import proposal_blocked_reason
 from marketplace.services.interviews import interviews_cancel_for_proposal
+from marketplace.topics import PROPOSAL_TOPIC
 from messaging.services import conversation_for_topic
 from notifications.services import notify
 
 MAX_ATTACHMENTS = 5
 
 
-@dataclass(frozen=True)
-class MilestoneInput:
-    title: str
-    amount_cents: int
-    due_date: date
-
-
 def _validate_terms(
-    *, project: Project, bid_cents: int, duration_days: int, milestones: list[MilestoneInput], today: date
+    *, project: Project, bid_cents: int, duration_days: int, milestones: list[MilestoneTerms], today: date
 ) -> None:
     errors: dict[str, list[str]] = {}
 
@@ -124,33 +118,17 @@ def proposal_submit(
     cover_letter: str,
     bid_cents: int,
     duration_days: int,
-    milestones: list[MilestoneInput],
+    milestones: list[MilestoneTerms],
     answers: dict[int, str] | None = None,
     attachments=(),
 ) -> Proposal:
     """One proposal per freelancer per open project; milestones add up to the bid; invite-only
     projects take proposals only from invited freelancers."""
-    if not freelancer.is_freelancer:
-        raise DomainError("Choose “I want to work” and complete your profile before proposing.")
-    if freelancer.is_suspended:
-        raise NotAllowed("Your account is suspended, so you cannot send proposals.")
-    if project.client_id == freelancer.pk:
-        raise DomainError("You cannot propose on your own project.")
-    profile = getattr(freelancer, "freelancer_profile", None)
-    if profile is None or not profile.is_complete:
-        raise DomainError("Complete your freelancer profile (headline, bio and rate) before proposing.")
     project = transitions.lock(project)
-    if not project.accepts_proposals_at(timezone.now()):
-        raise DomainError("This project is not taking proposals any more.")
+    blocked = proposal_blocked_reason(project, freelancer)
+    if blocked is not None:
+        raise (NotAllowed if blocked.kind == "suspended" else DomainError)(blocked.message)
     invitation = Invitation.objects.filter(project=project, freelancer=freelancer).first()
-    if project.visibility == Project.Visibility.INVITE_ONLY and invitation is None:
-        raise DomainError("This project takes proposals only from freelancers the client invited.")
-    if invitation is not None and invitation.status == Invitation.Status.DECLINED:
-        raise DomainError("You declined the invitation to this project.")
-    if project.is_confidential and not can_view_confidential(project, freelancer):
-        raise DomainError("Accept the project's NDA to read the full brief before proposing.")
-    if Proposal.objects.filter(project=project, freelancer=freelancer).exists():
-        raise DomainError("You already sent a proposal for this project. Edit it instead.")
     cover_letter = cover_letter.strip()
     if not cover_letter:
         raise ValidationError({"cover_letter": ["Write a cover letter."]})
@@ -189,7 +167,7 @@ def proposal_submit(
             status=Invitation.Status.ACCEPTED, responded_at=timezone.now()
         )
     conversation_for_topic(
-        topic_type="proposal",
+        topic_type=PROPOSAL_TOPIC,
         topic_id=proposal.pk,
         title=f"Proposal: {project.title}",
         participants=[project.client, freelancer],
@@ -247,7 +225,7 @@ def proposal_update(
     cover_letter: str,
     bid_cents: int,
     duration_days: int,
-    milestones: list[MilestoneInput],
+    milestones: list[MilestoneTerms],
     answers: dict[int, str] | None = None,
     attachments=(),
 ) -> Proposal:
@@ -368,7 +346,7 @@ def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
         )
     proposal = _move(proposal, to=Proposal.Status.OFFERED, by=by, note="Offer sent")
     milestones = tuple(
-        hiring.MilestoneTerms(title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
+        MilestoneTerms(title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
         for m in proposal.milestones.all()
     )
     hiring.hand_over(

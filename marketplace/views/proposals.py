@@ -12,17 +12,17 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError, RateLimited
 from core.files import attachment_response
 from core.forms import add_service_error
-from marketplace import selectors, services
+from marketplace import hiring, selectors, services
 from marketplace.models import Interview, Project, Proposal
-from marketplace.proposal_forms import DeclineForm, ProposalForm, milestone_formset
+from marketplace.proposal_forms import DeclineForm, ProposalForm, proposal_milestone_formset
 from marketplace.services.downloads import proposal_attachment_download
-from messaging.models import Conversation
+from marketplace.topics import PROPOSAL_TOPIC
+from messaging.selectors import topic_conversation
 
 # Where each error a service reports shows on the proposal form.
 FORM_FIELD_FOR = {
@@ -130,33 +130,22 @@ def _test_caps() -> dict:
 def _blocked_reason(project: Project, user) -> tuple[str, str, str] | None:
     """Why this person cannot propose here, with where to go instead; None when they can try.
 
-    The service decides on submit; this only spares people a form they cannot send."""
-    if not user.is_freelancer:
-        return ("Choose “I want to work” before proposing.", reverse("onboarding"), "Choose what you do")
-    if user.is_suspended:
-        return ("Your account is suspended, so you cannot send proposals.", "", "")
-    profile = getattr(user, "freelancer_profile", None)
-    if profile is None or not profile.is_complete:
-        return (
-            "Complete your freelancer profile (headline, bio and rate) before proposing; clients read it first.",
-            reverse("profile_freelancer_edit"),
-            "Complete your profile",
-        )
-    if not project.accepts_proposals_at(timezone.now()):
-        return ("This project is not taking proposals any more.", "", "")
-    if project.is_confidential and not selectors.can_view_confidential(project, user):
-        return (
-            "Accept the project's NDA to read the full brief before proposing.",
-            project.get_absolute_url(),
-            "Read the project",
-        )
-    return None
+    The same check the service makes on submit; here it spares people a form they cannot send."""
+    blocked = selectors.proposal_blocked_reason(project, user)
+    if blocked is None:
+        return None
+    where_to = {
+        "role": (reverse("onboarding"), "Choose what you do"),
+        "profile": (reverse("profile_freelancer_edit"), "Complete your profile"),
+        "nda": (project.get_absolute_url(), "Read the project"),
+    }
+    return (blocked.message, *where_to.get(blocked.kind, ("", "")))
 
 
 def _proposal_form_page(request, *, project: Project, proposal: Proposal | None):
     user = request.user
     form = ProposalForm(_posted(request), _files(request), project=project, proposal=proposal)
-    formset = milestone_formset(_posted(request), project=project, proposal=proposal)
+    formset = proposal_milestone_formset(_posted(request), project=project, proposal=proposal)
     milestone_errors: list[str] = []
     status = 200
     if request.method == "POST":
@@ -256,7 +245,7 @@ def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | 
     answers = {answer.question_id: answer.text for answer in proposal.answers.all()}
     interviews = list(selectors.interviews_for_user(user).filter(proposal=proposal).order_by("-created_at", "-pk"))
     has_active_interview = any(interview.status != Interview.Status.CANCELLED for interview in interviews)
-    offer = getattr(proposal, "offer", None)
+    offer = hiring.offer_for_proposal(proposal.pk)
     live = proposal.status in Proposal.EDITABLE and project.is_open
     return {
         "proposal": proposal,
@@ -270,9 +259,8 @@ def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | 
         "questions_and_answers": [(q, answers.get(q.pk, "")) for q in project.questions.all()],
         "attachments": list(proposal.attachments.all()),
         "interviews": interviews,
-        "conversation": Conversation.objects.filter(topic_type="proposal", topic_id=proposal.pk).first(),
+        "conversation": topic_conversation(topic_type=PROPOSAL_TOPIC, topic_id=proposal.pk, user=user),
         "offer": offer,
-        "offer_milestones": list(offer.milestones.all()) if offer is not None else [],
         "live": live,
         "can_shortlist": as_client and live and proposal.can_move_to(Proposal.Status.SHORTLISTED),
         "can_decline": as_client and live and proposal.can_move_to(Proposal.Status.DECLINED),

@@ -32,7 +32,7 @@ from contracts.services import (
     offer_accept,
 )
 from marketplace.models import Project
-from marketplace.services import MilestoneInput, proposal_hire
+from marketplace.services import MilestoneTerms, proposal_hire
 from notifications.models import Notification
 from payments import accounts
 from payments.ledger import balance
@@ -60,7 +60,7 @@ def hire_offer(
     else:
         project = open_project(client=client, budget_min_cents=total, budget_max_cents=total)
     milestones = [
-        MilestoneInput(title=f"Milestone {i}", amount_cents=amount, due_date=in_days(10 * i))
+        MilestoneTerms(title=f"Milestone {i}", amount_cents=amount, due_date=in_days(10 * i))
         for i, amount in enumerate(amounts, start=1)
     ]
     proposal = submit_proposal(project=project, freelancer=freelancer, bid_cents=total, milestones=milestones)

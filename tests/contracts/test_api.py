@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from contracts.invariants import money_problems
@@ -31,6 +30,7 @@ from payments.models import GatewayOperation, IdempotentRequest, LedgerTransacti
 from payments.services import clearances_due, earnings
 from tests.conftest import seed_skill_taxonomy
 from tests.contracts.factories import hire_offer, money_snapshot, move_to
+from tests.helpers import api_for
 from tests.marketplace.factories import in_days, new_freelancer
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +40,6 @@ KEY_REUSED = {"detail": "This Idempotency-Key was used with a different request.
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def api_for(user: User | None = None) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        api.force_authenticate(user)
-    return api
 
 
 @dataclass

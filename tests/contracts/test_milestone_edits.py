@@ -11,9 +11,8 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from contracts import services
 from contracts.invariants import money_problems
@@ -32,6 +31,7 @@ from tests.contracts.factories import (
     postings,
     row,
 )
+from tests.helpers import api_for, browser_for, text
 from tests.marketplace.factories import in_days, new_client, new_freelancer
 
 pytestmark = pytest.mark.django_db
@@ -61,27 +61,6 @@ def propose(milestone: Milestone, by, **changes) -> MilestoneEdit:
     }
     terms.update(changes)
     return services.milestone_edit_propose(milestone=milestone, by=by, **terms)
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def api_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
-def text(response) -> str:
-    """The page as a person reads it: tags stripped, whitespace collapsed, entities decoded."""
-    import html
-
-    body = response.content.decode()
-    body = re.sub(r"<(script|style|template)\b.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
 
 
 def day(value: date) -> str:

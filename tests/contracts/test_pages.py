@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from payments.ledger import balance
 from payments.models import LedgerTransaction, Payout
 from payments.services import clearances_due
 from tests.factories import UserFactory
+from tests.helpers import browser_for, text
 from tests.marketplace.factories import in_days, new_freelancer, open_project, submit_proposal
 
 pytestmark = pytest.mark.django_db
@@ -35,21 +35,6 @@ SANDBOX = "Sandbox payments: no real card is charged. Use any card number; 4000 
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def text(response) -> str:
-    """The page as a person reads it: tags stripped, whitespace collapsed, entities decoded."""
-    import html
-
-    body = response.content.decode()
-    body = re.sub(r"<(script|style|template)\b.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
 
 
 def hired_offer(*, test: bool = False, bid_cents: int | None = None) -> Offer:

@@ -24,7 +24,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from contracts.invariants import money_problems
 from contracts.models import Milestone
-from marketplace.services import MilestoneInput
+from marketplace.services import MilestoneTerms
 from payments.models import GatewayOperation, LedgerTransaction, Payout
 from payments.services import clearances_due
 from tests.e2e import test_market_journey as market
@@ -101,8 +101,8 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
         bid_cents=1_000_00,
         duration_days=30,
         milestones=[
-            MilestoneInput(title=FIRST, amount_cents=600_00, due_date=first_due),
-            MilestoneInput(title=SECOND, amount_cents=400_00, due_date=second_due),
+            MilestoneTerms(title=FIRST, amount_cents=600_00, due_date=first_due),
+            MilestoneTerms(title=SECOND, amount_cents=400_00, due_date=second_due),
         ],
     )
     report = tmp_path / REPORT_NAME

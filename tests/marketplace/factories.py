@@ -24,7 +24,7 @@ from marketplace.models import (
     Proposal,
     ProposedMilestone,
 )
-from marketplace.services import MilestoneInput, project_create, project_publish, proposal_submit
+from marketplace.services import MilestoneTerms, project_create, project_publish, proposal_submit
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory
 
 DEFAULT_SKILLS = ("Python", "Django")
@@ -159,12 +159,12 @@ def open_project(*, client: User | None = None, skills=None, questions=(), **ove
     return project_publish(project=project, by=project.client)
 
 
-def milestones_for(bid_cents: int, count: int = 2, *, first_due_in_days: int = 10) -> list[MilestoneInput]:
+def milestones_for(bid_cents: int, count: int = 2, *, first_due_in_days: int = 10) -> list[MilestoneTerms]:
     """`count` milestones adding up to `bid_cents` (the last one takes the remainder)."""
     share = bid_cents // count
     amounts = [share] * (count - 1) + [bid_cents - share * (count - 1)]
     return [
-        MilestoneInput(title=f"Milestone {i}", amount_cents=amount, due_date=in_days(first_due_in_days * i))
+        MilestoneTerms(title=f"Milestone {i}", amount_cents=amount, due_date=in_days(first_due_in_days * i))
         for i, amount in enumerate(amounts, start=1)
     ]
 
@@ -174,7 +174,7 @@ def submit_proposal(
     project: Project,
     freelancer: User | None = None,
     bid_cents: int | None = None,
-    milestones: list[MilestoneInput] | None = None,
+    milestones: list[MilestoneTerms] | None = None,
     **overrides,
 ) -> Proposal:
     """A proposal made by proposal_submit: two milestones adding up to the bid (one on a paid test)."""
@@ -200,7 +200,7 @@ def submit_proposal(
 class ProposalFactory(factory.django.DjangoModelFactory):
     """A proposal row written directly, on an open project, with two milestones adding up to the bid.
 
-    `milestones=[MilestoneInput(...), ...]` sets them; the bid is then their sum unless given.
+    `milestones=[MilestoneTerms(...), ...]` sets them; the bid is then their sum unless given.
     """
 
     class Meta:

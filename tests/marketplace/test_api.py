@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from contracts.models import Offer
 from marketplace.models import (
@@ -24,6 +23,7 @@ from marketplace.models import (
     ProposalAttachment,
 )
 from tests.factories import image_upload
+from tests.helpers import api_for
 from tests.marketplace.factories import (
     ProjectFactory,
     draft_project,
@@ -39,14 +39,7 @@ from tests.marketplace.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def api_for(user=None) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        api.force_authenticate(user)
-    return api
-
-
-def test_project_body(**overrides) -> dict:
+def project_body(**overrides) -> dict:
     body = {
         "kind": "test",
         "title": "Speed up our Django checkout",
@@ -66,9 +59,6 @@ def test_project_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-test_project_body.__test__ = False  # a helper, not a test
 
 
 def proposal_body(project: Project, *, bid_cents: int | None = None, **overrides) -> dict:
@@ -98,7 +88,7 @@ def test_paid_test_from_draft_to_hire_by_api(client_user, freelancer):
     client_api, freelancer_api = api_for(client_user), api_for(freelancer)
 
     # given a client who drafts a paid test project and publishes it
-    created = client_api.post("/api/v1/projects/", test_project_body(), format="json")
+    created = client_api.post("/api/v1/projects/", project_body(), format="json")
     assert created.status_code == 201, created.json()
     project = created.json()
     assert project["status"] == "draft"
@@ -254,7 +244,7 @@ def test_editing_a_published_project_is_a_conflict(client_user):
     ],
 )
 def test_bad_project_input_is_refused_with_a_field_message(client_user, overrides, field, words):
-    response = api_for(client_user).post("/api/v1/projects/", test_project_body(**overrides), format="json")
+    response = api_for(client_user).post("/api/v1/projects/", project_body(**overrides), format="json")
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert words in " ".join(response.json()[field]).lower() or words in str(response.json()[field]).lower()
@@ -262,7 +252,7 @@ def test_bad_project_input_is_refused_with_a_field_message(client_user, override
 
 
 def test_only_clients_post_projects(freelancer):
-    response = api_for(freelancer).post("/api/v1/projects/", test_project_body(), format="json")
+    response = api_for(freelancer).post("/api/v1/projects/", project_body(), format="json")
     assert response.status_code == 400
     assert "hire" in response.json()["detail"]
     assert not Project.objects.exists()
@@ -371,7 +361,7 @@ def test_anonymous_can_read_public_projects_but_not_write(client_user):
     detail = anonymous.get(f"/api/v1/projects/{project.pk}/")
     assert detail.status_code == 200 and detail.json()["client"]["pitch"]["vision"]
     for path, body in [
-        ("/api/v1/projects/", test_project_body()),
+        ("/api/v1/projects/", project_body()),
         (f"/api/v1/projects/{project.pk}/proposals/", proposal_body(project)),
         (f"/api/v1/projects/{project.pk}/close/", {}),
         ("/api/v1/invitations/", {}),
@@ -417,7 +407,7 @@ def test_confidential_brief_is_hidden_without_nda_and_logged_when_read(client_us
 
 def test_status_client_and_published_at_cannot_be_assigned(client_user):
     intruder = new_client()
-    body = test_project_body(status="open", client=intruder.pk, published_at=timezone.now().isoformat())
+    body = project_body(status="open", client=intruder.pk, published_at=timezone.now().isoformat())
     api = api_for(client_user)
 
     refused = api.post("/api/v1/projects/", body, format="json")

@@ -18,6 +18,7 @@ from accounts.models import Skill, SkillCategory
 from marketplace import services
 from marketplace.models import ConfidentialAccess, Invitation, NdaAcceptance, Project
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +60,6 @@ def make_project(client, *, publish: bool = True, skills=(), questions=(), attac
     if publish:
         project = services.project_publish(project=project, by=client)
     return project
-
-
-def text(response) -> str:
-    """What a person reads: the page without tags, entities decoded, whitespace collapsed."""
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
 def inline_error(response, field: str) -> str:

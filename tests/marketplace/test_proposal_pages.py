@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from accounts.models import SkillCategory
 from marketplace import ics, services
 from marketplace.models import Interview, Project, Proposal
-from marketplace.services import MilestoneInput
+from marketplace.services import MilestoneTerms
 from notifications.models import Notification
 from tests.factories import PASSWORD, ClientProfileFactory, FreelancerProfileFactory, UserFactory
 
@@ -67,8 +68,8 @@ def open_project(client, *, test: bool = False, questions=(), visibility=Project
 
 def submit(project, freelancer, *, bid_cents=600_00, milestones=None, answers=None, attachments=()):
     milestones = milestones or [
-        MilestoneInput("Design the schema", 200_00, in_days(7)),
-        MilestoneInput("Build the booking flow", 400_00, in_days(20)),
+        MilestoneTerms("Design the schema", 200_00, in_days(7)),
+        MilestoneTerms("Build the booking flow", 400_00, in_days(20)),
     ]
     return services.proposal_submit(
         project=project,
@@ -306,6 +307,23 @@ def test_a_second_proposal_on_the_same_project_is_refused(client, project, priya
     response = client.post(reverse("proposal_create", args=[project.pk]), form_data(**_required_answer(project)))
     assert "You already sent a proposal for this project. Edit it instead." in response.content.decode()
     assert Proposal.objects.count() == 1
+
+
+def test_a_freelancer_who_declined_the_invitation_is_told_so_before_writing_a_proposal(
+    client, project, priya, client_of_project
+):
+    # given Priya was invited to the project and declined
+    invitation = services.invitation_send(project=project, by=client_of_project, freelancer=priya)
+    services.invitation_decline(invitation=invitation, by=priya)
+    log_in(client, priya)
+    # when she opens the proposal form, it says why she cannot propose instead of offering the form
+    page = client.get(reverse("proposal_create", args=[project.pk])).content.decode()
+    assert "You declined the invitation to this project." in page
+    assert "Send proposal" not in page
+    # and a proposal posted anyway is refused with the same reason
+    response = client.post(reverse("proposal_create", args=[project.pk]), form_data(**_required_answer(project)))
+    assert "You declined the invitation to this project." in response.content.decode()
+    assert Proposal.objects.count() == 0
 
 
 def test_a_closed_project_takes_no_proposals(client, project, priya, client_of_project):
@@ -729,13 +747,32 @@ def test_calendar_is_not_offered_before_a_time_is_agreed(client, proposal, berli
 
 
 def test_ics_text_is_escaped_and_long_lines_are_folded_on_character_boundaries():
-    assert ics.escape_text("a\\b;c,d\ne") == "a\\\\b\\;c\\,d\\ne"
-    line = "DESCRIPTION:" + "Zürich ☕ meeting, " * 12
-    folded = ics.fold(line)
-    parts = folded.split("\r\n")
+    # given an interview whose project title and note hold iCalendar's special characters
+    client = UserFactory.build(full_name="Clara Client")
+    freelancer = UserFactory.build(full_name="Priya Raman")
+    project = Project(client=client, title="Booking; reminders, and a \\ path")
+    interview = Interview(
+        pk=7,
+        proposal=Proposal(project=project, freelancer=freelancer),
+        starts_at=datetime(2030, 5, 1, 12, 0, tzinfo=UTC),
+        duration_minutes=30,
+        sequence=2,
+        note="Zürich ☕ meeting, " * 12,
+    )
+    # when its calendar file is written
+    raw = ics.interview_calendar(interview, page_url="https://proofwork.test/interviews/7/")
+    # then no line is longer than 75 octets, continuations start with a space,
+    parts = raw.split("\r\n")
     assert all(len(part.encode("utf-8")) <= 75 for part in parts)
-    assert all(part.startswith(" ") for part in parts[1:])
-    assert folded.replace("\r\n ", "") == line
+    assert all(part.startswith(" ") or re.match(r"[A-Z-]+[:;]", part) for part in parts[:-1])
+    lines = unfold(raw)
+    assert len(lines) < len(parts) - 1  # the long description was folded
+    # and the text is escaped: backslash, semicolon and comma, line breaks as \n
+    assert "SUMMARY:Interview: Booking\\; reminders\\, and a \\\\ path" in lines
+    description = next(line for line in lines if line.startswith("DESCRIPTION:"))
+    assert "\\nNote: " + "Zürich ☕ meeting\\, " * 12 in description
+    # and the UID and SEQUENCE are those of the interview
+    assert "UID:interview-7@proofwork" in lines and "SEQUENCE:2" in lines
 
 
 def test_interview_list_shows_the_next_time(client, proposal, berlin_client, kolkata_priya):

@@ -24,7 +24,7 @@ from marketplace.models import (
     ScreeningAnswer,
 )
 from marketplace.services import (
-    MilestoneInput,
+    MilestoneTerms,
     invitation_accept,
     invitation_decline,
     invitation_send,
@@ -87,8 +87,8 @@ def refused_on(field: str, project: Project, **kwargs) -> ValidationError:
 def test_submitting_saves_the_terms_opens_a_conversation_and_tells_the_client(project, freelancer):
     # when a freelancer proposes $1,000 in two milestones
     milestones = [
-        MilestoneInput(title="Booking flow", amount_cents=600_00, due_date=in_days(10)),
-        MilestoneInput(title="Reminders and calendar", amount_cents=400_00, due_date=in_days(20)),
+        MilestoneTerms(title="Booking flow", amount_cents=600_00, due_date=in_days(10)),
+        MilestoneTerms(title="Reminders and calendar", amount_cents=400_00, due_date=in_days(20)),
     ]
     proposal = submit_proposal(project=project, freelancer=freelancer, bid_cents=1_000_00, milestones=milestones)
     # then the proposal is submitted with the milestones in order
@@ -142,7 +142,7 @@ def test_a_paid_test_takes_one_milestone_within_the_cap(freelancer):
         project=project,
         freelancer=freelancer,
         bid_cents=300_00,
-        milestones=[MilestoneInput(title="Profiling report", amount_cents=300_00, due_date=in_days(7))],
+        milestones=[MilestoneTerms(title="Profiling report", amount_cents=300_00, due_date=in_days(7))],
         duration_days=7,
     )
     assert proposal.milestones.count() == 1
@@ -277,25 +277,25 @@ def test_at_most_the_configured_number_of_milestones(project, freelancer, settin
 def test_every_milestone_is_at_least_the_minimum(project, freelancer, settings):
     settings.MILESTONE_MIN_CENTS = 5_00
     milestones = [
-        MilestoneInput(title="Almost all", amount_cents=995_01, due_date=in_days(5)),
-        MilestoneInput(title="Token", amount_cents=4_99, due_date=in_days(6)),
+        MilestoneTerms(title="Almost all", amount_cents=995_01, due_date=in_days(5)),
+        MilestoneTerms(title="Token", amount_cents=4_99, due_date=in_days(6)),
     ]
     refused_on("milestones", project, freelancer=freelancer, bid_cents=1_000_00, milestones=milestones)
 
 
 def test_milestone_due_dates_cannot_be_in_the_past(project, freelancer):
-    milestones = [MilestoneInput(title="Done already?", amount_cents=1_000_00, due_date=in_days(-1))]
+    milestones = [MilestoneTerms(title="Done already?", amount_cents=1_000_00, due_date=in_days(-1))]
     refused_on("milestones", project, freelancer=freelancer, milestones=milestones)
 
 
 def test_every_milestone_needs_a_title(project, freelancer):
-    milestones = [MilestoneInput(title="  ", amount_cents=1_000_00, due_date=in_days(3))]
+    milestones = [MilestoneTerms(title="  ", amount_cents=1_000_00, due_date=in_days(3))]
     refused_on("milestones", project, freelancer=freelancer, milestones=milestones)
 
 
 @pytest.mark.parametrize("bid", [0, 1_000_000_01])
 def test_a_bid_of_zero_or_over_the_limit_is_refused(project, freelancer, bid):
-    milestones = [MilestoneInput(title="All", amount_cents=max(bid, 1), due_date=in_days(3))]
+    milestones = [MilestoneTerms(title="All", amount_cents=max(bid, 1), due_date=in_days(3))]
     refused_on("bid_cents", project, freelancer=freelancer, bid_cents=bid, milestones=milestones)
 
 
@@ -311,7 +311,7 @@ def test_a_paid_test_has_exactly_one_milestone(freelancer):
 
 def test_a_paid_test_bid_over_the_cap_is_refused(freelancer):
     project = open_project(kind=Project.Kind.TEST)
-    milestones = [MilestoneInput(title="All", amount_cents=500_01, due_date=in_days(5))]
+    milestones = [MilestoneTerms(title="All", amount_cents=500_01, due_date=in_days(5))]
     error = refused_on("bid_cents", project, freelancer=freelancer, bid_cents=500_01, milestones=milestones)
     assert "$500.00" in error.message_dict["bid_cents"][0]
 
@@ -324,10 +324,10 @@ def test_a_paid_test_takes_at_most_the_test_duration(freelancer):
 def test_a_paid_test_milestone_is_due_within_the_test_window(freelancer, settings):
     # a 7-day paid test whose one milestone is due in six months is not a paid test
     project = open_project(kind=Project.Kind.TEST)
-    late = [MilestoneInput("Report", project.budget_max_cents, in_days(180))]
+    late = [MilestoneTerms("Report", project.budget_max_cents, in_days(180))]
     error = refused_on("milestones", project, freelancer=freelancer, milestones=late)
     assert f"delivered within {settings.TEST_PROJECT_MAX_DAYS} days" in error.message_dict["milestones"][0]
-    on_time = [MilestoneInput("Report", project.budget_max_cents, in_days(settings.TEST_PROJECT_MAX_DAYS))]
+    on_time = [MilestoneTerms("Report", project.budget_max_cents, in_days(settings.TEST_PROJECT_MAX_DAYS))]
     assert submit_proposal(project=project, freelancer=freelancer, milestones=on_time).pk
 
 
@@ -368,7 +368,7 @@ def test_the_author_edits_terms_and_the_client_is_told(project, freelancer):
         cover_letter="Updated plan.",
         bid_cents=800_00,
         duration_days=25,
-        milestones=[MilestoneInput(title="Everything", amount_cents=800_00, due_date=in_days(25))],
+        milestones=[MilestoneTerms(title="Everything", amount_cents=800_00, due_date=in_days(25))],
     )
     proposal.refresh_from_db()
     assert (proposal.bid_cents, proposal.duration_days, proposal.cover_letter) == (800_00, 25, "Updated plan.")
@@ -381,7 +381,7 @@ def _edit(proposal, by, **overrides):
         "cover_letter": "Updated.",
         "bid_cents": 700_00,
         "duration_days": 20,
-        "milestones": [MilestoneInput(title="All", amount_cents=700_00, due_date=in_days(9))],
+        "milestones": [MilestoneTerms(title="All", amount_cents=700_00, due_date=in_days(9))],
     }
     kwargs.update(overrides)
     return proposal_update(proposal=proposal, by=by, **kwargs)
@@ -498,8 +498,8 @@ def bids():
         project=project,
         status=Proposal.Status.SHORTLISTED,
         milestones=[
-            MilestoneInput(title="Booking flow", amount_cents=700_00, due_date=in_days(10)),
-            MilestoneInput(title="Reminders", amount_cents=250_50, due_date=in_days(20)),
+            MilestoneTerms(title="Booking flow", amount_cents=700_00, due_date=in_days(10)),
+            MilestoneTerms(title="Reminders", amount_cents=250_50, due_date=in_days(20)),
         ],
     )
     return types.SimpleNamespace(
@@ -639,7 +639,7 @@ def test_the_offer_is_a_snapshot_later_edits_do_not_change_it(bids):
 
 def test_hiring_on_a_paid_test_marks_the_offer_as_a_test():
     project = ProjectFactory(published=True, test=True)
-    proposal = ProposalFactory(project=project, milestones=[MilestoneInput("Report", 300_00, in_days(7))])
+    proposal = ProposalFactory(project=project, milestones=[MilestoneTerms("Report", 300_00, in_days(7))])
     proposal_hire(proposal=proposal, by=project.client)
     assert Offer.objects.get(proposal=proposal).is_test_project is True
 

@@ -398,7 +398,7 @@ class Command(BaseCommand):
                     bid_cents=sum(amount for _, amount, _ in bid["milestones"]),
                     duration_days=bid["duration_days"],
                     milestones=[
-                        market.MilestoneInput(title=title, amount_cents=amount, due_date=today + timedelta(days=days))
+                        market.MilestoneTerms(title=title, amount_cents=amount, due_date=today + timedelta(days=days))
                         for title, amount, days in bid["milestones"]
                     ],
                     answers={q.pk: bid.get("answer", "Yes.") for q in project.questions.all()},

@@ -19,8 +19,8 @@ from marketplace import services
 from tests.conftest import CHROMIUM
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, ClientProfileFactory, FreelancerProfileFactory
+from tests.helpers import browser_for
 from tests.marketplace.factories import draft_project, open_project, submit_proposal
-from tests.ui.reading import browser_for
 
 PHONE = 390
 # One unbroken word, as some people's names and many company names are.

@@ -1,4 +1,5 @@
-"""Read a page the way a person does: the words on it, and the links with their names."""
+"""What many test modules do: act as a signed-in person on the pages or the API, and read a page
+the way a person does (the words on it, the links with their names)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,22 @@ import html
 import re
 
 from django.test import Client
+from rest_framework.test import APIClient
 
 
 def browser_for(user) -> Client:
+    """Django's test client, signed in as `user`."""
     browser = Client()
     browser.force_login(user)
     return browser
+
+
+def api_for(user=None) -> APIClient:
+    """An API client authenticated as `user`, or anonymous without one."""
+    api = APIClient()
+    if user is not None:
+        api.force_authenticate(user)
+    return api
 
 
 def text(response) -> str:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from contracts.models import Milestone
 from contracts.services import milestone_submit
 from tests.contracts.factories import active_contract, milestone_in, milestone_of, move_to
-from tests.ui.reading import browser_for, links_to, text
+from tests.helpers import browser_for, links_to, text
 
 pytestmark = pytest.mark.django_db
 

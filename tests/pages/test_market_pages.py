@@ -10,8 +10,8 @@ from django.utils import timezone
 from contracts.services import offer_accept
 from marketplace import services
 from marketplace.models import Project, Proposal
+from tests.helpers import browser_for, forms_posting_to, links_to, text
 from tests.marketplace.factories import draft_project, new_client, new_freelancer, open_project, submit_proposal
-from tests.ui.reading import browser_for, forms_posting_to, links_to, text
 
 pytestmark = pytest.mark.django_db
 

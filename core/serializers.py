@@ -1,0 +1,70 @@
+"""API fields and shapes every app's serializers share: whole-cent money, refusing fields that
+cannot be set, and a person as another person sees them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+# The largest value a 64-bit column holds: anything bigger is refused here, not by the database.
+MAX_BIGINT = 2**63 - 1
+
+
+class CentsField(serializers.IntegerField):
+    """Money in whole minor units. 12.5, "12.5", 12.0 and true are refused rather than rounded."""
+
+    default_error_messages = {
+        "not_whole": "Send whole cents as an integer, e.g. 12550 for $125.50.",
+        "max_value": "That amount is too large for any budget or bid here.",
+    }
+    _DIGITS = re.compile(r"[0-9]{1,30}")
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("not_whole")
+        if isinstance(data, str) and self._DIGITS.fullmatch(data.strip()):
+            data = int(data.strip())  # query strings and form posts carry text; digits only, so no "1e3"
+        if not isinstance(data, int):
+            self.fail("not_whole")
+        return super().to_internal_value(data)
+
+
+class PositiveCentsField(CentsField):
+    """A payment in whole minor units: above zero."""
+
+    default_error_messages = {
+        "min_value": "Enter an amount above zero (in whole cents).",
+        "max_value": "That amount is too large for any payment here.",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+
+class RejectUnknownFieldsMixin:
+    """Refuse fields the caller may not set (status, client, published_at…) instead of dropping
+    them silently, so a client that tries never believes it worked."""
+
+    protected_messages: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [self.protected_messages.get(name, "This field cannot be set here.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class PartySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    display_name = serializers.CharField(read_only=True)

@@ -1,0 +1,201 @@
+"""Projects over the API: search, the project page, drafting, publishing, files and the NDA."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from core.files import attachment_response
+from marketplace import selectors, services
+from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, client_ip
+from marketplace.models import ConfidentialAccess, Project
+from marketplace.serializers.common import FilesUploadSerializer
+from marketplace.serializers.projects import (
+    ClientTrustSerializer,
+    ProjectDetailSerializer,
+    ProjectSearchSerializer,
+    ProjectSerializer,
+    ProjectWriteSerializer,
+)
+from marketplace.services.downloads import project_attachment_download
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[ProjectSearchSerializer],
+        description="Open public projects matching the search and filters (anyone, signed in or not). "
+        "With mine=true: your own projects in every status.",
+    ),
+    retrieve=extend_schema(
+        description="One project. A confidential project's description, acceptance criteria and files are "
+        "only there when `full_brief_visible` is true (its client, invited freelancers, or after accepting its NDA)."
+    ),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ProjectDetailSerializer
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve", "attachment"):
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    def get_serializer_class(self):
+        return ProjectSerializer if self.action == "list" else ProjectDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Project]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return Project.objects.none()
+        return selectors.project_detail_queryset(self.request.user)
+
+    def _detail(self, project: Project, *, status_code: int = status.HTTP_200_OK) -> Response:
+        project = self.get_queryset().get(pk=project.pk)  # fresh, with its related rows prefetched
+        return Response(
+            ProjectDetailSerializer(project, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    def list(self, request, *args, **kwargs):
+        params = ProjectSearchSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        if params.validated_data["mine"]:
+            if not request.user.is_authenticated:
+                raise NotAuthenticated("Sign in to list your own projects.")
+            projects = (
+                selectors.client_projects(request.user)
+                .select_related("client", "client__client_profile", "category")
+                .prefetch_related("skills")
+            )
+        else:
+            projects = selectors.project_search(params.filters())
+        page = self.paginate_queryset(projects)
+        context = self.get_serializer_context()
+        # All clients on the page in two queries, so the page costs the same whatever its size.
+        clients = list({project.client_id: project.client for project in page}.values())
+        context["client_trust_cache"] = {
+            client_id: ClientTrustSerializer(trust).data
+            for client_id, trust in selectors.client_trusts(clients).items()
+        }
+        return self.get_paginated_response(ProjectSerializer(page, many=True, context=context).data)
+
+    def _record_full_brief_view(self, project: Project) -> None:
+        """A response carrying a confidential project's full brief counts as a view for the client's log."""
+        user = self.request.user
+        if project.is_confidential and user.is_authenticated and selectors.can_view_confidential(project, user):
+            services.confidential_access_record(
+                project=project, user=user, action=ConfidentialAccess.Action.VIEW, ip_address=client_ip(self.request)
+            )
+
+    def retrieve(self, request, *args, **kwargs):
+        project = self.get_object()
+        self._record_full_brief_view(project)
+        return Response(self.get_serializer(project).data)
+
+    @extend_schema(
+        request=ProjectWriteSerializer,
+        responses={201: ProjectDetailSerializer},
+        description="Draft a project (clients). Publish it with publish/.",
+    )
+    def create(self, request, *args, **kwargs):
+        data = ProjectWriteSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        skills = fields.pop("skills", [])
+        questions = [dict(question) for question in fields.pop("questions", [])]
+        project = services.project_create(client=request.user, data=fields, skills=skills, questions=questions)
+        return self._detail(project, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProjectWriteSerializer,
+        responses=ProjectDetailSerializer,
+        description="Edit a draft (its client only). Published projects keep their terms: 409.",
+    )
+    def partial_update(self, request, *args, **kwargs):
+        project = self.get_object()
+        data = ProjectWriteSerializer(project, data=request.data, partial=True, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        skills = fields.pop("skills", None)
+        questions = fields.pop("questions", None)
+        if questions is not None:
+            questions = [dict(question) for question in questions]
+        project = services.project_update(
+            project=project, by=request.user, data=fields, skills=skills, questions=questions
+        )
+        return self._detail(project)
+
+    @extend_schema(request=None, responses=ProjectDetailSerializer, description="Publish a draft (its client only).")
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._detail(services.project_publish(project=self.get_object(), by=request.user))
+
+    @extend_schema(
+        request=None, responses=ProjectDetailSerializer, description="Close a draft or open project (its client only)."
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._detail(services.project_close(project=self.get_object(), by=request.user))
+
+    @extend_schema(
+        request=None,
+        responses=ProjectDetailSerializer,
+        description="Accept a confidential project's NDA (`nda_text`; freelancers): the full brief opens, "
+        "and the time and address are kept as evidence. Twice changes nothing.",
+    )
+    @action(detail=True, methods=["post"])
+    def nda(self, request, pk=None):
+        project = self.get_object()
+        services.project_nda_accept(project=project, freelancer=request.user, ip_address=client_ip(request))
+        self._record_full_brief_view(project)
+        return self._detail(project)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Download one of the project's files. On a confidential project only with the full brief; "
+        "every download is logged for the client.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=rf"attachments/(?P<attachment_pk>{ID_REGEX})",
+        url_name="attachment",
+    )
+    def attachment(self, request, pk=None, attachment_pk=None):
+        attachment = project_attachment_download(
+            user=request.user, project_pk=pk, attachment_pk=attachment_pk, ip_address=client_ip(request)
+        )
+        return attachment_response(attachment)
+
+    @extend_schema(
+        request={"multipart/form-data": FilesUploadSerializer},
+        responses=ProjectDetailSerializer,
+        description="Attach files to a draft (its client only): at most 5 in all, each checked by its bytes "
+        "(no HTML or SVG). 409 once published.",
+    )
+    @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        data = FilesUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_files_change(
+            project=self.get_object(), by=request.user, add=data.validated_data["files"]
+        )
+        return self._detail(project)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID], request=None, responses={204: None}, description="Remove a draft's file."
+    )
+    @attachment.mapping.delete
+    def attachment_remove(self, request, pk=None, attachment_pk=None):
+        project = self.get_object()
+        if project.client_id != request.user.pk:
+            raise Http404  # a project's files are its client's to remove; nobody else learns which exist
+        attachment = get_object_or_404(project.attachments.all(), pk=attachment_pk)
+        services.project_files_change(project=project, by=request.user, remove_ids=[attachment.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
