@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -36,7 +35,6 @@ from contracts.forms import (
     RefundOfferForm,
     RefundRequestForm,
     SubmitWorkForm,
-    WithdrawForm,
     dollars_for_input,
     milestone_rows,
     offer_milestone_formset,
@@ -47,7 +45,6 @@ from core.files import attachment_response
 from core.templatetags.core_tags import money
 from messaging.selectors import topic_conversation
 from payments.gateways import get_gateway
-from payments.services import payout_request
 
 SANDBOX_NOTICE = "Sandbox payments: no real card is charged. Use any card number; 4000 0000 0000 0002 is declined."
 SANDBOX_PAYOUT_NOTICE = "Sandbox payments: withdrawals are simulated and no real money is sent to your bank."
@@ -1016,45 +1013,3 @@ def submission_file(request, pk: int):
         return attachment_response(stored)
     except OSError as error:  # the row outlived its file: a 404, not a 500
         raise Http404("This file is no longer available.") from error
-
-
-# --- Earnings -------------------------------------------------------------------------------
-
-
-def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
-    user = request.user
-    balances = selectors.earnings_for_user(user)
-    releases = selectors.releases_for_freelancer(user)
-    clearing = [line for line in releases if not line.cleared]
-    return {
-        "balances": balances,
-        "releases": releases,
-        "next_clearing": min((line.clears_at for line in clearing), default=None),
-        "payouts": list(selectors.payouts_for_user(user)[:50]),
-        "form": form or WithdrawForm(initial={"amount": dollars_for_input(balances["available"])}),
-        "clearance_days": settings.CLEARANCE_DAYS,
-        **_sandbox(payouts=True),
-    }
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def earnings(request):
-    if request.method != "POST":
-        return render(request, "contracts/earnings.html", _earnings_context(request))
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        amount = form.cleaned_data["amount"]
-        # The key names the person too, so one person's form can never replay another's payout.
-        key = f"withdraw:{request.user.pk}:{form.cleaned_data['key']}"
-        try:
-            payout = payout_request(freelancer=request.user, amount_cents=amount, key=key)
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
-            messages.success(
-                request,
-                f"Withdrawal of {money(payout.amount_cents, payout.currency)} sent. It reaches your bank in 1–3 days.",
-            )
-            return redirect(reverse("earnings"))
-    return render(request, "contracts/earnings.html", _earnings_context(request, form), status=400)

@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from core.exceptions import DomainError
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent
 from payments.models import Payout
-from payments.services import earnings, payout_request
+from payments.selectors import earnings_for_user
+from payments.services import payout_request
 
 # The largest value a 64-bit column holds: anything bigger is refused here, not by the database.
 MAX_CENTS = 2**63 - 1
@@ -86,7 +87,7 @@ class BalanceViewSet(viewsets.ViewSet):
         description="Your earnings: pending (released, in its clearance period) and available to withdraw.",
     )
     def list(self, request):
-        figures = earnings(request.user)
+        figures = earnings_for_user(request.user)
         return Response(
             BalanceSerializer(
                 {

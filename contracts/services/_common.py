@@ -4,6 +4,7 @@ from django.db.models import Sum
 
 from contracts.models import Contract, ContractEvent, Milestone
 from core.exceptions import InvalidTransition, NotAllowed
+from payments.escrow import billing_pair_lock
 
 
 def event(
@@ -78,7 +79,9 @@ def move_milestone(
 
 
 def billed_before(contract: Contract) -> int:
-    """What this client has paid this freelancer over all their contracts: the fee tiers' base."""
+    """What this client has paid this freelancer over all their contracts: the fee tiers' base.
+    Read under the pair's lock, held until the caller's release commits."""
+    billing_pair_lock(client_id=contract.client_id, freelancer_id=contract.freelancer_id)
     return (
         Milestone.objects.filter(
             contract__client_id=contract.client_id, contract__freelancer_id=contract.freelancer_id

@@ -48,7 +48,8 @@ from payments import accounts
 from payments.fees import fee_breakdown
 from payments.ledger import balance
 from payments.models import AccountBalance, GatewayOperation, LedgerTransaction, Payout
-from payments.services import clearances_due, earnings, payout_request
+from payments.selectors import earnings_for_user
+from payments.services import clearances_due, payout_request
 from tests.conftest import seed_skill_taxonomy
 from tests.marketplace.factories import milestones_for, new_client, new_freelancer, open_project, submit_proposal
 
@@ -226,7 +227,7 @@ def freelancer_with_available_money() -> tuple[User, int]:
     deal = submitted_deal()
     milestone_approve(milestone=deal.milestones[0], by=deal.client)
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1))
-    available = earnings(deal.freelancer)["available"]
+    available = earnings_for_user(deal.freelancer)["available"]
     assert available > 0
     return deal.freelancer, available
 
@@ -290,7 +291,7 @@ def test_fifty_concurrent_approvals_release_once():
     assert target.released_cents == target.amount_cents
     assert releases_of(target) == 1
     assert balance(accounts.escrow(target.ledger_reference)) == 0
-    assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
     assert target.events.filter(verb="approved").count() == 1
     assert money_problems() == []
 
@@ -343,7 +344,7 @@ def test_fifty_concurrent_http_approvals_release_once_and_never_5xx(how):
     assert target.status == Milestone.Status.RELEASED
     assert releases_of(target) == 1
     assert target.events.filter(verb="approved").count() == 1
-    assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
     assert money_problems() == []
 
 
@@ -388,11 +389,11 @@ def test_release_racing_an_agreed_refund_settles_the_milestone_once(listed_first
     assert (released, refunded) in ((1, 0), (0, 1))
     if target.status == Milestone.Status.RELEASED:
         assert (released, target.released_cents, target.refunded_cents) == (1, target.amount_cents, 0)
-        assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+        assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
         assert not GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND).exists()
     else:
         assert (refunded, target.released_cents, target.refunded_cents) == (1, 0, target.amount_cents)
-        assert earnings(deal.freelancer)["pending"] == 0
+        assert earnings_for_user(deal.freelancer)["pending"] == 0
         assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND).count() == 1
     assert balance(accounts.escrow(target.ledger_reference)) == 0
     assert no_negative_balances() == []
@@ -549,7 +550,7 @@ def test_twenty_concurrent_withdrawals_of_everything_pay_once():
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert AccountBalance.objects.get(account=accounts.available(freelancer.pk)).balance_cents == 0
     assert no_negative_balances() == []
     assert money_problems() == []
@@ -576,7 +577,7 @@ def test_twenty_concurrent_withdrawals_with_one_key_pay_once():
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert no_negative_balances() == []
     assert money_problems() == []
 
@@ -626,7 +627,7 @@ def test_twenty_concurrent_api_withdrawals_pay_once_and_never_5xx(keys):
     assert set(statuses) <= {201, 400, 409}, statuses
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert no_negative_balances() == []
     assert money_problems() == []
 
@@ -650,7 +651,7 @@ def test_a_double_submitted_withdrawal_form_never_answers_500():
     # then the money leaves once and every click gets a page, none a server error
     assert result.errors == []
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert not [code for code in statuses if code >= 500], statuses
 
 
@@ -679,8 +680,8 @@ def test_overlapping_auto_release_runs_release_each_milestone_once():
         assert releases_of(milestone) == 1
         assert milestone.events.filter(verb="auto-approved").count() == 1
     total = sum(m.amount_cents for m in deal.milestones)
-    assert earnings(deal.freelancer)["pending"] == sum(net_of(m.amount_cents) for m in deal.milestones)
-    assert balance(accounts.PLATFORM_FEES) == total - earnings(deal.freelancer)["pending"]
+    assert earnings_for_user(deal.freelancer)["pending"] == sum(net_of(m.amount_cents) for m in deal.milestones)
+    assert balance(accounts.PLATFORM_FEES) == total - earnings_for_user(deal.freelancer)["pending"]
     assert money_problems() == []
 
 
