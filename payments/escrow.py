@@ -20,9 +20,9 @@ def _check_cents(*amounts: int) -> None:
 
 
 def billing_pair_lock(*, client_id: int, freelancer_id: int) -> None:
-    """Lock the pair's row until the caller's transaction ends, so what the pair was billed before
-    is read by one release at a time and no two releases both get the lower fee tier."""
-    # No transaction of its own: the lock must last until the caller's release is committed.
+    """Lock the client–freelancer pair until the caller commits: one release at a time reads its billing."""
+    # Without it two releases of one pair read the same "billed before" and both get the lower fee
+    # tier. No transaction of its own: the lock must last until the caller's release is committed.
     BillingPair.objects.get_or_create(client_id=client_id, freelancer_id=freelancer_id)
     BillingPair.objects.select_for_update().filter(client_id=client_id, freelancer_id=freelancer_id).get()
 
@@ -36,7 +36,7 @@ def escrow_fund(
     currency: str = "USD",
     charge_reference: str = "",
 ) -> LedgerTransaction:
-    """The client's card charge enters escrow for `reference`, the client fee goes to the platform; once per key."""
+    """The card charge enters escrow for `reference` and the client fee goes to the platform; once per key."""
     _check_cents(amount_cents, client_fee_cents)
     entries = [
         (accounts.GATEWAY, -(amount_cents + client_fee_cents)),
@@ -64,10 +64,8 @@ def escrow_release(
     partial: bool = False,
     currency: str = "USD",
 ) -> FeeBreakdown:
-    """Escrow → the payee's pending balance less the tiered fee, which goes to the platform; once per key.
-
-    `billed_before_cents` is what the pair was billed before this release, read under
-    billing_pair_lock, so the tiers see every earlier release."""
+    """Escrow → the payee's pending balance, less the tiered fee to the platform; once per key."""
+    # `billed_before_cents` was read under billing_pair_lock, so the tiers see every earlier release.
     _check_cents(amount_cents, billed_before_cents)
     fees = fee_breakdown(amount_cents=amount_cents, billed_before_cents=billed_before_cents)
     ledger_post(
@@ -112,8 +110,7 @@ def escrow_split(
     currency: str = "USD",
     refund_reference: str = "",
 ) -> FeeBreakdown:
-    """Everything held for `reference` leaves in one transaction: `payee_cents` to the payee less the
-    tiered fee, `refund_cents` back to the client; once per key."""
+    """All that is held leaves at once: to the payee less the fee, the rest back to the client; once per key."""
     _check_cents(payee_cents, refund_cents, billed_before_cents)
     fees = fee_breakdown(amount_cents=payee_cents, billed_before_cents=billed_before_cents)
     ledger_post(
