@@ -35,7 +35,7 @@ def lock_contract(contract: Contract) -> Contract:
 
 
 def lock_milestone(milestone: Milestone) -> tuple[Contract, Milestone]:
-    """Lock in the one order used everywhere: contract, then milestone (then the ledger)."""
+    """Lock in the one order used everywhere: contract, then milestone (then the billing pair, then the ledger)."""
     contract = lock_contract(milestone.contract)
     return contract, Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
 
