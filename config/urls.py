@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("marketplace.project_urls")),
     path("", include("marketplace.proposal_urls")),
     path("", include("contracts.urls")),
+    path("", include("payments.urls")),
     path("moderation/", views.moderation_home, name="moderation_home"),
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),

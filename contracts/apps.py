@@ -17,3 +17,8 @@ class ContractsConfig(AppConfig):
         from marketplace.selectors import register_trust_provider
 
         register_trust_provider(client_figures)
+
+        from contracts.selectors import milestone_references
+        from payments.selectors import register_reference_resolver
+
+        register_reference_resolver("milestone", milestone_references)

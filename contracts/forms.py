@@ -1,10 +1,9 @@
-"""Forms for offers, milestones and withdrawals. They check the shape of what was typed (dollars
+"""Forms for offers and milestones. They check the shape of what was typed (dollars
 to whole cents, dates, files); the services check the rules (limits, states, who may act)."""
 
 from __future__ import annotations
 
 import re
-import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -192,25 +191,3 @@ class MilestoneEditDeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
         help_text="The other side sees this.",
     )
-
-
-# --- Money out ------------------------------------------------------------------------------
-
-KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
-
-
-class WithdrawForm(forms.Form):
-    """A withdrawal. `key` is generated when the form is shown, so a double submit pays once."""
-
-    amount = AmountField(label="Amount to withdraw (USD)", empty_message="Enter the amount to withdraw.")
-    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault("key", uuid.uuid4().hex)
-
-    def clean_key(self) -> str:
-        key = self.cleaned_data["key"].strip().lower().replace("-", "")
-        if not KEY_PATTERN.fullmatch(key):
-            raise ValidationError("This form is out of date. Reload the page and try again.", code="invalid")
-        return key

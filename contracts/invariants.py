@@ -11,52 +11,31 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from django.db.models import Sum
-
 from contracts.models import Milestone
-from payments import accounts
-from payments.ledger import balances, ledger_problems
-from payments.models import LedgerEntry, LedgerTransaction
+from payments.ledger import ledger_problems
+from payments.selectors import escrow_figures, escrow_problems
 
 
 def money_problems() -> list[str]:
     problems = ledger_problems()
     milestones = list(Milestone.objects.all())
-    escrow = balances([accounts.escrow(m.ledger_reference) for m in milestones])
-    funded = dict(
-        LedgerEntry.objects.filter(transaction__kind=LedgerTransaction.Kind.FUND, account__startswith="escrow:")
-        .values("account")
-        .annotate(total=Sum("amount_cents"))
-        .values_list("account", "total")
-    )
+    figures = escrow_figures([m.ledger_reference for m in milestones])
     for m in milestones:
-        account = accounts.escrow(m.ledger_reference)
+        held, was_funded = figures[m.ledger_reference].held_cents, figures[m.ledger_reference].funded_cents
         expected = m.held_cents
-        if escrow[account] != expected:
-            problems.append(f"milestone {m.pk} ({m.status}): escrow {escrow[account]} but it should hold {expected}")
-        was_funded = funded.get(account, 0)
+        if held != expected:
+            problems.append(f"milestone {m.pk} ({m.status}): escrow {held} but it should hold {expected}")
         if (
             m.status != Milestone.Status.PENDING
             and m.status != Milestone.Status.CANCELLED
             and was_funded != m.amount_cents
         ):
             problems.append(f"milestone {m.pk}: funded {was_funded}, amount {m.amount_cents}")
-        if was_funded and was_funded != m.released_cents + m.refunded_cents + escrow[account]:
+        if was_funded and was_funded != m.released_cents + m.refunded_cents + held:
             problems.append(
                 f"milestone {m.pk}: funded {was_funded} != released {m.released_cents} + refunded "
-                f"{m.refunded_cents} + held {escrow[account]}"
+                f"{m.refunded_cents} + held {held}"
             )
-    funds = Counter(
-        LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND).values_list("reference", flat=True)
-    )
-    problems += [f"fund of {reference} posted {n} times" for reference, n in funds.items() if n > 1]
-    # A milestone is settled in full once: by one release (approval) or one split (a dispute).
-    settlements = Counter(
-        LedgerTransaction.objects.filter(
-            kind__in=[LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.SPLIT]
-        ).values_list("reference", flat=True)
-    )
-    problems += [f"{reference} settled {n} times" for reference, n in settlements.items() if n > 1]
+    # A milestone is funded once and settled in full once: by one release (approval) or one split (a dispute).
+    problems += escrow_problems()
     return problems

@@ -33,13 +33,10 @@ from payments.fees import fee_breakdown
 from payments.gateways import get_gateway
 
 SANDBOX_NOTICE = "Sandbox payments: no real card is charged. Use any card number; 4000 0000 0000 0002 is declined."
-SANDBOX_PAYOUT_NOTICE = "Sandbox payments: withdrawals are simulated and no real money is sent to your bank."
 
 
-def sandbox(*, payouts: bool = False) -> dict:
-    gateway = get_gateway()
-    notice = SANDBOX_PAYOUT_NOTICE if payouts else SANDBOX_NOTICE
-    return {"sandbox_notice": notice if getattr(gateway, "is_sandbox", False) else ""}
+def sandbox() -> dict:
+    return {"sandbox_notice": SANDBOX_NOTICE if getattr(get_gateway(), "is_sandbox", False) else ""}
 
 
 def form_prefix(action: str, milestone: Milestone) -> str:

@@ -3,26 +3,12 @@ to does not exist for them (a 404, never a 403 that confirms it exists)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest, Submission, SubmissionFile
 from marketplace.hiring import OfferSummary
-from payments import accounts
 from payments.fees import FeeBreakdown, fee_breakdown
-from payments.ledger import balance
-from payments.models import LedgerEntry, LedgerTransaction, Payout
-
-RELEASE_KINDS = (LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.PARTIAL_RELEASE, LedgerTransaction.Kind.SPLIT)
-# How a release reads from the freelancer's side.
-RELEASE_LABELS = {
-    LedgerTransaction.Kind.RELEASE: "Approved",
-    LedgerTransaction.Kind.PARTIAL_RELEASE: "Part released early",
-    LedgerTransaction.Kind.SPLIT: "Split in a dispute",
-}
+from payments.selectors import ReferenceLabel, earnings_for_user
 
 
 def _signed_in(user) -> bool:
@@ -121,61 +107,23 @@ def funding_fees(milestone: Milestone) -> FeeBreakdown:
     return release_fees(milestone, milestone.amount_cents)
 
 
-@dataclass(frozen=True)
-class ReleaseLine:
-    """One release into a freelancer's pending balance and when it becomes withdrawable."""
-
-    released_at: datetime
-    clears_at: datetime
-    net_cents: int
-    cleared: bool
-    kind_label: str
-    milestone: Milestone | None
-
-
-def releases_for_freelancer(user, *, limit: int = 50) -> list[ReleaseLine]:
-    """The freelancer's releases, newest first, each with the moment it clears."""
-    if not _signed_in(user):
-        return []
-    entries = list(
-        LedgerEntry.objects.filter(
-            account=accounts.pending(user.pk), amount_cents__gt=0, transaction__kind__in=RELEASE_KINDS
+def milestone_references(references: list[str], viewer) -> dict[str, ReferenceLabel]:
+    """What the ledger's "milestone:<id>" references are, for the payee's earnings page: only
+    milestones of the viewer's own contracts as the freelancer; any other is left out."""
+    ids = set()
+    for reference in references:
+        prefix, _, number = reference.partition(":")
+        if prefix == "milestone" and number.isdigit():
+            ids.add(int(number))
+    if not ids or not _signed_in(viewer):
+        return {}
+    milestones = Milestone.objects.filter(pk__in=ids, contract__freelancer=viewer).select_related("contract")
+    return {
+        m.ledger_reference: ReferenceLabel(
+            title=m.title, context=m.contract.title, url=f"{m.contract.get_absolute_url()}#milestone-{m.pk}"
         )
-        .select_related("transaction")
-        .order_by("-transaction__created_at", "-pk")[:limit]
-    )
-    keys = [f"clear:{entry.transaction_id}" for entry in entries]
-    cleared = set(LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    milestone_ids = {
-        int(reference.split(":", 1)[1])
-        for reference in (entry.transaction.reference for entry in entries)
-        if reference.startswith("milestone:") and reference.split(":", 1)[1].isdigit()
+        for m in milestones
     }
-    milestones = Milestone.objects.filter(pk__in=milestone_ids, contract__freelancer=user).select_related("contract")
-    by_reference = {m.ledger_reference: m for m in milestones}
-    clearance = timedelta(days=settings.CLEARANCE_DAYS)
-    return [
-        ReleaseLine(
-            released_at=entry.transaction.created_at,
-            clears_at=entry.transaction.created_at + clearance,
-            net_cents=entry.amount_cents,
-            cleared=f"clear:{entry.transaction_id}" in cleared,
-            kind_label=RELEASE_LABELS.get(entry.transaction.kind, entry.transaction.get_kind_display()),
-            milestone=by_reference.get(entry.transaction.reference),
-        )
-        for entry in entries
-    ]
-
-
-def payouts_for_user(user) -> QuerySet[Payout]:
-    if not _signed_in(user):
-        return Payout.objects.none()
-    return Payout.objects.filter(freelancer=user).order_by("-created_at", "-pk")
-
-
-def earnings_for_user(user) -> dict[str, int]:
-    """Pending (still clearing) and available (withdrawable) balances, in cents."""
-    return {"pending": balance(accounts.pending(user.pk)), "available": balance(accounts.available(user.pk))}
 
 
 def client_dashboard(user) -> dict:

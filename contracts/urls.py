@@ -30,5 +30,4 @@ urlpatterns = [
     path("refund-requests/<int:pk>/accept/", views.refund_request_accept, name="refund_request_accept"),
     path("refund-requests/<int:pk>/decline/", views.refund_request_decline, name="refund_request_decline"),
     path("submissions/files/<int:pk>/", views.submission_file, name="submission_file"),
-    path("earnings/", views.earnings, name="earnings"),
 ]

@@ -19,7 +19,8 @@ from core.exceptions import DomainError
 from core.serializers import PositiveCentsField
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent
 from payments.models import Payout
-from payments.services import earnings, payout_request
+from payments.selectors import earnings_for_user
+from payments.services import payout_request
 
 # The ledger is single-currency for now; every entry and payout is in it.
 LEDGER_CURRENCY = "USD"
@@ -59,7 +60,7 @@ class BalanceViewSet(viewsets.ViewSet):
         description="Your earnings: pending (released, in its clearance period) and available to withdraw.",
     )
     def list(self, request):
-        figures = earnings(request.user)
+        figures = earnings_for_user(request.user)
         return Response(
             BalanceSerializer(
                 {

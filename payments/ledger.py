@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from core.exceptions import DomainError
+from payments.accounts import keeps_balance_row
 from payments.models import EXTERNAL_PREFIX, AccountBalance, LedgerEntry, LedgerTransaction
 
 
@@ -47,7 +48,8 @@ def ledger_post(
 
     The same key with the same entries returns the first transaction (created=False); the same
     key with other entries raises IdempotencyConflict. A posting that would take any account but
-    the external gateway below zero raises InsufficientFunds and posts nothing.
+    the external gateway below zero raises InsufficientFunds and posts nothing. The gateway and the
+    platform's fees are written as entries only: no balance row of theirs is locked or updated.
     """
     entries = _normalized(entries)
     if not entries:
@@ -70,14 +72,16 @@ def ledger_post(
         if _existing_entries(existing) != entries:
             raise IdempotencyConflict(f"The key {key} was already used for a different posting.") from None
         return existing, False
-    accounts = [account for account, _ in entries]
-    for account in accounts:
+    # Only the balances that must never go negative are stored and locked: the gateway and the
+    # fees are in nearly every posting, and a locked row each would queue every posting behind it.
+    kept = [(account, amount) for account, amount in entries if keeps_balance_row(account)]
+    for account, _ in kept:
         AccountBalance.objects.get_or_create(account=account, defaults={"currency": currency})
     # Lock the balances in a stable order so concurrent postings cannot deadlock.
-    list(AccountBalance.objects.select_for_update().filter(account__in=accounts).order_by("account"))
+    list(AccountBalance.objects.select_for_update().filter(account__in=[a for a, _ in kept]).order_by("account"))
     try:
         with transaction.atomic():
-            for account, amount in entries:
+            for account, amount in kept:
                 AccountBalance.objects.filter(account=account).update(balance_cents=F("balance_cents") + amount)
     except IntegrityError as error:
         raise InsufficientFunds("There is not enough money in the account for this.") from error
@@ -113,8 +117,9 @@ def balances(accounts: list[str]) -> dict[str, int]:
 
 
 def ledger_problems() -> list[str]:
-    """Ledger-wide invariants: every transaction nets to zero, stored balances equal the entries,
-    and no account but the external gateway is negative."""
+    """Ledger-wide invariants: every transaction nets to zero, stored balances equal the entries
+    (and every account that must keep one has one), and no account but the external gateway is
+    negative."""
     problems = []
     unbalanced = LedgerEntry.objects.values("transaction_id").annotate(total=Sum("amount_cents")).exclude(total=0)
     problems += [f"transaction {row['transaction_id']} nets to {row['total']}" for row in unbalanced]
@@ -122,11 +127,13 @@ def ledger_problems() -> list[str]:
         LedgerEntry.objects.values("account").annotate(total=Sum("amount_cents")).values_list("account", "total")
     )
     stored = dict(AccountBalance.objects.values_list("account", "balance_cents"))
-    for account in set(from_entries) | set(stored):
+    kept = {account for account in from_entries if keeps_balance_row(account)}
+    for account in sorted(kept | set(stored)):
         if from_entries.get(account, 0) != stored.get(account, 0):
             problems.append(
                 f"{account}: entries say {from_entries.get(account, 0)}, balance says {stored.get(account, 0)}"
             )
-        if not account.startswith(EXTERNAL_PREFIX) and from_entries.get(account, 0) < 0:
-            problems.append(f"{account} is negative: {from_entries[account]}")
+    for account, total in sorted(from_entries.items()):
+        if not account.startswith(EXTERNAL_PREFIX) and total < 0:
+            problems.append(f"{account} is negative: {total}")
     return problems

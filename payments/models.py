@@ -2,9 +2,11 @@
 trigger refuses it); mistakes are corrected by a reversing transaction.
 
 Each entry is a signed change to one account's balance and every transaction nets to zero.
-AccountBalance keeps each account's running balance so that posting can lock it and the
-database itself refuses a negative balance (a CHECK constraint) on every account except the
-external gateway, which is where money enters and leaves.
+AccountBalance keeps the running balance of each account that must never go negative (escrow,
+freelancer balances), so that posting can lock it and the database itself refuses a negative
+balance (a CHECK constraint). The external gateway and the platform's fees keep no such row:
+nearly every money move touches them, so one locked row each would queue the whole site behind
+it; their balances are summed from the entries when asked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from django.db import models
 from django.utils import timezone
 
 EXTERNAL_PREFIX = "external:"
+PLATFORM_PREFIX = "platform:"
+# Accounts that only ever need their entries: no stored balance, no lock, no CHECK.
+SUMMED_PREFIXES = (EXTERNAL_PREFIX, PLATFORM_PREFIX)
 
 
 class LedgerTransaction(models.Model):
@@ -73,6 +78,20 @@ class AccountBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.balance_cents}"
+
+
+class BillingPair(models.Model):
+    """One row per client and freelancer, locked while a release reads what the pair was billed
+    before, so two releases of one pair at the same moment see each other and the fee tiers hold."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    freelancer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "freelancer"], name="one_billing_pair")]
+
+    def __str__(self) -> str:
+        return f"Billing of {self.client_id} → {self.freelancer_id}"
 
 
 class GatewayOperation(models.Model):

@@ -16,8 +16,7 @@ from payments import accounts
 from payments.gateways import get_gateway
 from payments.ledger import InsufficientFunds, balance, ledger_post
 from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout
-
-RELEASE_KINDS = (LedgerTransaction.Kind.RELEASE, LedgerTransaction.Kind.PARTIAL_RELEASE, LedgerTransaction.Kind.SPLIT)
+from payments.selectors import RELEASE_KINDS
 
 
 def clearances_due(*, now=None) -> int:
@@ -57,10 +56,6 @@ def clear_release(*, release: LedgerTransaction) -> bool:
         memo="Clearance period over",
     )
     return created
-
-
-def earnings(user) -> dict[str, int]:
-    return {"pending": balance(accounts.pending(user.pk)), "available": balance(accounts.available(user.pk))}
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django.db.models import Sum
 
 from contracts.models import Contract, ContractEvent, Milestone
 from core.exceptions import InvalidTransition, NotAllowed
+from payments.escrow import billing_pair_lock
 
 
 def event(
@@ -34,7 +35,7 @@ def lock_contract(contract: Contract) -> Contract:
 
 
 def lock_milestone(milestone: Milestone) -> tuple[Contract, Milestone]:
-    """Lock in the one order used everywhere: contract, then milestone (then the ledger)."""
+    """Lock in the one order used everywhere: contract, then milestone (then the billing pair, then the ledger)."""
     contract = lock_contract(milestone.contract)
     return contract, Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
 
@@ -78,7 +79,9 @@ def move_milestone(
 
 
 def billed_before(contract: Contract) -> int:
-    """What this client has paid this freelancer over all their contracts: the fee tiers' base."""
+    """What this client has paid this freelancer over all their contracts: the fee tiers' base.
+    Read under the pair's lock, held until the caller's release commits."""
+    billing_pair_lock(client_id=contract.client_id, freelancer_id=contract.freelancer_id)
     return (
         Milestone.objects.filter(
             contract__client_id=contract.client_id, contract__freelancer_id=contract.freelancer_id

@@ -23,11 +23,10 @@ from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.files import check_uploads
 from core.templatetags.core_tags import money
 from notifications.services import notify
-from payments import accounts
-from payments.fees import client_fee_cents, fee_breakdown
+from payments.escrow import escrow_fund, escrow_refund, escrow_release, escrow_split
+from payments.fees import client_fee_cents
 from payments.gateways import get_gateway
-from payments.ledger import ledger_post
-from payments.models import LedgerTransaction
+from payments.selectors import ledger_key_used
 
 MAX_SUBMISSION_FILES = 10
 
@@ -90,15 +89,13 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         description=f"Milestone “{milestone.title}” of “{contract.title}”",
         card_number=card_number,
     )
-    entries = [(accounts.GATEWAY, -total), (accounts.escrow(milestone.ledger_reference), milestone.amount_cents)]
-    if client_fee:
-        entries.append((accounts.PLATFORM_FEES, client_fee))
-    ledger_post(
-        kind=LedgerTransaction.Kind.FUND,
-        key=f"fund:{milestone.pk}",
+    escrow_fund(
         reference=milestone.ledger_reference,
-        entries=entries,
-        memo=f"Card charge {charge.reference}",
+        amount_cents=milestone.amount_cents,
+        client_fee_cents=client_fee,
+        key=f"fund:{milestone.pk}",
+        currency=contract.currency,
+        charge_reference=charge.reference,
     )
     client_payment_method_verified(user=contract.client)
     notify(
@@ -186,24 +183,6 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
     return milestone
 
 
-def _release(
-    milestone: Milestone, contract: Contract, *, amount_cents: int, key: str, kind: str, billed_before_cents: int
-) -> int:
-    """Escrow → freelancer pending + platform fee. Returns the fee.
-
-    `billed_before_cents` is read before this release is counted, so the fee tiers see only
-    what was billed earlier."""
-    fees = fee_breakdown(amount_cents=amount_cents, billed_before_cents=billed_before_cents)
-    entries = [
-        (accounts.escrow(milestone.ledger_reference), -amount_cents),
-        (accounts.pending(contract.freelancer_id), fees.freelancer_net_cents),
-    ]
-    if fees.freelancer_fee_cents:
-        entries.append((accounts.PLATFORM_FEES, fees.freelancer_fee_cents))
-    ledger_post(kind=kind, key=key, reference=milestone.ledger_reference, entries=entries, memo=fees.rate_note)
-    return fees.freelancer_fee_cents
-
-
 @transaction.atomic
 def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=None) -> Milestone:
     """The client approves (or the review window ran out): the money still held is released to
@@ -238,14 +217,14 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
         auto_release_at=None,
     )
     fee = (
-        _release(
-            milestone,
-            contract,
+        escrow_release(
+            reference=milestone.ledger_reference,
             amount_cents=remaining,
-            key=f"release:{milestone.pk}",
-            kind=LedgerTransaction.Kind.RELEASE,
+            payee_id=contract.freelancer_id,
             billed_before_cents=prior,
-        )
+            key=f"release:{milestone.pk}",
+            currency=contract.currency,
+        ).freelancer_fee_cents
         if remaining
         else 0
     )
@@ -279,7 +258,7 @@ def _rounds_left_note(left: int) -> str:
 
 def _already_posted(key: str) -> bool:
     """Whether the ledger already holds the transaction this key names: a replayed request."""
-    return LedgerTransaction.objects.filter(idempotency_key=key).exists()
+    return ledger_key_used(key)
 
 
 @transaction.atomic
@@ -302,14 +281,15 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, in
     if updated != 1:
         raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
     event(contract=contract, milestone=milestone, actor=by, verb="partly released", amount_cents=amount_cents)
-    fee = _release(
-        milestone,
-        contract,
+    fee = escrow_release(
+        reference=milestone.ledger_reference,
         amount_cents=amount_cents,
-        key=f"release-part:{milestone.pk}:{number}",
-        kind=LedgerTransaction.Kind.PARTIAL_RELEASE,
+        payee_id=contract.freelancer_id,
         billed_before_cents=prior,
-    )
+        key=f"release-part:{milestone.pk}:{number}",
+        partial=True,
+        currency=contract.currency,
+    ).freelancer_fee_cents
     milestone.refresh_from_db()
     notify(
         recipient=contract.freelancer,
@@ -345,7 +325,7 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
         raise ValidationError({"freelancer_cents": [f"Choose whole cents from 0 to {money(held)}."]})
     client_cents = held - freelancer_cents
     key = f"split:{milestone.pk}"
-    fees = fee_breakdown(amount_cents=freelancer_cents, billed_before_cents=billed_before(contract))
+    prior = billed_before(contract)
     milestone = move_milestone(
         milestone,
         to=Milestone.Status.RELEASED if freelancer_cents else Milestone.Status.REFUNDED,
@@ -358,22 +338,20 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
         settled_at=timezone.now(),
         auto_release_at=None,
     )
-    entries = [(accounts.escrow(milestone.ledger_reference), -held)]
-    if freelancer_cents:
-        entries.append((accounts.pending(contract.freelancer_id), fees.freelancer_net_cents))
-        if fees.freelancer_fee_cents:
-            entries.append((accounts.PLATFORM_FEES, fees.freelancer_fee_cents))
+    refund = None
     if client_cents:
         refund = get_gateway().refund(
             amount_cents=client_cents, currency=contract.currency, key=key, description=f"Split of “{milestone.title}”"
         )
-        entries.append((accounts.GATEWAY, client_cents))
-    ledger_post(
-        kind=LedgerTransaction.Kind.SPLIT,
-        key=key,
+    escrow_split(
         reference=milestone.ledger_reference,
-        entries=entries,
-        memo=f"Split: refund {refund.reference}" if client_cents else "Split: all to the freelancer",
+        payee_cents=freelancer_cents,
+        refund_cents=client_cents,
+        payee_id=contract.freelancer_id,
+        billed_before_cents=prior,
+        key=key,
+        currency=contract.currency,
+        refund_reference=refund.reference if refund else "",
     )
     _cancel_pending_refund_requests(milestone, contract, note="The dispute was settled.")
     return milestone
@@ -405,12 +383,12 @@ def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, 
     refund = get_gateway().refund(
         amount_cents=amount_cents, currency=contract.currency, key=key, description=f"Refund for “{milestone.title}”"
     )
-    ledger_post(
-        kind=LedgerTransaction.Kind.REFUND,
-        key=key,
+    escrow_refund(
         reference=milestone.ledger_reference,
-        entries=[(accounts.escrow(milestone.ledger_reference), -amount_cents), (accounts.GATEWAY, amount_cents)],
-        memo=f"Refund {refund.reference}",
+        amount_cents=amount_cents,
+        key=key,
+        currency=contract.currency,
+        refund_reference=refund.reference,
     )
     if full:
         _cancel_pending_refund_requests(milestone, contract, note="The milestone was refunded in full.")

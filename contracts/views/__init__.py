@@ -1,4 +1,4 @@
-"""Contract pages, by subject: offers, contracts, milestones, changes to milestones, earnings.
+"""Contract pages, by subject: offers, contracts, milestones, changes to milestones.
 
 Each POST parses input, calls one service and renders or redirects. Lookups go through
 contracts.selectors, so anything the person is not a party to is a 404. What a page shows is
@@ -13,7 +13,6 @@ from contracts.views.contracts import (
     contract_list,
     contract_milestone_add,
 )
-from contracts.views.earnings import earnings
 from contracts.views.edits import (
     milestone_edit_accept,
     milestone_edit_decline,
@@ -49,7 +48,6 @@ __all__ = [
     "contract_end",
     "contract_list",
     "contract_milestone_add",
-    "earnings",
     "form_prefix",
     "milestone_approve",
     "milestone_cancel",

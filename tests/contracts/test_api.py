@@ -27,7 +27,8 @@ from payments.fees import fee_breakdown
 from payments.gateways import DECLINED_CARD
 from payments.ledger import balance
 from payments.models import GatewayOperation, IdempotentRequest, LedgerTransaction, Payout
-from payments.services import clearances_due, earnings
+from payments.selectors import earnings_for_user
+from payments.services import clearances_due
 from tests.conftest import seed_skill_taxonomy
 from tests.contracts.factories import hire_offer, money_snapshot, move_to
 from tests.helpers import api_for
@@ -81,7 +82,7 @@ def freelancer_with_available(amount_cents: int = 500_00) -> tuple[User, int]:
     """A freelancer whose approved milestone has cleared; returns them and what they can withdraw."""
     deal = deal_with_first_in(S.RELEASED, amounts=(amount_cents,))
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1))
-    available = earnings(deal.freelancer)["available"]
+    available = earnings_for_user(deal.freelancer)["available"]
     assert available == net_of(amount_cents)
     return deal.freelancer, available
 
@@ -312,7 +313,7 @@ def test_partial_release_and_refunds():
     response = client.post(url(m, "release-partial"), {"amount_cents": 100_00}, format="json")
     assert response.status_code == 200, response.json()
     assert (response.json()["released_cents"], response.json()["held_cents"]) == (100_00, 400_00)
-    assert earnings(deal.freelancer)["pending"] == net_of(100_00)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(100_00)
 
     # the freelancer gives $50 back
     response = freelancer.post(url(m, "refund-offer"), {"amount_cents": 50_00}, format="json")
@@ -650,7 +651,7 @@ def test_a_payout_above_the_available_balance_is_refused():
     assert response.status_code == 400
     assert "at most" in response.json()["amount_cents"][0]
     assert money_snapshot() == before
-    assert earnings(freelancer)["available"] == available
+    assert earnings_for_user(freelancer)["available"] == available
     assert money_problems() == []
 
 
@@ -690,7 +691,7 @@ def test_the_same_approval_sent_twice_with_a_key_releases_once():
     assert second.json() == first.json()
     assert second.headers["Idempotent-Replayed"] == "true"
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.RELEASE).count() == 1
-    assert earnings(deal.freelancer)["pending"] == net_of(deal.first.amount_cents)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(deal.first.amount_cents)
     assert ContractEvent.objects.filter(verb="approved").count() == 1
     assert money_problems() == []
 
@@ -706,7 +707,7 @@ def test_the_same_payout_sent_twice_with_a_key_pays_once():
     assert Payout.objects.count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == available - 100_00
+    assert earnings_for_user(freelancer)["available"] == available - 100_00
     assert money_problems() == []
 
 
@@ -717,7 +718,7 @@ def test_payouts_without_a_key_are_each_a_new_withdrawal():
     assert api.post("/api/v1/payouts/", {"amount_cents": 100_00}, format="json").status_code == 201
     assert Payout.objects.count() == 2
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 2
-    assert earnings(freelancer)["available"] == available - 200_00
+    assert earnings_for_user(freelancer)["available"] == available - 200_00
     assert money_problems() == []
 
 
@@ -730,7 +731,7 @@ def test_the_same_key_with_a_different_body_is_422_and_moves_nothing():
     assert response.status_code == 422
     assert response.json() == KEY_REUSED
     assert money_snapshot() == before
-    assert earnings(freelancer)["available"] == available - 100_00
+    assert earnings_for_user(freelancer)["available"] == available - 100_00
     assert money_problems() == []
 
 

@@ -37,7 +37,8 @@ from payments.fees import fee_breakdown
 from payments.gateways import DECLINED_CARD, GatewayError
 from payments.ledger import balance
 from payments.models import GatewayOperation, LedgerTransaction, Payout
-from payments.services import clearances_due, earnings, payout_request
+from payments.selectors import earnings_for_user
+from payments.services import clearances_due, payout_request
 from tests.contracts.factories import (
     active_contract,
     available_of,
@@ -225,7 +226,7 @@ def test_approval_releases_escrow_to_pending_less_the_fee():
     assert (milestone.status, milestone.released_cents, milestone.held_cents) == (S.RELEASED, 400_00, 0)
     assert milestone.auto_release_at is None
     assert escrow_of(milestone) == 0
-    assert earnings(contract.freelancer) == {"pending": 360_00, "available": 0}
+    assert earnings_for_user(contract.freelancer) == {"pending": 360_00, "available": 0}
     assert platform_fees() == 40_00
     # and the freelancer reads what they got and when it becomes available
     (note,) = notes(contract.freelancer, "milestone.released")
@@ -547,10 +548,10 @@ def test_released_money_clears_after_the_clearance_period_once():
     # when the clearance task runs a minute before the period ends, then nothing clears
     period = timedelta(days=settings.CLEARANCE_DAYS)
     assert clearances_due(now=release.created_at + period - timedelta(minutes=1)) == 0
-    assert earnings(freelancer) == {"pending": 360_00, "available": 0}
+    assert earnings_for_user(freelancer) == {"pending": 360_00, "available": 0}
     # when it runs after the period, then the $360 becomes available
     assert clearances_due(now=release.created_at + period) == 1
-    assert earnings(freelancer) == {"pending": 0, "available": 360_00}
+    assert earnings_for_user(freelancer) == {"pending": 0, "available": 360_00}
     # when it runs again, then nothing clears twice
     before = money_snapshot()
     assert clearances_due(now=release.created_at + period * 2) == 0
@@ -570,7 +571,7 @@ def test_a_payout_takes_available_money_to_the_gateway():
     payout = payout_request(freelancer=freelancer, amount_cents=300_00, key="withdraw-1")
     assert (payout.status, payout.amount_cents) == (Payout.Status.PAID, 300_00)
     assert payout.gateway_reference.startswith("po_sandbox_")
-    assert earnings(freelancer) == {"pending": 0, "available": 60_00}
+    assert earnings_for_user(freelancer) == {"pending": 0, "available": 60_00}
 
 
 @pytest.mark.parametrize("amount", [360_01, 0, -5])

@@ -133,8 +133,10 @@ def test_escrow_follows_what_is_held_and_is_zero_once_settled():
 
 def test_no_balance_but_the_gateway_goes_negative():
     a_busy_contract()
-    negative = AccountBalance.objects.filter(balance_cents__lt=0)
-    assert list(negative.values_list("account", flat=True)) == [accounts.GATEWAY]
+    totals = LedgerEntry.objects.values("account").annotate(total=Sum("amount_cents"))
+    negative = [row["account"] for row in totals if row["total"] < 0]
+    assert negative == [accounts.GATEWAY]
+    assert not AccountBalance.objects.filter(balance_cents__lt=0).exists()
 
 
 def test_an_overdraft_raises_insufficient_funds_and_posts_nothing():
@@ -358,13 +360,21 @@ def test_the_invariant_check_notices_a_broken_ledger():
     assert money_problems() == []
     # when an entry is written behind ledger_post's back, then the check sees the unbalanced transaction
     txn = LedgerTransaction.objects.get()
+    escrow = accounts.escrow(milestone.ledger_reference)
     with transaction.atomic():
-        LedgerEntry.objects.create(transaction=txn, account=accounts.GATEWAY, amount_cents=-1)
+        LedgerEntry.objects.create(transaction=txn, account=escrow, amount_cents=-1)
         problems = money_problems()
         # undone before PostgreSQL's deferred balance trigger would refuse it at the test's end
         transaction.set_rollback(True)
+    # then it sees the unbalanced transaction and the stored escrow balance that no longer matches
     assert f"transaction {txn.pk} nets to -1" in problems
-    assert any(p.startswith(f"{accounts.GATEWAY}: entries say") for p in problems)
+    assert any(p.startswith(f"{escrow}: entries say") for p in problems)
+    # and the gateway, whose balance is its entries, still cannot take a stray entry unnoticed
+    with transaction.atomic():
+        LedgerEntry.objects.create(transaction=txn, account=accounts.GATEWAY, amount_cents=-1)
+        problems = money_problems()
+        transaction.set_rollback(True)
+    assert f"transaction {txn.pk} nets to -1" in problems
     assert money_problems() == []
 
 

@@ -22,7 +22,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
-from django.test import Client
+from django.db.models import Sum
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,10 +46,11 @@ from contracts.services import milestones as milestone_services
 from core.exceptions import DomainError
 from marketplace.services import proposal_hire
 from payments import accounts
-from payments.fees import fee_breakdown
+from payments.fees import fee_breakdown, freelancer_fee_cents
 from payments.ledger import balance
-from payments.models import AccountBalance, GatewayOperation, LedgerTransaction, Payout
-from payments.services import clearances_due, earnings, payout_request
+from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
+from payments.selectors import earnings_for_user, gateway_balance, platform_fees_balance
+from payments.services import clearances_due, payout_request
 from tests.conftest import seed_skill_taxonomy
 from tests.marketplace.factories import milestones_for, new_client, new_freelancer, open_project, submit_proposal
 
@@ -196,9 +198,12 @@ class Deal:
     milestones: list[Milestone]
 
 
-def active_contract(*, milestone_count: int = 1, bid_cents: int = 1_000_00) -> Deal:
-    """A client hires a proposal and the freelancer accepts the offer: an active contract."""
-    client, freelancer = new_client(), new_freelancer()
+def active_contract(
+    *, milestone_count: int = 1, bid_cents: int = 1_000_00, client: User | None = None, freelancer: User | None = None
+) -> Deal:
+    """A client hires a proposal and the freelancer accepts the offer: an active contract (between
+    two new people unless they are given)."""
+    client, freelancer = client or new_client(), freelancer or new_freelancer()
     project = open_project(client=client, budget_min_cents=bid_cents, budget_max_cents=bid_cents)
     proposal = submit_proposal(
         project=project,
@@ -211,9 +216,11 @@ def active_contract(*, milestone_count: int = 1, bid_cents: int = 1_000_00) -> D
     return Deal(client, freelancer, contract, list(contract.milestones.order_by("position")))
 
 
-def submitted_deal(*, milestone_count: int = 1, bid_cents: int = 1_000_00) -> Deal:
+def submitted_deal(
+    *, milestone_count: int = 1, bid_cents: int = 1_000_00, client: User | None = None, freelancer: User | None = None
+) -> Deal:
     """Every milestone funded by the client and delivered by the freelancer."""
-    deal = active_contract(milestone_count=milestone_count, bid_cents=bid_cents)
+    deal = active_contract(milestone_count=milestone_count, bid_cents=bid_cents, client=client, freelancer=freelancer)
     for milestone in deal.milestones:
         milestone_fund(milestone=milestone, by=deal.client)
         milestone_submit(milestone=milestone, by=deal.freelancer, message="Done: the booking pages and the tests.")
@@ -226,7 +233,7 @@ def freelancer_with_available_money() -> tuple[User, int]:
     deal = submitted_deal()
     milestone_approve(milestone=deal.milestones[0], by=deal.client)
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1))
-    available = earnings(deal.freelancer)["available"]
+    available = earnings_for_user(deal.freelancer)["available"]
     assert available > 0
     return deal.freelancer, available
 
@@ -290,7 +297,7 @@ def test_fifty_concurrent_approvals_release_once():
     assert target.released_cents == target.amount_cents
     assert releases_of(target) == 1
     assert balance(accounts.escrow(target.ledger_reference)) == 0
-    assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
     assert target.events.filter(verb="approved").count() == 1
     assert money_problems() == []
 
@@ -343,7 +350,7 @@ def test_fifty_concurrent_http_approvals_release_once_and_never_5xx(how):
     assert target.status == Milestone.Status.RELEASED
     assert releases_of(target) == 1
     assert target.events.filter(verb="approved").count() == 1
-    assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+    assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
     assert money_problems() == []
 
 
@@ -388,11 +395,11 @@ def test_release_racing_an_agreed_refund_settles_the_milestone_once(listed_first
     assert (released, refunded) in ((1, 0), (0, 1))
     if target.status == Milestone.Status.RELEASED:
         assert (released, target.released_cents, target.refunded_cents) == (1, target.amount_cents, 0)
-        assert earnings(deal.freelancer)["pending"] == net_of(target.amount_cents)
+        assert earnings_for_user(deal.freelancer)["pending"] == net_of(target.amount_cents)
         assert not GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND).exists()
     else:
         assert (refunded, target.released_cents, target.refunded_cents) == (1, 0, target.amount_cents)
-        assert earnings(deal.freelancer)["pending"] == 0
+        assert earnings_for_user(deal.freelancer)["pending"] == 0
         assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND).count() == 1
     assert balance(accounts.escrow(target.ledger_reference)) == 0
     assert no_negative_balances() == []
@@ -549,7 +556,7 @@ def test_twenty_concurrent_withdrawals_of_everything_pay_once():
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert AccountBalance.objects.get(account=accounts.available(freelancer.pk)).balance_cents == 0
     assert no_negative_balances() == []
     assert money_problems() == []
@@ -576,7 +583,7 @@ def test_twenty_concurrent_withdrawals_with_one_key_pay_once():
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert no_negative_balances() == []
     assert money_problems() == []
 
@@ -626,7 +633,7 @@ def test_twenty_concurrent_api_withdrawals_pay_once_and_never_5xx(keys):
     assert set(statuses) <= {201, 400, 409}, statuses
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert no_negative_balances() == []
     assert money_problems() == []
 
@@ -650,7 +657,7 @@ def test_a_double_submitted_withdrawal_form_never_answers_500():
     # then the money leaves once and every click gets a page, none a server error
     assert result.errors == []
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
-    assert earnings(freelancer)["available"] == 0
+    assert earnings_for_user(freelancer)["available"] == 0
     assert not [code for code in statuses if code >= 500], statuses
 
 
@@ -679,8 +686,8 @@ def test_overlapping_auto_release_runs_release_each_milestone_once():
         assert releases_of(milestone) == 1
         assert milestone.events.filter(verb="auto-approved").count() == 1
     total = sum(m.amount_cents for m in deal.milestones)
-    assert earnings(deal.freelancer)["pending"] == sum(net_of(m.amount_cents) for m in deal.milestones)
-    assert balance(accounts.PLATFORM_FEES) == total - earnings(deal.freelancer)["pending"]
+    assert earnings_for_user(deal.freelancer)["pending"] == sum(net_of(m.amount_cents) for m in deal.milestones)
+    assert balance(accounts.PLATFORM_FEES) == total - earnings_for_user(deal.freelancer)["pending"]
     assert money_problems() == []
 
 
@@ -707,4 +714,92 @@ def test_a_change_request_made_while_the_beat_runs_is_not_overridden(monkeypatch
     assert (released, target.status) == (0, Milestone.Status.CHANGES_REQUESTED)
     assert releases_of(target) == 0
     assert balance(accounts.escrow(target.ledger_reference)) == target.amount_cents
+    assert money_problems() == []
+
+
+# --- 7. one client and freelancer: two contracts approved at once ----------------------------------
+
+
+def test_approvals_of_one_pair_at_once_pay_the_fee_tiers_as_one_after_the_other():
+    # given five client–freelancer pairs, each with two delivered contracts of 60% of the first fee
+    # tier: each pair's two approvals together cross the tier boundary
+    amount = settings.FREELANCER_FEE_TIERS[0][0] * 6 // 10
+    pairs = []
+    for _ in range(5):
+        first = submitted_deal(bid_cents=amount)
+        pairs.append((first, submitted_deal(bid_cents=amount, client=first.client, freelancer=first.freelancer)))
+
+    def approve(deal: Deal) -> Job:
+        def prepare() -> Callable[[], object]:
+            milestone, client = loaded(deal.milestones[0]), user(deal.client.pk)
+            return lambda: milestone_approve(milestone=milestone, by=client)
+
+        return prepare
+
+    # when both approvals of every pair arrive at once
+    result = race([approve(deal) for pair in pairs for deal in pair])
+    result.report("5 pairs × 2 contracts: milestone_approve across the fee tier boundary")
+
+    # then every approval is paid, and each pair pays the fees that one approval after the other charges
+    assert result.errors == []
+    sequential = freelancer_fee_cents(amount_cents=amount, billed_before_cents=0) + freelancer_fee_cents(
+        amount_cents=amount, billed_before_cents=amount
+    )
+    assert sequential < 2 * freelancer_fee_cents(amount_cents=amount, billed_before_cents=0)  # the boundary counts
+    for pair in pairs:
+        references = [deal.milestones[0].ledger_reference for deal in pair]
+        fees = LedgerEntry.objects.filter(account=accounts.PLATFORM_FEES, transaction__reference__in=references)
+        assert fees.aggregate(total=Sum("amount_cents"))["total"] == sequential
+        assert earnings_for_user(pair[0].freelancer)["pending"] == 2 * amount - sequential
+    assert platform_fees_balance() == 5 * sequential
+    assert money_problems() == []
+
+
+# --- 8. many money moves at once, none queued behind the gateway's or the fees' row ------------------
+
+
+def test_many_fundings_and_approvals_at_once_lose_nothing_at_the_gateway_or_in_fees():
+    # given a 2.5% client fee, ten contracts waiting for funding and ten with work delivered
+    with override_settings(CLIENT_FEE_BPS=250):
+        to_fund = [active_contract() for _ in range(10)]
+        to_approve = [submitted_deal() for _ in range(10)]
+        gateway_before, fees_before = gateway_balance(), platform_fees_balance()
+        charged = [fee_breakdown(amount_cents=d.milestones[0].amount_cents, billed_before_cents=0) for d in to_fund]
+        released = [fee_breakdown(amount_cents=d.milestones[0].amount_cents, billed_before_cents=0) for d in to_approve]
+
+        def fund(deal: Deal) -> Job:
+            def prepare() -> Callable[[], object]:
+                milestone, client = loaded(deal.milestones[0]), user(deal.client.pk)
+                return lambda: milestone_fund(milestone=milestone, by=client)
+
+            return prepare
+
+        def approve(deal: Deal) -> Job:
+            def prepare() -> Callable[[], object]:
+                milestone, client = loaded(deal.milestones[0]), user(deal.client.pk)
+                return lambda: milestone_approve(milestone=milestone, by=client)
+
+            return prepare
+
+        # when all twenty fund or approve at once
+        result = race([fund(deal) for deal in to_fund] + [approve(deal) for deal in to_approve])
+        result.report("10 × milestone_fund + 10 × milestone_approve, different contracts")
+
+    # then every move happened once, and the gateway and the fees hold the sum of all of them
+    assert result.errors == []
+    assert all(fees.client_fee_cents for fees in charged)
+    assert gateway_balance() == gateway_before - sum(fees.client_total_cents for fees in charged)
+    assert platform_fees_balance() == fees_before + sum(fees.client_fee_cents for fees in charged) + sum(
+        fees.freelancer_fee_cents for fees in released
+    )
+    assert (
+        gateway_balance()
+        == LedgerEntry.objects.filter(account=accounts.GATEWAY).aggregate(total=Sum("amount_cents"))["total"]
+    )
+    assert not AccountBalance.objects.filter(account__in=[accounts.GATEWAY, accounts.PLATFORM_FEES]).exists()
+    for deal in to_fund:
+        assert balance(accounts.escrow(deal.milestones[0].ledger_reference)) == deal.milestones[0].amount_cents
+    for deal in to_approve:
+        assert earnings_for_user(deal.freelancer)["pending"] == net_of(deal.milestones[0].amount_cents)
+    assert no_negative_balances() == []
     assert money_problems() == []

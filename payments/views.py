@@ -1,4 +1,8 @@
-"""The freelancer's earnings page: balances, releases clearing, payouts, and withdrawing."""
+"""The earnings page: what a person was paid, what is still clearing, and withdrawals.
+
+A POST parses the form and calls payout_request; a refusal is shown on the form and changes
+nothing. What each release paid for is named through payments.selectors' reference resolvers.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from contracts import selectors
-from contracts.forms import WithdrawForm
-from contracts.presenters import sandbox as _sandbox
-from contracts.views._common import ServiceError
-from core.forms import add_service_error as _show_error
+from core.exceptions import DomainError
 from core.forms import dollars_for_input
 from core.templatetags.core_tags import money
+from payments import selectors
+from payments.forms import WithdrawForm
+from payments.gateways import get_gateway
 from payments.services import payout_request
+
+SANDBOX_PAYOUT_NOTICE = "Sandbox payments: withdrawals are simulated and no real money is sent to your bank."
 
 
 def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
     user = request.user
     balances = selectors.earnings_for_user(user)
-    releases = selectors.releases_for_freelancer(user)
+    releases = selectors.releases_for_payee(user)
     clearing = [line for line in releases if not line.cleared]
     return {
         "balances": balances,
@@ -31,7 +36,7 @@ def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
         "payouts": list(selectors.payouts_for_user(user)[:50]),
         "form": form or WithdrawForm(initial={"amount": dollars_for_input(balances["available"])}),
         "clearance_days": settings.CLEARANCE_DAYS,
-        **_sandbox(payouts=True),
+        "sandbox_notice": SANDBOX_PAYOUT_NOTICE if getattr(get_gateway(), "is_sandbox", False) else "",
     }
 
 
@@ -39,7 +44,7 @@ def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
 @require_http_methods(["GET", "HEAD", "POST"])
 def earnings(request):
     if request.method != "POST":
-        return render(request, "contracts/earnings.html", _earnings_context(request))
+        return render(request, "payments/earnings.html", _earnings_context(request))
     form = WithdrawForm(request.POST)
     if form.is_valid():
         amount = form.cleaned_data["amount"]
@@ -47,12 +52,12 @@ def earnings(request):
         key = f"withdraw:{request.user.pk}:{form.cleaned_data['key']}"
         try:
             payout = payout_request(freelancer=request.user, amount_cents=amount, key=key)
-        except ServiceError as error:
-            _show_error(form, error)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(
                 request,
                 f"Withdrawal of {money(payout.amount_cents, payout.currency)} sent. It reaches your bank in 1–3 days.",
             )
             return redirect(reverse("earnings"))
-    return render(request, "contracts/earnings.html", _earnings_context(request, form), status=400)
+    return render(request, "payments/earnings.html", _earnings_context(request, form), status=400)

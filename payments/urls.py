@@ -1,0 +1,7 @@
+from django.urls import path
+
+from payments import views
+
+urlpatterns = [
+    path("earnings/", views.earnings, name="earnings"),
+]
