@@ -273,8 +273,8 @@ def test_a_partial_release_pays_part_and_the_rest_stays_held_until_approval():
     # given a funded $400 milestone
     milestone = funded_milestone(amounts=(400_00,))
     contract = milestone.contract
-    # when the client releases $100 early
-    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=100_00)
+    # when the client releases $100 early (the form they confirmed carries its intent key)
+    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=100_00, intent="first-part")
     # then $300 is still held, the freelancer has $90 pending, and is told both figures
     milestone.refresh_from_db()
     assert (milestone.status, milestone.held_cents, escrow_of(milestone)) == (S.FUNDED, 300_00, 300_00)
@@ -282,15 +282,15 @@ def test_a_partial_release_pays_part_and_the_rest_stays_held_until_approval():
     (note,) = notes(contract.freelancer, "milestone.released")
     assert "$90.00 after a $10.00 fee; $300.00 is still held" in note.body
     # when a second part of $50 is released, then approval releases the last $250
-    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=50_00)
+    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=50_00, intent="second-part")
     milestone_approve(milestone=milestone, by=contract.client)
     milestone.refresh_from_db()
     assert (milestone.status, milestone.released_cents, escrow_of(milestone)) == (S.RELEASED, 400_00, 0)
     assert pending_of(contract.freelancer) == 360_00
     assert platform_fees() == 40_00
     assert [txn.idempotency_key for txn in LedgerTransaction.objects.exclude(kind="fund").order_by("pk")] == [
-        f"release-part:{milestone.pk}:1",
-        f"release-part:{milestone.pk}:2",
+        f"release-part:{milestone.pk}:first-part",
+        f"release-part:{milestone.pk}:second-part",
         f"release:{milestone.pk}",
     ]
 
