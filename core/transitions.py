@@ -71,17 +71,18 @@ def move(
     current = lock(instance)
     if not allowed(model, current.status, to):
         label = dict(model.Status.choices).get(current.status, current.status).lower()
-        message = refuse or f"This {model._meta.verbose_name} is {{status}}, so that is not possible now."
-        raise InvalidTransition(message.replace("{status}", label))
+        if refuse:
+            raise InvalidTransition(refuse.replace("{status}", label))
+        raise InvalidTransition(f"This {model._meta.verbose_name} is {label}, so that is not possible now.")
     _compare_and_set(
         current,
         expect={"status": current.status, **(expect or {})},
         changes={"status": to, **changes, **(fields or {})},
     )
-    fields = {"actor": by, "from_status": current.status, "to_status": to, "note": note[:500], **(event or {})}
+    history = {"actor": by, "from_status": current.status, "to_status": to, "note": note[:500], **(event or {})}
     if event_field:
-        fields[event_field] = current
-    event_model.objects.create(**fields)
+        history[event_field] = current
+    event_model.objects.create(**history)
     current.refresh_from_db()
     return current
 
