@@ -348,7 +348,14 @@ class RefundRequest(models.Model):
         PENDING = "pending", "Waiting for the freelancer"
         ACCEPTED = "accepted", "Refunded"
         DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Withdrawn"
+        CANCELLED = "cancelled", "Withdrawn"  # the milestone was settled before the freelancer answered
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.CANCELLED: set(),
+    }
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="refund_requests")
     amount_cents = models.PositiveBigIntegerField()
@@ -368,6 +375,9 @@ class RefundRequest(models.Model):
     def __str__(self) -> str:
         return f"Refund request {self.pk}"
 
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
 
 class OfferEvent(StatusEvent):
     """The offer's history before there is a contract: made, revised, accepted, declined,
@@ -386,10 +396,35 @@ class OfferEvent(StatusEvent):
 class ContractEvent(models.Model):
     """The contract's timeline: who did what, when, and to which milestone."""
 
+    class Verb(models.TextChoices):
+        # The value is stored and read by the contract page and the API; the label is for the admin.
+        STARTED = "started", "Contract started"
+        FUNDED = "funded", "Funded"
+        SUBMITTED = "submitted", "Work submitted"
+        CHANGES_REQUESTED = "changes requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        AUTO_APPROVED = "auto-approved", "Approved automatically"
+        PARTLY_RELEASED = "partly released", "Partly released"
+        REFUND_REQUESTED = "refund requested", "Refund requested"
+        REFUNDED = "refunded", "Refund agreed"
+        REFUND_DECLINED = "refund declined", "Refund declined"
+        REFUND_REQUEST_WITHDRAWN = "refund request withdrawn", "Refund request withdrawn"
+        REFUNDED_BY_FREELANCER = "refunded by the freelancer", "Refunded by the freelancer"
+        SETTLED_BY_SPLIT = "settled by a split", "Settled by a split"
+        MILESTONE_ADDED = "milestone added", "Change order added"
+        REMOVED = "removed", "Milestone removed"
+        CHANGE_PROPOSED = "milestone change proposed", "Change proposed"
+        REMOVAL_PROPOSED = "milestone removal proposed", "Removal proposed"
+        EDITED = "milestone edited", "Change accepted"
+        CHANGE_DECLINED = "milestone change declined", "Change declined"
+        CHANGE_WITHDRAWN = "milestone change withdrawn", "Change withdrawn"
+        CHANGE_LAPSED = "change withdrawn", "Change withdrawn automatically"  # funded or removed first
+        ENDED = "ended", "Contract ended"
+
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    verb = models.CharField(max_length=60)  # "funded", "submitted", "approved", …
+    verb = models.CharField(max_length=60, choices=Verb.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     amount_cents = models.BigIntegerField(null=True, blank=True)
@@ -450,3 +485,29 @@ class MilestoneEdit(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+
+class MilestoneEditEvent(StatusEvent):
+    """A proposed change's history: accepted, declined or withdrawn, by whom (none when funding or
+    removing the milestone withdrew it) and when. The contract's timeline says it in words."""
+
+    edit = models.ForeignKey(MilestoneEdit, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.edit_id}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class RefundRequestEvent(StatusEvent):
+    """A refund request's history: accepted, declined or withdrawn (none when the milestone was
+    settled first), by whom and when."""
+
+    request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or 'new'} → {self.to_status}"

@@ -123,6 +123,9 @@ class Payout(models.Model):
         PAID = "paid", "Paid"
         FAILED = "failed", "Failed"
 
+    # A payout is written with its outcome and never changes status after.
+    TRANSITIONS = {Status.PAID: set(), Status.FAILED: set()}
+
     freelancer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
     amount_cents = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3, default="USD")

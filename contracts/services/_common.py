@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.db.models import Sum
 
 from contracts.models import Contract, ContractEvent, Milestone
-from core.exceptions import InvalidTransition, NotAllowed
+from core import transitions
+from core.exceptions import NotAllowed
 from payments.escrow import billing_pair_lock
 
 
@@ -18,11 +19,12 @@ def event(
     amount_cents: int | None = None,
     note: str = "",
 ) -> ContractEvent:
+    """A timeline entry that moves no status (a status move writes its own through move_milestone)."""
     return ContractEvent.objects.create(
         contract=contract,
         milestone=milestone,
         actor=actor,
-        verb=verb,
+        verb=ContractEvent.Verb(verb),
         from_status=from_status,
         to_status=to_status,
         amount_cents=amount_cents,
@@ -56,26 +58,17 @@ def check_party(contract: Contract, user, *, role: str | None = None, action: st
 def move_milestone(
     milestone: Milestone, *, to: str, by, verb: str, note: str = "", amount_cents: int | None = None, **changes
 ) -> Milestone:
-    """Compare-and-set a milestone's status (holds on SQLite too) and write its timeline event."""
-    if not milestone.can_move_to(to):
-        raise InvalidTransition(
-            f"This milestone is {milestone.get_status_display().lower()}, so that is not possible now."
-        )
-    updated = Milestone.objects.filter(pk=milestone.pk, status=milestone.status).update(status=to, **changes)
-    if updated != 1:
-        raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
-    event(
-        contract=milestone.contract,
-        milestone=milestone,
-        actor=by,
-        verb=verb,
-        from_status=milestone.status,
-        to_status=to,
-        amount_cents=amount_cents,
+    """A milestone moves through core.transitions; its event row is the contract's timeline entry."""
+    return transitions.move(
+        milestone,
+        to=to,
+        by=by,
+        event_model=ContractEvent,
+        event_field="milestone",
         note=note,
+        event={"contract_id": milestone.contract_id, "verb": ContractEvent.Verb(verb), "amount_cents": amount_cents},
+        **changes,
     )
-    milestone.refresh_from_db()
-    return milestone
 
 
 def billed_before(contract: Contract) -> int:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone
-from contracts.services._common import check_party, event, lock_contract
+from contracts.models import Contract, ContractEvent, Milestone
+from contracts.services._common import check_party, lock_contract, move_milestone
 from contracts.services.milestones import withdraw_pending_edits
+from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from notifications.services import notify
 
@@ -28,27 +29,24 @@ def contract_end(*, contract: Contract, by) -> Contract:
     unfinished = any(m.status == Milestone.Status.PENDING for m in milestones)
     for milestone in milestones:
         if milestone.status == Milestone.Status.PENDING:
-            Milestone.objects.filter(pk=milestone.pk, status=Milestone.Status.PENDING).update(
-                status=Milestone.Status.CANCELLED, settled_at=now
-            )
-            event(
-                contract=contract,
-                milestone=milestone,
-                actor=by,
-                verb="removed",
-                from_status="pending",
-                to_status="cancelled",
+            move_milestone(
+                milestone, to=Milestone.Status.CANCELLED, by=by, verb=ContractEvent.Verb.REMOVED, settled_at=now
             )
             withdraw_pending_edits(milestone, contract, note="The contract ended.")
     paid = any(m.released_cents for m in milestones)
     reason = Contract.EndReason.COMPLETED if paid and not unfinished else Contract.EndReason.CANCELLED
-    updated = Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(
-        status=Contract.Status.ENDED, end_reason=reason, ended_at=now
+    contract = transitions.move(
+        contract,
+        to=Contract.Status.ENDED,
+        by=by,
+        event_model=ContractEvent,
+        event_field="contract",
+        note=reason.label,
+        refuse="This contract has already ended.",
+        event={"verb": ContractEvent.Verb.ENDED},
+        end_reason=reason,
+        ended_at=now,
     )
-    if not updated:
-        raise InvalidTransition("This contract has already ended.")
-    event(contract=contract, actor=by, verb="ended", from_status="active", to_status="ended", note=reason.label)
-    contract.refresh_from_db()
     other = contract.freelancer if by.pk == contract.client_id else contract.client
     notify(
         recipient=other,

@@ -4,7 +4,8 @@ date), the other accepts or declines, the proposer may withdraw.
 Only a PENDING (unfunded) milestone changes this way: a funded amount is held in escrow, and the
 ledger's invariant is that escrow equals the amount while held. milestone_fund therefore withdraws
 a change still waiting when the milestone is funded. Every service locks contract → milestone and
-moves the edit with a compare-and-set, so two answers to one proposal cannot both win.
+moves the edit through core.transitions (a compare-and-set), so two answers to one proposal cannot
+both win.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, MilestoneEdit
+from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, MilestoneEditEvent
 from contracts.services._common import check_party, event, lock_milestone, move_milestone
+from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
 from marketplace.hiring import paid_test_due_by, paid_test_due_message
@@ -61,8 +63,25 @@ def _require_unfunded(milestone: Milestone) -> None:
         raise InvalidTransition(FUNDED_MESSAGE)
 
 
+ANSWERED = "This change was already {status}."
+
+
 def _answered(edit: MilestoneEdit) -> InvalidTransition:
-    return InvalidTransition(f"This change was already {edit.get_status_display().lower()}.")
+    return InvalidTransition(ANSWERED.replace("{status}", edit.get_status_display().lower()))
+
+
+def move_edit(edit: MilestoneEdit, *, to: str, by: User | None, note: str = "") -> MilestoneEdit:
+    """A proposed change is answered (or lapses) through core.transitions, with its history row."""
+    return transitions.move(
+        edit,
+        to=to,
+        by=by,
+        event_model=MilestoneEditEvent,
+        event_field="edit",
+        note=note,
+        refuse=ANSWERED,
+        responded_at=timezone.now(),
+    )
 
 
 def check_milestone_terms(
@@ -135,9 +154,11 @@ def _create_edit(milestone: Milestone, *, by: User, note: str, **terms) -> Miles
     try:
         # The UNIQUE(pending) constraint settles a race the check above cannot see on SQLite.
         with transaction.atomic():
-            return MilestoneEdit.objects.create(milestone=milestone, proposed_by=by, note=note, **terms)
+            edit = MilestoneEdit.objects.create(milestone=milestone, proposed_by=by, note=note, **terms)
     except IntegrityError as error:
         raise DomainError(ALREADY_PENDING) from error
+    MilestoneEditEvent.objects.create(edit=edit, actor=by, to_status=edit.status, note=note)
+    return edit
 
 
 @transaction.atomic
@@ -161,7 +182,7 @@ def milestone_edit_propose(
         contract=contract,
         milestone=milestone,
         actor=by,
-        verb="milestone change proposed",
+        verb=ContractEvent.Verb.CHANGE_PROPOSED,
         amount_cents=amount_cents,
         note=summary + (f"\n{note}" if note else ""),
     )
@@ -202,7 +223,7 @@ def milestone_removal_propose(*, milestone: Milestone, by: User, note: str = "")
         contract=contract,
         milestone=milestone,
         actor=by,
-        verb="milestone removal proposed",
+        verb=ContractEvent.Verb.REMOVAL_PROPOSED,
         amount_cents=milestone.amount_cents,
         note=note,
     )
@@ -245,22 +266,20 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
         raise DomainError(
             f"This change can no longer apply: {' '.join(error.messages)} Decline it and propose a new one."
         ) from error
-    now = timezone.now()
-    updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
-        status=MilestoneEdit.Status.ACCEPTED, responded_at=now
-    )
-    if updated != 1:
-        raise _answered(edit)
+    edit = move_edit(edit, to=MilestoneEdit.Status.ACCEPTED, by=by)
     old = (milestone.title, milestone.amount_cents, milestone.due_date)
-    updated = Milestone.objects.filter(
-        pk=milestone.pk,
-        status=Milestone.Status.PENDING,
-        title=milestone.title,
-        amount_cents=milestone.amount_cents,
-        due_date=milestone.due_date,
-    ).update(title=edit.title, amount_cents=edit.amount_cents, due_date=edit.due_date)
-    if updated != 1:
-        raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
+    transitions.compare_and_set(
+        milestone,
+        expect={
+            "status": Milestone.Status.PENDING,
+            "title": milestone.title,
+            "amount_cents": milestone.amount_cents,
+            "due_date": milestone.due_date,
+        },
+        title=edit.title,
+        amount_cents=edit.amount_cents,
+        due_date=edit.due_date,
+    )
     changes = [f"Amount {money(old[1])} → {money(edit.amount_cents)}"]
     if old[2] != edit.due_date:
         changes.append(f"due {_day(old[2])} → {_day(edit.due_date)}")
@@ -270,7 +289,7 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
         contract=contract,
         milestone=milestone,
         actor=by,
-        verb="milestone edited",
+        verb=ContractEvent.Verb.EDITED,
         amount_cents=edit.amount_cents,
         note="; ".join(changes),
     )
@@ -286,13 +305,9 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
 
 
 def _accept_removal(edit: MilestoneEdit, *, contract: Contract, milestone: Milestone, by: User) -> Milestone:
-    updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
-        status=MilestoneEdit.Status.ACCEPTED, responded_at=timezone.now()
-    )
-    if updated != 1:
-        raise _answered(edit)
+    edit = move_edit(edit, to=MilestoneEdit.Status.ACCEPTED, by=by)
     milestone = move_milestone(
-        milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
+        milestone, to=Milestone.Status.CANCELLED, by=by, verb=ContractEvent.Verb.REMOVED, settled_at=timezone.now()
     )
     notify(
         recipient=edit.proposed_by,
@@ -315,12 +330,8 @@ def milestone_edit_decline(*, edit: MilestoneEdit, by: User, reason: str = "") -
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": [f"A reason is at most {REASON_MAX} characters."]})
-    updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
-        status=MilestoneEdit.Status.DECLINED, responded_at=timezone.now()
-    )
-    if updated != 1:
-        raise _answered(edit)
-    event(contract=contract, milestone=milestone, actor=by, verb="milestone change declined", note=reason)
+    edit = move_edit(edit, to=MilestoneEdit.Status.DECLINED, by=by, note=reason)
+    event(contract=contract, milestone=milestone, actor=by, verb=ContractEvent.Verb.CHANGE_DECLINED, note=reason)
     notify(
         recipient=edit.proposed_by,
         kind=KIND,
@@ -328,7 +339,6 @@ def milestone_edit_decline(*, edit: MilestoneEdit, by: User, reason: str = "") -
         body=reason or f"It stays {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
         url=_url(milestone),
     )
-    edit.refresh_from_db()
     return edit
 
 
@@ -340,12 +350,8 @@ def milestone_edit_withdraw(*, edit: MilestoneEdit, by: User) -> MilestoneEdit:
     check_party(contract, by, action="withdraw a proposed change")
     if by.pk != edit.proposed_by_id:
         raise NotAllowed("Only the person who proposed this change can withdraw it; you can decline it.")
-    updated = MilestoneEdit.objects.filter(pk=edit.pk, status=MilestoneEdit.Status.PENDING).update(
-        status=MilestoneEdit.Status.WITHDRAWN, responded_at=timezone.now()
-    )
-    if updated != 1:
-        raise _answered(edit)
-    event(contract=contract, milestone=milestone, actor=by, verb="milestone change withdrawn")
+    edit = move_edit(edit, to=MilestoneEdit.Status.WITHDRAWN, by=by)
+    event(contract=contract, milestone=milestone, actor=by, verb=ContractEvent.Verb.CHANGE_WITHDRAWN)
     notify(
         recipient=_other(contract, by),
         kind=KIND,
@@ -353,5 +359,4 @@ def milestone_edit_withdraw(*, edit: MilestoneEdit, by: User) -> MilestoneEdit:
         body=f"It stays {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
         url=_url(milestone),
     )
-    edit.refresh_from_db()
     return edit

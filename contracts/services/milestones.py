@@ -1,12 +1,15 @@
 """Milestone money: funding, delivery, approval, partial release, refunds, auto-release.
 
 Every service here locks contract → milestone, re-checks the move, compares-and-sets the
-status (or the counters) and posts the ledger in the same transaction with a key derived from
-what it does, so replaying a request, a task or a callback changes nothing.
+status through core.transitions (or the counters through its compare-and-set) and posts the
+ledger in the same transaction with a key named by what it does: the milestone, the refund
+request, or the intent of the form that asked for a partial move. Replaying a request, a task or
+a callback therefore changes nothing.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -16,9 +19,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.services import client_payment_method_verified
-from contracts.models import Contract, Milestone, RefundRequest, Submission, SubmissionFile
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    Milestone,
+    MilestoneEdit,
+    RefundRequest,
+    RefundRequestEvent,
+    Submission,
+    SubmissionFile,
+)
 from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
-from contracts.services.edits import check_milestone_terms
+from contracts.services.edits import check_milestone_terms, move_edit
+from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.files import check_uploads
 from core.templatetags.core_tags import money
@@ -42,9 +55,23 @@ def _require_active(contract: Contract) -> None:
 
 def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: str) -> None:
     """Once a milestone is funded or removed, a change still waiting for an answer can no longer apply."""
-    withdrawn = milestone.edits.filter(status="pending").update(status="withdrawn", responded_at=timezone.now())
-    if withdrawn:
-        event(contract=contract, milestone=milestone, verb="change withdrawn", note=note)
+    for edit in milestone.edits.filter(status=MilestoneEdit.Status.PENDING):
+        move_edit(edit, to=MilestoneEdit.Status.WITHDRAWN, by=None, note=note)
+        event(contract=contract, milestone=milestone, verb=ContractEvent.Verb.CHANGE_LAPSED, note=note)
+
+
+def _move_request(request: RefundRequest, *, to: str, by, note: str = "") -> RefundRequest:
+    """A refund request is answered (or withdrawn) through core.transitions, with its history row."""
+    return transitions.move(
+        request,
+        to=to,
+        by=by,
+        event_model=RefundRequestEvent,
+        event_field="request",
+        note=note,
+        refuse="This refund request was already answered.",
+        responded_at=timezone.now(),
+    )
 
 
 def _require_held(milestone: Milestone, *, to: str) -> None:
@@ -77,7 +104,7 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         milestone,
         to=Milestone.Status.FUNDED,
         by=by,
-        verb="funded",
+        verb=ContractEvent.Verb.FUNDED,
         amount_cents=milestone.amount_cents,
         funded_at=timezone.now(),
     )
@@ -126,7 +153,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
         milestone,
         to=Milestone.Status.SUBMITTED,
         by=by,
-        verb="submitted",
+        verb=ContractEvent.Verb.SUBMITTED,
         note=message[:200],
         submitted_at=now,
         auto_release_at=auto_release_at,
@@ -168,7 +195,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
         milestone,
         to=Milestone.Status.CHANGES_REQUESTED,
         by=by,
-        verb="changes requested",
+        verb=ContractEvent.Verb.CHANGES_REQUESTED,
         note=reason,
         changes_requested_count=F("changes_requested_count") + 1,
         auto_release_at=None,
@@ -209,7 +236,7 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
         milestone,
         to=Milestone.Status.RELEASED,
         by=by,
-        verb="auto-approved" if automatic else "approved",
+        verb=ContractEvent.Verb.AUTO_APPROVED if automatic else ContractEvent.Verb.APPROVED,
         amount_cents=remaining,
         note="The review window ended." if automatic else "",
         released_cents=F("released_cents") + remaining,
@@ -256,6 +283,12 @@ def _rounds_left_note(left: int) -> str:
     return f"{left} change round{'' if left == 1 else 's'} left after this one."
 
 
+def _intent(intent: str) -> str:
+    """The key part naming one request: the form's intent. A call without one (an API request
+    without an Idempotency-Key) is a request of its own, so it gets a fresh key."""
+    return intent or uuid.uuid4().hex
+
+
 def _already_posted(key: str) -> bool:
     """Whether the ledger already holds the transaction this key names: a replayed request."""
     return ledger_key_used(key)
@@ -267,26 +300,32 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, in
     (the key of the form the client confirmed), the same intent releases money once."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="release money")
-    if intent and _already_posted(f"release-part:{milestone.pk}:{intent}"):
+    key = f"release-part:{milestone.pk}:{_intent(intent)}"
+    if _already_posted(key):
         return milestone
     _require_active(contract)
     _require_held(milestone, to="release")
     held = milestone.held_cents
     _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
-    number = intent or milestone.events.filter(verb="partly released").count() + 1
     prior = billed_before(contract)
-    updated = Milestone.objects.filter(
-        pk=milestone.pk, status=milestone.status, released_cents=milestone.released_cents
-    ).update(released_cents=F("released_cents") + amount_cents)
-    if updated != 1:
-        raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
-    event(contract=contract, milestone=milestone, actor=by, verb="partly released", amount_cents=amount_cents)
+    transitions.compare_and_set(
+        milestone,
+        expect={"status": milestone.status, "released_cents": milestone.released_cents},
+        released_cents=F("released_cents") + amount_cents,
+    )
+    event(
+        contract=contract,
+        milestone=milestone,
+        actor=by,
+        verb=ContractEvent.Verb.PARTLY_RELEASED,
+        amount_cents=amount_cents,
+    )
     fee = escrow_release(
         reference=milestone.ledger_reference,
         amount_cents=amount_cents,
         payee_id=contract.freelancer_id,
         billed_before_cents=prior,
-        key=f"release-part:{milestone.pk}:{number}",
+        key=key,
         partial=True,
         currency=contract.currency,
     ).freelancer_fee_cents
@@ -303,11 +342,9 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, in
 
 def _cancel_pending_refund_requests(milestone: Milestone, contract: Contract, *, note: str) -> None:
     """A settled milestone has nothing left to refund: a request still waiting is withdrawn."""
-    cancelled = milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).update(
-        status=RefundRequest.Status.CANCELLED, responded_at=timezone.now()
-    )
-    if cancelled:
-        event(contract=contract, milestone=milestone, verb="refund request withdrawn", note=note)
+    for request in milestone.refund_requests.filter(status=RefundRequest.Status.PENDING):
+        _move_request(request, to=RefundRequest.Status.CANCELLED, by=None, note=note)
+        event(contract=contract, milestone=milestone, verb=ContractEvent.Verb.REFUND_REQUEST_WITHDRAWN, note=note)
 
 
 @transaction.atomic
@@ -330,7 +367,7 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
         milestone,
         to=Milestone.Status.RELEASED if freelancer_cents else Milestone.Status.REFUNDED,
         by=by,
-        verb="settled by a split",
+        verb=ContractEvent.Verb.SETTLED_BY_SPLIT,
         amount_cents=held,
         note=(f"{money(freelancer_cents)} to the freelancer, {money(client_cents)} to the client. " + note)[:500],
         released_cents=F("released_cents") + freelancer_cents,
@@ -373,11 +410,9 @@ def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, 
             **changes,
         )
     else:
-        updated = Milestone.objects.filter(
-            pk=milestone.pk, status=milestone.status, refunded_cents=milestone.refunded_cents
-        ).update(**changes)
-        if updated != 1:
-            raise InvalidTransition("This milestone changed meanwhile. Reload the page and try again.")
+        transitions.compare_and_set(
+            milestone, expect={"status": milestone.status, "refunded_cents": milestone.refunded_cents}, **changes
+        )
         event(contract=contract, milestone=milestone, actor=by, verb=verb, amount_cents=amount_cents)
         milestone.refresh_from_db()
     refund = get_gateway().refund(
@@ -419,11 +454,12 @@ def milestone_refund_request(
     if milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
         raise DomainError("A refund request for this milestone is already waiting for the freelancer.")
     request = RefundRequest.objects.create(milestone=milestone, amount_cents=amount, reason=reason.strip()[:500])
+    RefundRequestEvent.objects.create(request=request, actor=by, to_status=request.status, note=request.reason)
     event(
         contract=contract,
         milestone=milestone,
         actor=by,
-        verb="refund requested",
+        verb=ContractEvent.Verb.REFUND_REQUESTED,
         amount_cents=amount,
         note=request.reason,
     )
@@ -444,11 +480,7 @@ def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
     contract, milestone = lock_milestone(request.milestone)
     check_party(contract, by, role="freelancer", action="agree to a refund")
     _require_held(milestone, to="refund")
-    updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
-        status=RefundRequest.Status.ACCEPTED, responded_at=timezone.now()
-    )
-    if not updated:
-        raise InvalidTransition("This refund request was already answered.")
+    request = _move_request(request, to=RefundRequest.Status.ACCEPTED, by=by)
     if request.amount_cents > milestone.held_cents:
         raise DomainError("Less money is held now than this request asked for; the client must ask again.")
     return _refund(
@@ -457,7 +489,7 @@ def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
         amount_cents=request.amount_cents,
         by=by,
         key=f"refund:request:{request.pk}",
-        verb="refunded",
+        verb=ContractEvent.Verb.REFUNDED,
     )
 
 
@@ -466,12 +498,14 @@ def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> R
     """The freelancer declines a refund request; the money stays held."""
     contract, milestone = lock_milestone(request.milestone)
     check_party(contract, by, role="freelancer", action="decline a refund")
-    updated = RefundRequest.objects.filter(pk=request.pk, status=RefundRequest.Status.PENDING).update(
-        status=RefundRequest.Status.DECLINED, responded_at=timezone.now()
+    request = _move_request(request, to=RefundRequest.Status.DECLINED, by=by, note=reason.strip())
+    event(
+        contract=contract,
+        milestone=milestone,
+        actor=by,
+        verb=ContractEvent.Verb.REFUND_DECLINED,
+        note=reason.strip()[:500],
     )
-    if not updated:
-        raise InvalidTransition("This refund request was already answered.")
-    event(contract=contract, milestone=milestone, actor=by, verb="refund declined", note=reason.strip()[:500])
     notify(
         recipient=contract.client,
         kind="milestone.refund_requested",
@@ -480,7 +514,6 @@ def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> R
         or "The money stays held. You can approve the work, or talk it over in the contract's messages.",
         url=_url(milestone),
     )
-    request.refresh_from_db()
     return request
 
 
@@ -490,19 +523,19 @@ def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int, inten
     `intent` (the key of the form they sent), the same intent refunds once."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="freelancer", action="give a refund")
-    if intent and _already_posted(f"refund:offer:{milestone.pk}:{intent}"):
+    key = f"refund:offer:{milestone.pk}:{_intent(intent)}"
+    if _already_posted(key):
         return milestone
     _require_active(contract)
     _require_held(milestone, to="refund")
     _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
-    number = intent or milestone.events.filter(verb="refunded by the freelancer").count() + 1
     return _refund(
         milestone,
         contract,
         amount_cents=amount_cents,
         by=by,
-        key=f"refund:offer:{milestone.pk}:{number}",
-        verb="refunded by the freelancer",
+        key=key,
+        verb=ContractEvent.Verb.REFUNDED_BY_FREELANCER,
     )
 
 
@@ -528,7 +561,7 @@ def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_
         contract=contract,
         milestone=milestone,
         actor=by,
-        verb="milestone added",
+        verb=ContractEvent.Verb.MILESTONE_ADDED,
         to_status=milestone.status,
         amount_cents=amount_cents,
     )
@@ -561,7 +594,7 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
             f"{other.display_name} accepts or declines."
         )
     milestone = move_milestone(
-        milestone, to=Milestone.Status.CANCELLED, by=by, verb="removed", settled_at=timezone.now()
+        milestone, to=Milestone.Status.CANCELLED, by=by, verb=ContractEvent.Verb.REMOVED, settled_at=timezone.now()
     )
     withdraw_pending_edits(milestone, contract, note="The milestone was removed.")
     other = contract.freelancer if by.pk == contract.client_id else contract.client

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, Offer, OfferEvent, OfferMilestone
+from contracts.models import Contract, ContractEvent, Milestone, Offer, OfferEvent, OfferMilestone
 from contracts.services._common import event
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
@@ -154,20 +154,19 @@ def _proposal_back_to_shortlist(offer: Offer, *, by, note: str) -> None:
 
 
 def _offer_move(offer: Offer, *, to: str, by, note: str = "", **changes) -> Offer:
-    """Lock, re-check and compare-and-set the offer's status (and revision), with its event row."""
+    """An offer moves through core.transitions; the terms it moves on (its revision) must still hold."""
     current = transitions.lock(offer)
-    if not current.can_move_to(to):
-        raise InvalidTransition(f"This offer is {current.get_status_display().lower()}, so that is not possible now.")
-    updated = Offer.objects.filter(pk=current.pk, status=current.status, revision=current.revision).update(
-        status=to, **changes
+    return transitions.move(
+        current,
+        to=to,
+        by=by,
+        event_model=OfferEvent,
+        event_field="offer",
+        note=note,
+        expect={"revision": current.revision},
+        event={"revision": current.revision},
+        **changes,
     )
-    if updated != 1:
-        raise InvalidTransition("This offer changed meanwhile. Reload the page and try again.")
-    OfferEvent.objects.create(
-        offer=current, actor=by, from_status=current.status, to_status=to, revision=current.revision, note=note[:500]
-    )
-    current.refresh_from_db()
-    return current
 
 
 @transaction.atomic
@@ -208,7 +207,13 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         )
         for m in offer.milestones.all()
     )
-    event(contract=contract, verb="started", actor=by, to_status=Contract.Status.ACTIVE, amount_cents=offer.total_cents)
+    event(
+        contract=contract,
+        verb=ContractEvent.Verb.STARTED,
+        actor=by,
+        to_status=Contract.Status.ACTIVE,
+        amount_cents=offer.total_cents,
+    )
     conversation_for_topic(
         topic_type="contract",
         topic_id=contract.pk,

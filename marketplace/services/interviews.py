@@ -57,10 +57,28 @@ def _check_proposal_active(proposal: Proposal) -> None:
         )
 
 
-def _bump(interview: Interview, **changes) -> Interview:
-    Interview.objects.filter(pk=interview.pk).update(sequence=F("sequence") + 1, updated_at=timezone.now(), **changes)
-    interview.refresh_from_db()
-    return interview
+def _move(
+    interview: Interview,
+    *,
+    to: str,
+    by: User | None,
+    note: str = "",
+    refuse: str = "This interview is {status}.",
+    **changes,
+) -> Interview:
+    """An interview moves through core.transitions; every move bumps the calendar sequence."""
+    return transitions.move(
+        interview,
+        to=to,
+        by=by,
+        event_model=InterviewEvent,
+        event_field="interview",
+        note=note,
+        refuse=refuse,
+        sequence=F("sequence") + 1,
+        updated_at=timezone.now(),
+        **changes,
+    )
 
 
 @transaction.atomic
@@ -82,7 +100,9 @@ def interview_propose(
         proposal=proposal, offered_by=by, duration_minutes=duration_minutes, note=note.strip()[:500]
     )
     InterviewSlot.objects.bulk_create(InterviewSlot(interview=interview, starts_at=slot) for slot in slots)
-    _record(interview, by=by, from_status="", note=f"{len(slots)} times offered")
+    InterviewEvent.objects.create(
+        interview=interview, actor=by, to_status=interview.status, note=f"{len(slots)} times offered"
+    )
     notify(
         recipient=proposal.freelancer,
         kind="interview.proposed",
@@ -91,13 +111,6 @@ def interview_propose(
         url=reverse("interview_detail", args=[interview.pk]),
     )
     return interview
-
-
-def _record(interview: Interview, *, by: User | None, from_status: str, note: str = "") -> None:
-    """The interview's history row for the move it just made (to its current status)."""
-    InterviewEvent.objects.create(
-        interview=interview, actor=by, from_status=from_status, to_status=interview.status, note=note[:500]
-    )
 
 
 @transaction.atomic
@@ -116,13 +129,13 @@ def interview_pick(*, interview: Interview, by: User, slot: InterviewSlot) -> In
         raise DomainError("That time is no longer on offer.")
     if slot.starts_at <= timezone.now():
         raise DomainError("That time has passed. Suggest another time.")
-    updated = Interview.objects.filter(pk=interview.pk, status=Interview.Status.PROPOSED).update(
-        status=Interview.Status.SCHEDULED, starts_at=slot.starts_at
+    interview = _move(
+        interview,
+        to=Interview.Status.SCHEDULED,
+        by=by,
+        note=f"Picked {slot.starts_at.isoformat()}",
+        starts_at=slot.starts_at,
     )
-    if not updated:
-        raise InvalidTransition("This interview changed meanwhile. Reload and try again.")
-    interview = _bump(interview)
-    _record(interview, by=by, from_status=Interview.Status.PROPOSED, note=f"Picked {slot.starts_at.isoformat()}")
     other = _other_party(interview, by)
     for person in (other, by):
         notify(
@@ -140,23 +153,22 @@ def interview_offer_times(*, interview: Interview, by: User, slots: list[datetim
     """Either side suggests other times (before or after scheduling); the other side then picks."""
     interview = transitions.lock(interview)
     _check_party(interview, by)
-    if interview.status == Interview.Status.CANCELLED:
-        raise InvalidTransition("This interview is cancelled.")
+    if not interview.can_move_to(Interview.Status.PROPOSED):
+        raise InvalidTransition(f"This interview is {interview.get_status_display().lower()}.")
     _check_proposal_active(interview.proposal)
     slots = _validate_slots(list(slots), timezone.now())
+    rescheduled = interview.status == Interview.Status.SCHEDULED
+    interview = _move(
+        interview,
+        to=Interview.Status.PROPOSED,
+        by=by,
+        note=f"{'Rescheduling' if rescheduled else 'Other times'}: {len(slots)} times offered",
+        offered_by=by,
+        starts_at=None,
+        fields={"note": note.strip()[:500]},
+    )
     interview.slots.filter(is_open=True).update(is_open=False)
     InterviewSlot.objects.bulk_create(InterviewSlot(interview=interview, starts_at=slot) for slot in slots)
-    rescheduled = interview.status == Interview.Status.SCHEDULED
-    before = interview.status
-    interview = _bump(
-        interview, status=Interview.Status.PROPOSED, offered_by=by, starts_at=None, note=note.strip()[:500]
-    )
-    _record(
-        interview,
-        by=by,
-        from_status=before,
-        note=f"{'Rescheduling' if rescheduled else 'Other times'}: {len(slots)} times offered",
-    )
     notify(
         recipient=_other_party(interview, by),
         kind="interview.proposed",
@@ -177,16 +189,16 @@ def interview_cancel(*, interview: Interview, by: User, reason: str = "") -> Int
     interview = transitions.lock(interview)
     if by.pk not in _parties(interview.proposal):
         raise NotAllowed("Only the client and the freelancer take part in this interview.")
-    before = interview.status
-    updated = (
-        Interview.objects.filter(pk=interview.pk)
-        .exclude(status=Interview.Status.CANCELLED)
-        .update(status=Interview.Status.CANCELLED, cancelled_by=by, cancel_reason=reason.strip()[:300])
+    reason = reason.strip()[:300]
+    interview = _move(
+        interview,
+        to=Interview.Status.CANCELLED,
+        by=by,
+        note=reason,
+        refuse="This interview is already cancelled.",
+        cancelled_by=by,
+        cancel_reason=reason,
     )
-    if not updated:
-        raise InvalidTransition("This interview is already cancelled.")
-    interview = _bump(interview)
-    _record(interview, by=by, from_status=before, note=interview.cancel_reason)
     notify(
         recipient=_other_party(interview, by),
         kind="interview.cancelled",
@@ -202,12 +214,16 @@ def interviews_cancel_for_proposal(*, proposal: Proposal, by: User | None, reaso
     """When a proposal ends (withdrawn, declined, hired elsewhere) its open interviews are cancelled."""
     cancelled = 0
     for interview in proposal.interviews.exclude(status=Interview.Status.CANCELLED):
-        updated = (
-            Interview.objects.filter(pk=interview.pk)
-            .exclude(status=Interview.Status.CANCELLED)
-            .update(status=Interview.Status.CANCELLED, cancelled_by=by, cancel_reason=reason[:300])
-        )
-        if updated:
-            _record(_bump(interview), by=by, from_status=interview.status, note=reason)
-            cancelled += 1
+        try:
+            _move(
+                interview,
+                to=Interview.Status.CANCELLED,
+                by=by,
+                note=reason,
+                cancelled_by=by,
+                cancel_reason=reason[:300],
+            )
+        except InvalidTransition:
+            continue  # cancelled by one of the parties meanwhile
+        cancelled += 1
     return cancelled

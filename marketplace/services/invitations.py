@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from core import transitions
+from core.exceptions import DomainError, NotAllowed
 from marketplace.models import Invitation, InvitationEvent, Project
 from notifications.services import notify
 
@@ -58,20 +59,25 @@ def invitations_announce_for(project: Project) -> None:
         _tell_invited(invitation)
 
 
+def invitation_move(invitation: Invitation, *, to: str, by: User, note: str = "", **changes) -> Invitation:
+    """An invitation is answered through core.transitions, with its history row."""
+    return transitions.move(
+        invitation,
+        to=to,
+        by=by,
+        event_model=InvitationEvent,
+        event_field="invitation",
+        note=note,
+        refuse="This invitation is already {status}.",
+        responded_at=timezone.now(),
+        **changes,
+    )
+
+
 def _respond(invitation: Invitation, *, by: User, to: str, reason: str = "") -> Invitation:
     if invitation.freelancer_id != by.pk:
         raise NotAllowed("Only the invited freelancer can answer this invitation.")
-    updated = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
-        status=to, responded_at=timezone.now(), decline_reason=reason
-    )
-    if not updated:
-        invitation.refresh_from_db()
-        raise InvalidTransition(f"This invitation is already {invitation.get_status_display().lower()}.")
-    invitation.refresh_from_db()
-    InvitationEvent.objects.create(
-        invitation=invitation, actor=by, from_status=Invitation.Status.PENDING, to_status=to, note=reason[:500]
-    )
-    return invitation
+    return invitation_move(invitation, to=to, by=by, note=reason, decline_reason=reason)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from marketplace.models import (
 )
 from marketplace.selectors import proposal_blocked_reason
 from marketplace.services.interviews import interviews_cancel_for_proposal
+from marketplace.services.invitations import invitation_move
 from marketplace.topics import PROPOSAL_TOPIC
 from messaging.services import conversation_for_topic
 from notifications.services import notify
@@ -163,9 +164,7 @@ def proposal_submit(
     ProposalEvent.objects.create(proposal=proposal, actor=freelancer, from_status="", to_status=proposal.status)
     _save_details(proposal, milestones=milestones, answers=answers, attachments=list(attachments))
     if invitation is not None and invitation.status == Invitation.Status.PENDING:
-        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
-            status=Invitation.Status.ACCEPTED, responded_at=timezone.now()
-        )
+        invitation_move(invitation, to=Invitation.Status.ACCEPTED, by=freelancer, note="Answered with a proposal")
     conversation_for_topic(
         topic_type=PROPOSAL_TOPIC,
         topic_id=proposal.pk,

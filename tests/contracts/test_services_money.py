@@ -274,8 +274,8 @@ def test_a_partial_release_pays_part_and_the_rest_stays_held_until_approval():
     # given a funded $400 milestone
     milestone = funded_milestone(amounts=(400_00,))
     contract = milestone.contract
-    # when the client releases $100 early
-    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=100_00)
+    # when the client releases $100 early (the form they confirmed carries its intent key)
+    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=100_00, intent="first-part")
     # then $300 is still held, the freelancer has $90 pending, and is told both figures
     milestone.refresh_from_db()
     assert (milestone.status, milestone.held_cents, escrow_of(milestone)) == (S.FUNDED, 300_00, 300_00)
@@ -283,17 +283,50 @@ def test_a_partial_release_pays_part_and_the_rest_stays_held_until_approval():
     (note,) = notes(contract.freelancer, "milestone.released")
     assert "$90.00 after a $10.00 fee; $300.00 is still held" in note.body
     # when a second part of $50 is released, then approval releases the last $250
-    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=50_00)
+    milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=50_00, intent="second-part")
     milestone_approve(milestone=milestone, by=contract.client)
     milestone.refresh_from_db()
     assert (milestone.status, milestone.released_cents, escrow_of(milestone)) == (S.RELEASED, 400_00, 0)
     assert pending_of(contract.freelancer) == 360_00
     assert platform_fees() == 40_00
     assert [txn.idempotency_key for txn in LedgerTransaction.objects.exclude(kind="fund").order_by("pk")] == [
-        f"release-part:{milestone.pk}:1",
-        f"release-part:{milestone.pk}:2",
+        f"release-part:{milestone.pk}:first-part",
+        f"release-part:{milestone.pk}:second-part",
         f"release:{milestone.pk}",
     ]
+
+
+@pytest.mark.parametrize("service", ["release_partial", "refund_offer"])
+def test_a_partial_move_is_keyed_by_its_intent_so_a_replay_moves_money_once(service):
+    # given a funded $400 milestone
+    milestone = funded_milestone(amounts=(400_00,))
+    contract = milestone.contract
+    prefix = "release-part" if service == "release_partial" else "refund:offer"
+
+    def send(intent: str = ""):
+        if service == "release_partial":
+            return milestone_release_partial(milestone=milestone, by=contract.client, amount_cents=50_00, intent=intent)
+        return milestone_refund_offer(milestone=milestone, by=contract.freelancer, amount_cents=50_00, intent=intent)
+
+    # when the same confirmed form is sent twice
+    send("form-key-1")
+    send("form-key-1")
+    # then $50 moved once, under the form's key
+    milestone.refresh_from_db()
+    assert milestone.held_cents == 350_00 and escrow_of(milestone) == 350_00
+    keys = list(LedgerTransaction.objects.exclude(kind="fund").values_list("idempotency_key", flat=True))
+    assert keys == [f"{prefix}:{milestone.pk}:form-key-1"]
+    # when two calls come without an intent (an API request without an Idempotency-Key)
+    send()
+    send()
+    # then each is a request of its own, with a key of its own, not a count of earlier ones
+    milestone.refresh_from_db()
+    assert milestone.held_cents == 250_00 and escrow_of(milestone) == 250_00
+    keys = list(LedgerTransaction.objects.exclude(kind="fund").order_by("pk").values_list("idempotency_key", flat=True))
+    assert len(set(keys)) == 3
+    assert all(key.startswith(f"{prefix}:{milestone.pk}:") for key in keys)
+    assert not any(key.endswith((":1", ":2", ":3")) for key in keys)
+    assert money_problems() == []
 
 
 # --- Refunds ----------------------------------------------------------------------------------

@@ -3,19 +3,32 @@
 For each milestone, offer and contract service and each status of its model's TRANSITIONS:
 an allowed call moves the row, writes exactly one ContractEvent (who, from, to) and exactly the
 ledger postings that move implies; a refused call raises and leaves the rows, the timeline, the
-ledger, the gateway and everyone's notifications exactly as they were.
+ledger, the gateway and everyone's notifications exactly as they were. Refund requests and
+proposed milestone changes are held to their own tables the same way, with their history rows.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from contracts.models import Contract, ContractEvent, Milestone, Offer
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    Milestone,
+    MilestoneEdit,
+    MilestoneEditEvent,
+    Offer,
+    RefundRequest,
+    RefundRequestEvent,
+)
 from contracts.services import (
     MilestoneTerms,
     contract_end,
     milestone_approve,
     milestone_edit_accept,
+    milestone_edit_decline,
+    milestone_edit_propose,
+    milestone_edit_withdraw,
     milestone_fund,
     milestone_refund_offer,
     milestone_refund_request,
@@ -29,7 +42,9 @@ from contracts.services import (
     offer_withdraw,
     offers_expire_due,
     refund_request_accept,
+    refund_request_decline,
 )
+from core import transitions
 from core.exceptions import DomainError, InvalidTransition
 from notifications.models import Notification
 from payments import accounts
@@ -37,8 +52,10 @@ from payments.fees import fee_breakdown
 from payments.models import LedgerTransaction
 from tests.contracts.factories import (
     active_contract,
+    escrow_of,
     hire_offer,
     later,
+    milestone_in,
     milestone_of,
     money_snapshot,
     move_to,
@@ -418,3 +435,226 @@ def test_contract_end_by_source_status(source):
     assert (ended.actor, ended.from_status, ended.to_status) == (contract.freelancer, "active", "ended")
     assert _new_transactions(snapshot) == []
     assert Notification.objects.filter(recipient=client, kind="contract.ended").count() == 1
+
+
+# --- Refund request --------------------------------------------------------------------------
+
+R = RefundRequest.Status
+REFUND_REQUEST_SERVICES = {
+    R.ACCEPTED: "refund_request_accept",
+    R.DECLINED: "refund_request_decline",
+    R.CANCELLED: "milestone_approve (settling the milestone withdraws a request still waiting)",
+}
+
+
+def test_every_refund_request_status_has_a_row_and_every_target_a_service():
+    assert set(RefundRequest.TRANSITIONS) == set(R.values)
+    targets = set().union(*RefundRequest.TRANSITIONS.values())
+    assert targets == set(REFUND_REQUEST_SERVICES)
+    # a request is only ever pending by being made, and an answer is final
+    assert R.PENDING not in targets
+    assert {s for s, moves in RefundRequest.TRANSITIONS.items() if moves} == {R.PENDING}
+
+
+def _refund_request_in(source: str) -> RefundRequest:
+    """A request for $150 of a funded $400 milestone, moved to `source` by the services (an accepted
+    or declined one leaves the rest held; a withdrawn one was overtaken by the client's approval)."""
+    milestone = milestone_in(S.FUNDED, amounts=(AMOUNT,))
+    contract = milestone.contract
+    request = milestone_refund_request(milestone=milestone, by=contract.client, amount_cents=PART, reason="Less work.")
+    if source == R.ACCEPTED:
+        refund_request_accept(request=request, by=contract.freelancer)
+    elif source == R.DECLINED:
+        refund_request_decline(request=request, by=contract.freelancer, reason="It is nearly done.")
+    elif source == R.CANCELLED:
+        milestone_approve(milestone=milestone, by=contract.client)
+    request.refresh_from_db()
+    assert request.status == source
+    return request
+
+
+def _answer_refund_request(request: RefundRequest, target: str) -> None:
+    contract = request.milestone.contract
+    if target == R.ACCEPTED:
+        refund_request_accept(request=request, by=contract.freelancer)
+    elif target == R.DECLINED:
+        refund_request_decline(request=request, by=contract.freelancer, reason="It is nearly done.")
+    else:
+        milestone_approve(milestone=request.milestone, by=contract.client)
+
+
+def _table_pairs(model, targets) -> list:
+    return [
+        pytest.param(
+            source, target, id=f"{source}->{target}:{'allowed' if target in model.TRANSITIONS[source] else 'refused'}"
+        )
+        for source in model.TRANSITIONS
+        for target in targets
+    ]
+
+
+@pytest.mark.parametrize(("source", "target"), _table_pairs(RefundRequest, REFUND_REQUEST_SERVICES))
+def test_refund_request_transition_table(source, target):
+    # given a refund request in `source`
+    request = _refund_request_in(source)
+    contract = request.milestone.contract
+    before, history_before = row(request), RefundRequestEvent.objects.filter(request=request).count()
+    if target not in RefundRequest.TRANSITIONS[source]:
+        snapshot = money_snapshot()
+        if target == R.CANCELLED:
+            # when the milestone is settled after the request was answered, the answer stands
+            if request.milestone.is_settled:
+                with pytest.raises(InvalidTransition):
+                    _answer_refund_request(request, target)
+            else:
+                _answer_refund_request(request, target)
+        else:
+            # when the freelancer answers a request that was already answered, it is refused, nothing moves
+            with pytest.raises(InvalidTransition):
+                _answer_refund_request(request, target)
+            assert money_snapshot() == snapshot
+        assert row(request) == before
+        assert RefundRequestEvent.objects.filter(request=request).count() == history_before
+        return
+    # when it is answered (or the milestone settles first)
+    _answer_refund_request(request, target)
+    # then the request shows the answer, with one history row: who, from where, to where
+    request.refresh_from_db()
+    assert request.status == target and request.responded_at is not None
+    last = RefundRequestEvent.objects.filter(request=request).order_by("pk").last()
+    assert RefundRequestEvent.objects.filter(request=request).count() == history_before + 1
+    actor = None if target == R.CANCELLED else contract.freelancer
+    assert (last.actor, last.from_status, last.to_status) == (actor, source, target)
+
+
+# --- Proposed change to a milestone ----------------------------------------------------------
+
+E = MilestoneEdit.Status
+MILESTONE_EDIT_SERVICES = {
+    E.ACCEPTED: "milestone_edit_accept (the other side)",
+    E.DECLINED: "milestone_edit_decline (the other side)",
+    E.WITHDRAWN: "milestone_edit_withdraw (the proposer; funding the milestone withdraws it too)",
+}
+
+
+def test_every_milestone_edit_status_has_a_row_and_every_target_a_service():
+    assert set(MilestoneEdit.TRANSITIONS) == set(E.values)
+    targets = set().union(*MilestoneEdit.TRANSITIONS.values())
+    assert targets == set(MILESTONE_EDIT_SERVICES)
+    assert E.PENDING not in targets
+    assert {s for s, moves in MilestoneEdit.TRANSITIONS.items() if moves} == {E.PENDING}
+
+
+def _edit_in(source: str) -> MilestoneEdit:
+    """The client's proposal to raise the first (unfunded) milestone to $450, moved to `source`."""
+    milestone = milestone_of(active_contract())
+    client = milestone.contract.client
+    edit = milestone_edit_propose(
+        milestone=milestone, by=client, title=milestone.title, amount_cents=450_00, due_date=milestone.due_date
+    )
+    if source != E.PENDING:
+        _act_on_edit(edit, source)
+    edit.refresh_from_db()
+    assert edit.status == source
+    return edit
+
+
+def _act_on_edit(edit: MilestoneEdit, target: str) -> None:
+    contract = edit.milestone.contract
+    if target == E.ACCEPTED:
+        milestone_edit_accept(edit=edit, by=contract.freelancer)
+    elif target == E.DECLINED:
+        milestone_edit_decline(edit=edit, by=contract.freelancer, reason="The scope is the same.")
+    else:
+        milestone_edit_withdraw(edit=edit, by=contract.client)
+
+
+@pytest.mark.parametrize(("source", "target"), _table_pairs(MilestoneEdit, MILESTONE_EDIT_SERVICES))
+def test_milestone_edit_transition_table(source, target):
+    # given a proposed change in `source`
+    edit = _edit_in(source)
+    contract = edit.milestone.contract
+    before, milestone_before = row(edit), row(edit.milestone)
+    history_before, timeline_before = MilestoneEditEvent.objects.count(), ContractEvent.objects.count()
+    if target not in MilestoneEdit.TRANSITIONS[source]:
+        # when someone answers a change that was already answered, then it is refused and nothing changes
+        with pytest.raises(InvalidTransition, match="already"):
+            _act_on_edit(edit, target)
+        assert row(edit) == before
+        assert row(edit.milestone) == milestone_before
+        assert (MilestoneEditEvent.objects.count(), ContractEvent.objects.count()) == (history_before, timeline_before)
+        return
+    _act_on_edit(edit, target)
+    edit.refresh_from_db()
+    assert edit.status == target and edit.responded_at is not None
+    # one history row for the change, one entry on the contract's timeline
+    (moved,) = MilestoneEditEvent.objects.filter(edit=edit, from_status=source)
+    actor = contract.client if target == E.WITHDRAWN else contract.freelancer
+    assert (moved.actor, moved.to_status) == (actor, target)
+    assert ContractEvent.objects.count() == timeline_before + 1
+    assert row(edit.milestone)["amount_cents"] == (450_00 if target == E.ACCEPTED else AMOUNT)
+
+
+def test_funding_withdraws_a_waiting_change_through_its_table():
+    # given a change waiting for an answer
+    edit = _edit_in(E.PENDING)
+    milestone = edit.milestone
+    # when the client funds the milestone at its agreed amount
+    milestone_fund(milestone=milestone, by=milestone.contract.client)
+    # then the change is withdrawn by the system, with its history row, and the amount held is the agreed one
+    edit.refresh_from_db()
+    assert edit.status == E.WITHDRAWN
+    (moved,) = MilestoneEditEvent.objects.filter(edit=edit, to_status=E.WITHDRAWN)
+    assert (moved.actor, moved.from_status) == (None, E.PENDING)
+    assert escrow_of(milestone) == AMOUNT
+
+
+# --- The primitive itself, on every forbidden pair of the new tables ---------------------------
+
+
+def _contract_in(source: str) -> Contract:
+    contract = active_contract()
+    if source == Contract.Status.ENDED:
+        contract_end(contract=contract, by=contract.client)
+    contract.refresh_from_db()
+    return contract
+
+
+def _forbidden(model, build) -> list:
+    return [
+        pytest.param(model, build, source, target, id=f"{model.__name__}:{source}->{target}")
+        for source, moves in model.TRANSITIONS.items()
+        for target in model.TRANSITIONS
+        if target not in moves
+    ]
+
+
+EVENT_OF = {Contract: ContractEvent, RefundRequest: RefundRequestEvent, MilestoneEdit: MilestoneEditEvent}
+FIELD_OF = {Contract: "contract", RefundRequest: "request", MilestoneEdit: "edit"}
+
+
+@pytest.mark.parametrize(
+    ("model", "build", "source", "target"),
+    _forbidden(Contract, _contract_in)
+    + _forbidden(RefundRequest, _refund_request_in)
+    + _forbidden(MilestoneEdit, _edit_in),
+)
+def test_move_refuses_every_pair_the_table_forbids(model, build, source, target):
+    # given a row in `source`
+    instance = build(source)
+    before, snapshot = row(instance), money_snapshot()
+    events = EVENT_OF[model].objects.count()
+    # when anything tries to move it where its table does not allow
+    with pytest.raises(InvalidTransition):
+        transitions.move(
+            instance,
+            to=target,
+            by=None,
+            event_model=EVENT_OF[model],
+            event_field=FIELD_OF[model],
+            event={"verb": ContractEvent.Verb.ENDED} if model is Contract else None,
+        )
+    # then the row, its history and the money are exactly as they were
+    assert row(instance) == before
+    assert EVENT_OF[model].objects.count() == events
+    assert money_snapshot() == snapshot

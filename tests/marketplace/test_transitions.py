@@ -48,6 +48,7 @@ from tests.marketplace.factories import (
     ProjectFactory,
     ProposalFactory,
     slot_times,
+    submit_proposal,
 )
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +241,22 @@ def test_invitation_transition_table(source, target):
         assert InvitationEvent.objects.count() == events_before
 
 
+def test_proposing_on_an_invitation_accepts_it_with_a_history_row():
+    # given a pending invitation to an open project
+    invitation = InvitationFactory()
+    # when the invited freelancer sends a proposal instead of answering the invitation
+    submit_proposal(project=invitation.project, freelancer=invitation.freelancer)
+    # then the invitation is accepted, with one history row saying who, from where, to where
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED and invitation.responded_at is not None
+    (event,) = InvitationEvent.objects.filter(invitation=invitation)
+    assert (event.actor, event.from_status, event.to_status) == (
+        invitation.freelancer,
+        Invitation.Status.PENDING,
+        Invitation.Status.ACCEPTED,
+    )
+
+
 # --- Interview ------------------------------------------------------------------------------
 
 INTERVIEW_SERVICES = {
@@ -287,6 +304,29 @@ def test_interview_transition_table(source, target):
         assert list(interview.slots.values()) == slots_before
         assert Notification.objects.count() == notifications_before
         assert InterviewEvent.objects.count() == events_before
+
+
+@pytest.mark.parametrize("source", list(Interview.TRANSITIONS))
+def test_a_withdrawn_proposal_cancels_its_interview_through_the_table(source):
+    # given an interview in `source` about a proposal
+    interview = InterviewFactory(status=source, scheduled=source == Interview.Status.SCHEDULED)
+    proposal = interview.proposal
+    before = row(interview)
+    # when the freelancer withdraws the proposal
+    proposal_withdraw(proposal=proposal, by=proposal.freelancer)
+    events = list(InterviewEvent.objects.filter(interview=interview))
+    if Interview.Status.CANCELLED not in Interview.TRANSITIONS[source]:
+        # then an interview that cannot be cancelled (it already is) is left exactly as it was
+        assert row(interview) == before
+        assert events == []
+        return
+    # then the interview is cancelled, the calendar sequence counts up, and one history row says so
+    interview.refresh_from_db()
+    assert interview.status == Interview.Status.CANCELLED
+    assert interview.sequence == before["sequence"] + 1
+    assert [(e.actor, e.from_status, e.to_status) for e in events] == [
+        (proposal.freelancer, source, Interview.Status.CANCELLED)
+    ]
 
 
 # --- core.transitions.move: the compare-and-set ---------------------------------------------
