@@ -13,16 +13,10 @@ from contracts.services.milestones import (  # noqa: F401
     milestone_approve,
     milestone_cancel,
     milestone_fund,
-    milestone_refund_offer,
-    milestone_refund_request,
-    milestone_release_partial,
     milestone_request_changes,
-    milestone_settle_split,
     milestone_submit,
     milestones_auto_release_due,
     milestones_send_reminders,
-    refund_request_accept,
-    refund_request_decline,
 )
 from contracts.services.offers import (  # noqa: F401
     MilestoneTerms,
@@ -33,4 +27,12 @@ from contracts.services.offers import (  # noqa: F401
     offer_revise,
     offer_withdraw,
     offers_expire_due,
+)
+from contracts.services.refunds import (  # noqa: F401
+    milestone_refund_offer,
+    milestone_refund_request,
+    milestone_release_partial,
+    milestone_settle_split,
+    refund_request_accept,
+    refund_request_decline,
 )

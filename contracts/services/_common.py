@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
 from contracts.models import Contract, ContractEvent, Milestone
 from core import transitions
-from core.exceptions import NotAllowed
+from core.exceptions import InvalidTransition, NotAllowed
+from core.templatetags.core_tags import money
 from payments.escrow import billing_pair_lock
 
 
@@ -81,3 +83,28 @@ def billed_before(contract: Contract) -> int:
         ).aggregate(total=Sum("released_cents"))["total"]
         or 0
     )
+
+
+def milestone_url(milestone: Milestone) -> str:
+    return milestone.contract.get_absolute_url() + f"#milestone-{milestone.pk}"
+
+
+def require_active(contract: Contract) -> None:
+    if not contract.is_active:
+        raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
+
+
+def require_held(milestone: Milestone, *, to: str) -> None:
+    """Money can move out of a milestone only while it is held and not frozen by a dispute."""
+    if not milestone.is_held:
+        raise InvalidTransition(f"This milestone is {milestone.get_status_display().lower()}; nothing is held to {to}.")
+
+
+def check_amount(amount_cents, *, most: int, what: str) -> int:
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise ValidationError({"amount": ["Amounts are whole cents."]})
+    if amount_cents <= 0:
+        raise ValidationError({"amount": ["Enter an amount above zero."]})
+    if amount_cents > most:
+        raise ValidationError({"amount": [f"{what} is at most {money(most)}."]})
+    return amount_cents

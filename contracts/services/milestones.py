@@ -1,4 +1,5 @@
-"""Milestone money: funding, delivery, approval, partial release, refunds, auto-release.
+"""Milestone money: funding, delivery, approval, auto-release, change orders (refunds.py: partial
+moves, refunds and splits).
 
 Every service here locks contract → milestone, re-checks the move, compares-and-sets the
 status through core.transitions (or the counters through its compare-and-set) and posts the
@@ -9,7 +10,6 @@ a callback therefore changes nothing.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -24,33 +24,30 @@ from contracts.models import (
     ContractEvent,
     Milestone,
     MilestoneEdit,
-    RefundRequest,
-    RefundRequestEvent,
     Submission,
     SubmissionFile,
 )
-from contracts.services._common import billed_before, check_party, event, lock_contract, lock_milestone, move_milestone
+from contracts.services._common import (
+    billed_before,
+    check_party,
+    event,
+    lock_contract,
+    lock_milestone,
+    milestone_url,
+    move_milestone,
+    require_active,
+)
 from contracts.services.edits import check_milestone_terms, move_edit
-from core import transitions
-from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from contracts.services.refunds import cancel_pending_refund_requests
+from core.exceptions import DomainError, InvalidTransition
 from core.files import check_uploads
 from core.templatetags.core_tags import money
 from notifications.services import notify
-from payments.escrow import escrow_fund, escrow_refund, escrow_release, escrow_split
+from payments.escrow import escrow_fund, escrow_release
 from payments.fees import client_fee_cents
 from payments.gateways import get_gateway
-from payments.selectors import ledger_key_used
 
 MAX_SUBMISSION_FILES = 10
-
-
-def _url(milestone: Milestone) -> str:
-    return milestone.contract.get_absolute_url() + f"#milestone-{milestone.pk}"
-
-
-def _require_active(contract: Contract) -> None:
-    if not contract.is_active:
-        raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
 
 
 def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: str) -> None:
@@ -60,42 +57,12 @@ def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: st
         event(contract=contract, milestone=milestone, verb=ContractEvent.Verb.CHANGE_LAPSED, note=note)
 
 
-def _move_request(request: RefundRequest, *, to: str, by, note: str = "") -> RefundRequest:
-    """A refund request is answered (or withdrawn) through core.transitions, with its history row."""
-    return transitions.move(
-        request,
-        to=to,
-        by=by,
-        event_model=RefundRequestEvent,
-        event_field="request",
-        note=note,
-        refuse="This refund request was already answered.",
-        responded_at=timezone.now(),
-    )
-
-
-def _require_held(milestone: Milestone, *, to: str) -> None:
-    """Money can move out of a milestone only while it is held and not frozen by a dispute."""
-    if not milestone.is_held:
-        raise InvalidTransition(f"This milestone is {milestone.get_status_display().lower()}; nothing is held to {to}.")
-
-
-def _check_amount(amount_cents, *, most: int, what: str) -> int:
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
-        raise ValidationError({"amount": ["Amounts are whole cents."]})
-    if amount_cents <= 0:
-        raise ValidationError({"amount": ["Enter an amount above zero."]})
-    if amount_cents > most:
-        raise ValidationError({"amount": [f"{what} is at most {money(most)}."]})
-    return amount_cents
-
-
 @transaction.atomic
 def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milestone:
     """The client funds a milestone before work on it starts; the money is held in escrow."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="fund milestones")
-    _require_active(contract)
+    require_active(contract)
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition(f"This milestone is already {milestone.get_status_display().lower()}.")
     client_fee = client_fee_cents(milestone.amount_cents)
@@ -130,7 +97,7 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         kind="milestone.funded",
         title=f"Funded: “{milestone.title}” ({money(milestone.amount_cents)})",
         body="The money is held until the client approves your work. You can start.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -140,7 +107,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
     """The freelancer delivers work on a funded milestone; the client's review clock starts."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="freelancer", action="submit work")
-    _require_active(contract)
+    require_active(contract)
     message = message.strip()
     files = list(files)
     if not message and not files:
@@ -172,7 +139,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
             f"Review it by {timezone.localtime(auto_release_at):%d %b %Y %H:%M %Z}. If you do nothing, "
             f"{money(milestone.held_cents)} is released to the freelancer automatically then."
         ),
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return submission
 
@@ -182,7 +149,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
     """The client asks for changes, with a reason, at most the contract's number of rounds."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="request changes")
-    _require_active(contract)
+    require_active(contract)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": ["Say what needs to change."]})
@@ -205,7 +172,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
         kind="milestone.changes_requested",
         title=f"Changes requested on “{milestone.title}”",
         body=f"{reason}\n{_rounds_left_note(milestone.rounds_left)}",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -227,7 +194,7 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
             raise InvalidTransition("This milestone is no longer due for automatic approval.")
     else:
         check_party(contract, by, role="client", action="approve work")
-    _require_active(contract)
+    require_active(contract)
     if milestone.status == Milestone.Status.DISPUTED:
         raise InvalidTransition("This milestone is in dispute; the money stays held until it is resolved.")
     remaining = milestone.held_cents
@@ -255,7 +222,7 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
         if remaining
         else 0
     )
-    _cancel_pending_refund_requests(milestone, contract, note="The milestone was approved and paid.")
+    cancel_pending_refund_requests(milestone, contract, note="The milestone was approved and paid.")
     notify(
         recipient=contract.freelancer,
         kind="milestone.released",
@@ -264,7 +231,7 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
             f"{money(remaining - fee)} (after a {money(fee)} fee) is in your pending balance and becomes "
             f"available in {settings.CLEARANCE_DAYS} days."
         ),
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     if automatic:
         notify(
@@ -272,7 +239,7 @@ def milestone_approve(*, milestone: Milestone, by, automatic: bool = False, now=
             kind="milestone.released",
             title=f"“{milestone.title}” was approved automatically",
             body=f"The {settings.AUTO_RELEASE_DAYS}-day review window ended, so {money(remaining)} was released.",
-            url=_url(milestone),
+            url=milestone_url(milestone),
         )
     return milestone
 
@@ -283,268 +250,12 @@ def _rounds_left_note(left: int) -> str:
     return f"{left} change round{'' if left == 1 else 's'} left after this one."
 
 
-def _intent(intent: str) -> str:
-    """The key part naming one request: the form's intent. A call without one (an API request
-    without an Idempotency-Key) is a request of its own, so it gets a fresh key."""
-    return intent or uuid.uuid4().hex
-
-
-def _already_posted(key: str) -> bool:
-    """Whether the ledger already holds the transaction this key names: a replayed request."""
-    return ledger_key_used(key)
-
-
-@transaction.atomic
-def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, intent: str = "") -> Milestone:
-    """The client releases part of a held milestone early; the rest stays held. With an `intent`
-    (the key of the form the client confirmed), the same intent releases money once."""
-    contract, milestone = lock_milestone(milestone)
-    check_party(contract, by, role="client", action="release money")
-    key = f"release-part:{milestone.pk}:{_intent(intent)}"
-    if _already_posted(key):
-        return milestone
-    _require_active(contract)
-    _require_held(milestone, to="release")
-    held = milestone.held_cents
-    _check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
-    prior = billed_before(contract)
-    transitions.compare_and_set(
-        milestone,
-        expect={"status": milestone.status, "released_cents": milestone.released_cents},
-        released_cents=F("released_cents") + amount_cents,
-    )
-    event(
-        contract=contract,
-        milestone=milestone,
-        actor=by,
-        verb=ContractEvent.Verb.PARTLY_RELEASED,
-        amount_cents=amount_cents,
-    )
-    fee = escrow_release(
-        reference=milestone.ledger_reference,
-        amount_cents=amount_cents,
-        payee_id=contract.freelancer_id,
-        billed_before_cents=prior,
-        key=key,
-        partial=True,
-        currency=contract.currency,
-    ).freelancer_fee_cents
-    milestone.refresh_from_db()
-    notify(
-        recipient=contract.freelancer,
-        kind="milestone.released",
-        title=f"Part of “{milestone.title}” released early",
-        body=f"{money(amount_cents - fee)} after a {money(fee)} fee; {money(milestone.held_cents)} is still held.",
-        url=_url(milestone),
-    )
-    return milestone
-
-
-def _cancel_pending_refund_requests(milestone: Milestone, contract: Contract, *, note: str) -> None:
-    """A settled milestone has nothing left to refund: a request still waiting is withdrawn."""
-    for request in milestone.refund_requests.filter(status=RefundRequest.Status.PENDING):
-        _move_request(request, to=RefundRequest.Status.CANCELLED, by=None, note=note)
-        event(contract=contract, milestone=milestone, verb=ContractEvent.Verb.REFUND_REQUEST_WITHDRAWN, note=note)
-
-
-@transaction.atomic
-def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, note: str = "") -> Milestone:
-    """Settle a milestone in dispute: of what is held, `freelancer_cents` is released to the
-    freelancer (less the fee) and the rest refunded to the client, in one SPLIT transaction
-    (key split:<milestone>). Staff only; the Disputes capability decides the amounts."""
-    contract, milestone = lock_milestone(milestone)
-    if by is None or not by.is_staff:
-        raise NotAllowed("Only staff settle a milestone in dispute.")
-    if milestone.status != Milestone.Status.DISPUTED:
-        raise InvalidTransition("Only a milestone in dispute is settled by a split.")
-    held = milestone.held_cents
-    if isinstance(freelancer_cents, bool) or not isinstance(freelancer_cents, int) or not 0 <= freelancer_cents <= held:
-        raise ValidationError({"freelancer_cents": [f"Choose whole cents from 0 to {money(held)}."]})
-    client_cents = held - freelancer_cents
-    key = f"split:{milestone.pk}"
-    prior = billed_before(contract)
-    milestone = move_milestone(
-        milestone,
-        to=Milestone.Status.RELEASED if freelancer_cents else Milestone.Status.REFUNDED,
-        by=by,
-        verb=ContractEvent.Verb.SETTLED_BY_SPLIT,
-        amount_cents=held,
-        note=(f"{money(freelancer_cents)} to the freelancer, {money(client_cents)} to the client. " + note)[:500],
-        released_cents=F("released_cents") + freelancer_cents,
-        refunded_cents=F("refunded_cents") + client_cents,
-        settled_at=timezone.now(),
-        auto_release_at=None,
-    )
-    refund = None
-    if client_cents:
-        refund = get_gateway().refund(
-            amount_cents=client_cents, currency=contract.currency, key=key, description=f"Split of “{milestone.title}”"
-        )
-    escrow_split(
-        reference=milestone.ledger_reference,
-        payee_cents=freelancer_cents,
-        refund_cents=client_cents,
-        payee_id=contract.freelancer_id,
-        billed_before_cents=prior,
-        key=key,
-        currency=contract.currency,
-        refund_reference=refund.reference if refund else "",
-    )
-    _cancel_pending_refund_requests(milestone, contract, note="The dispute was settled.")
-    return milestone
-
-
-def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, key: str, verb: str) -> Milestone:
-    remaining = milestone.held_cents
-    full = amount_cents == remaining
-    changes = {"refunded_cents": F("refunded_cents") + amount_cents}
-    if full:
-        milestone = move_milestone(
-            milestone,
-            to=Milestone.Status.REFUNDED,
-            by=by,
-            verb=verb,
-            amount_cents=amount_cents,
-            settled_at=timezone.now(),
-            auto_release_at=None,
-            **changes,
-        )
-    else:
-        transitions.compare_and_set(
-            milestone, expect={"status": milestone.status, "refunded_cents": milestone.refunded_cents}, **changes
-        )
-        event(contract=contract, milestone=milestone, actor=by, verb=verb, amount_cents=amount_cents)
-        milestone.refresh_from_db()
-    refund = get_gateway().refund(
-        amount_cents=amount_cents, currency=contract.currency, key=key, description=f"Refund for “{milestone.title}”"
-    )
-    escrow_refund(
-        reference=milestone.ledger_reference,
-        amount_cents=amount_cents,
-        key=key,
-        currency=contract.currency,
-        refund_reference=refund.reference,
-    )
-    if full:
-        _cancel_pending_refund_requests(milestone, contract, note="The milestone was refunded in full.")
-    notify(
-        recipient=contract.client,
-        kind="milestone.refunded",
-        title=f"Refunded {money(amount_cents)} for “{milestone.title}”",
-        body="The money goes back to your card." + ("" if full else f" {money(milestone.held_cents)} is still held."),
-        url=_url(milestone),
-    )
-    return milestone
-
-
-@transaction.atomic
-def milestone_refund_request(
-    *, milestone: Milestone, by, amount_cents: int | None = None, reason: str = ""
-) -> RefundRequest:
-    """The client asks for held money back (all by default); the freelancer agrees or declines."""
-    contract, milestone = lock_milestone(milestone)
-    check_party(contract, by, role="client", action="ask for a refund")
-    _require_active(contract)
-    _require_held(milestone, to="refund")
-    amount = (
-        milestone.held_cents
-        if amount_cents is None
-        else _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
-    )
-    if milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
-        raise DomainError("A refund request for this milestone is already waiting for the freelancer.")
-    request = RefundRequest.objects.create(milestone=milestone, amount_cents=amount, reason=reason.strip()[:500])
-    RefundRequestEvent.objects.create(request=request, actor=by, to_status=request.status, note=request.reason)
-    event(
-        contract=contract,
-        milestone=milestone,
-        actor=by,
-        verb=ContractEvent.Verb.REFUND_REQUESTED,
-        amount_cents=amount,
-        note=request.reason,
-    )
-    notify(
-        recipient=contract.freelancer,
-        kind="milestone.refund_requested",
-        title=f"The client asks for a refund of {money(amount)}",
-        body=(request.reason + "\n" if request.reason else "")
-        + f"On “{milestone.title}”. Agree or decline on the contract page.",
-        url=_url(milestone),
-    )
-    return request
-
-
-@transaction.atomic
-def refund_request_accept(*, request: RefundRequest, by) -> Milestone:
-    """The freelancer agrees to a refund request; the money goes back to the client once."""
-    contract, milestone = lock_milestone(request.milestone)
-    check_party(contract, by, role="freelancer", action="agree to a refund")
-    _require_held(milestone, to="refund")
-    request = _move_request(request, to=RefundRequest.Status.ACCEPTED, by=by)
-    if request.amount_cents > milestone.held_cents:
-        raise DomainError("Less money is held now than this request asked for; the client must ask again.")
-    return _refund(
-        milestone,
-        contract,
-        amount_cents=request.amount_cents,
-        by=by,
-        key=f"refund:request:{request.pk}",
-        verb=ContractEvent.Verb.REFUNDED,
-    )
-
-
-@transaction.atomic
-def refund_request_decline(*, request: RefundRequest, by, reason: str = "") -> RefundRequest:
-    """The freelancer declines a refund request; the money stays held."""
-    contract, milestone = lock_milestone(request.milestone)
-    check_party(contract, by, role="freelancer", action="decline a refund")
-    request = _move_request(request, to=RefundRequest.Status.DECLINED, by=by, note=reason.strip())
-    event(
-        contract=contract,
-        milestone=milestone,
-        actor=by,
-        verb=ContractEvent.Verb.REFUND_DECLINED,
-        note=reason.strip()[:500],
-    )
-    notify(
-        recipient=contract.client,
-        kind="milestone.refund_requested",
-        title=f"The freelancer declined the refund on “{milestone.title}”",
-        body=reason.strip()[:500]
-        or "The money stays held. You can approve the work, or talk it over in the contract's messages.",
-        url=_url(milestone),
-    )
-    return request
-
-
-@transaction.atomic
-def milestone_refund_offer(*, milestone: Milestone, by, amount_cents: int, intent: str = "") -> Milestone:
-    """The freelancer gives back part or all of a held milestone (cancelling it when all). With an
-    `intent` (the key of the form they sent), the same intent refunds once."""
-    contract, milestone = lock_milestone(milestone)
-    check_party(contract, by, role="freelancer", action="give a refund")
-    key = f"refund:offer:{milestone.pk}:{_intent(intent)}"
-    if _already_posted(key):
-        return milestone
-    _require_active(contract)
-    _require_held(milestone, to="refund")
-    _check_amount(amount_cents, most=milestone.held_cents, what="A refund")
-    return _refund(
-        milestone,
-        contract,
-        amount_cents=amount_cents,
-        by=by,
-        key=key,
-        verb=ContractEvent.Verb.REFUNDED_BY_FREELANCER,
-    )
-
-
 @transaction.atomic
 def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_date: date) -> Milestone:
     """The client adds a change-order milestone to an active contract; it is funded like any other."""
     contract = lock_contract(contract)
     check_party(contract, by, role="client", action="add milestones")
-    _require_active(contract)
+    require_active(contract)
     title, amount_cents, due_date = check_milestone_terms(
         contract=contract, milestone=None, title=title, amount_cents=amount_cents, due_date=due_date
     )
@@ -573,7 +284,7 @@ def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_
             f"{money(amount_cents)}, due {due_date:%d %b %Y}. Start once it is funded. If you did not agree to "
             "it, decline it on the contract page before it is funded, or give the money back after."
         ),
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -584,7 +295,7 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
     A milestone of the agreed terms is removed by agreement instead (milestone_removal_propose)."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, action="remove milestones")
-    _require_active(contract)
+    require_active(contract)
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition("Only milestones that are not funded yet can be removed. Ask for a refund instead.")
     if not milestone.is_change_order:
@@ -599,7 +310,10 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
     withdraw_pending_edits(milestone, contract, note="The milestone was removed.")
     other = contract.freelancer if by.pk == contract.client_id else contract.client
     notify(
-        recipient=other, kind="milestone.funded", title=f"Milestone removed: “{milestone.title}”", url=_url(milestone)
+        recipient=other,
+        kind="milestone.funded",
+        title=f"Milestone removed: “{milestone.title}”",
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -645,7 +359,7 @@ def milestones_send_reminders(*, now=None) -> int:
                         f"On {timezone.localtime(milestone.auto_release_at):%d %b %Y %H:%M %Z} the work is approved "
                         f"automatically and {money(milestone.held_cents)} is released to the freelancer."
                     ),
-                    url=_url(milestone),
+                    url=milestone_url(milestone),
                 )
                 sent += 1
     return sent

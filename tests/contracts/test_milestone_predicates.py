@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.models import Milestone
-from contracts.services.milestones import _require_held
+from contracts.services._common import require_held as _require_held
 from core.exceptions import InvalidTransition
 from tests.contracts.factories import active_contract, milestone_of, move_to
 from tests.factories import UserFactory
