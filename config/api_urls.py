@@ -3,7 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
-from contracts.api import ContractViewSet, MilestoneEditViewSet, MilestoneViewSet, OfferViewSet
+from contracts.api.contracts import ContractViewSet
+from contracts.api.edits import MilestoneEditViewSet
+from contracts.api.milestones import MilestoneViewSet
+from contracts.api.offers import OfferViewSet
 from core.api import not_found as api_not_found
 from marketplace.api.interviews import InterviewViewSet
 from marketplace.api.invitations import InvitationViewSet

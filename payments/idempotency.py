@@ -147,6 +147,16 @@ def _stored_body(response: Response):
     return json.loads(JSONRenderer().render(response.data))
 
 
+def request_intent(request: Request) -> str:
+    """The intent a money service keys its ledger posting by, from the caller's Idempotency-Key:
+    the same key from the same person names the same move, below the stored answer too. Empty
+    without the header (the service then treats the call as a request of its own)."""
+    key = idempotency_key(request)
+    if key is None or not request.user.is_authenticated:
+        return ""
+    return "api-" + hashlib.sha256(f"{request.user.pk}:{key}".encode()).hexdigest()[:40]
+
+
 def idempotent(view_method: Callable) -> Callable:
     """Make a DRF view method honour the Idempotency-Key header (see the module docstring).
 

@@ -696,6 +696,33 @@ def test_the_same_approval_sent_twice_with_a_key_releases_once():
     assert money_problems() == []
 
 
+@pytest.mark.parametrize("action", ["release-partial", "refund-offer"])
+def test_a_partial_move_retried_after_its_stored_answer_is_gone_still_moves_money_once(action):
+    # given a partial move sent with a key, whose stored answer has since been purged
+    deal = deal_with_first_in(S.SUBMITTED)
+    actor = deal.client if action == "release-partial" else deal.freelancer
+    api = api_for(actor)
+    first = api.post(url(deal.first, action), {"amount_cents": 100_00}, format="json", HTTP_IDEMPOTENCY_KEY="part-1")
+    assert first.status_code == 200
+    IdempotentRequest.objects.all().delete()
+    # when the same request is retried with the same key
+    api.post(url(deal.first, action), {"amount_cents": 100_00}, format="json", HTTP_IDEMPOTENCY_KEY="part-1")
+    # then the ledger still holds one move: its key comes from the caller's key, not from a count
+    deal.first.refresh_from_db()
+    assert deal.first.held_cents == deal.first.amount_cents - 100_00
+    assert LedgerTransaction.objects.filter(reference=deal.first.ledger_reference).count() == 2  # fund + one move
+    # and another key is another move
+    assert (
+        api.post(
+            url(deal.first, action), {"amount_cents": 100_00}, format="json", HTTP_IDEMPOTENCY_KEY="part-2"
+        ).status_code
+        == 200
+    )
+    deal.first.refresh_from_db()
+    assert deal.first.held_cents == deal.first.amount_cents - 200_00
+    assert money_problems() == []
+
+
 def test_the_same_payout_sent_twice_with_a_key_pays_once():
     freelancer, available = freelancer_with_available(500_00)
     api = api_for(freelancer)

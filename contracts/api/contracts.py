@@ -1,0 +1,78 @@
+"""Contracts over the API: list, read, end, add a change order."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from contracts import services
+from contracts.api.common import AMOUNT_FIELDS, MONEY_NOTE, contract_detail, milestone_detail, service_fields
+from contracts.models import Contract, Milestone
+from contracts.selectors import (
+    contracts_for_user,
+)
+from contracts.serializers import (
+    ContractDetailSerializer,
+    ContractSerializer,
+    MilestoneAddSerializer,
+    MilestoneSerializer,
+)
+from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+
+
+@extend_schema_view(
+    list=extend_schema(description="Your contracts, as client or freelancer, newest first."),
+    retrieve=extend_schema(
+        description="One of your contracts with its milestones (status, money held, released and refunded, "
+        "deadlines) and its timeline of events."
+    ),
+)
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    def get_serializer_class(self):
+        return ContractSerializer if self.action == "list" else ContractDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Contract]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return Contract.objects.none()
+        contracts = contracts_for_user(self.request.user)
+        if self.action == "list":
+            return contracts.select_related("client", "freelancer")
+        if self.action == "retrieve":
+            return contract_detail(contracts)
+        return contracts
+
+    def _detail(self, contract: Contract) -> Response:
+        contract = contract_detail(contracts_for_user(self.request.user)).get(pk=contract.pk)
+        return Response(ContractDetailSerializer(contract, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None,
+        responses=ContractDetailSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        description="End the contract (either party) once no money is held: completed when every milestone was paid, "
+        "otherwise ended early. Unfunded milestones are removed. 400 while money is held; 409 if already ended."
+        + MONEY_NOTE,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def end(self, request, pk=None):
+        return self._detail(services.contract_end(contract=self.get_object(), by=request.user))
+
+    @extend_schema(
+        request=MilestoneAddSerializer,
+        responses={201: MilestoneSerializer},
+        description="Add a change-order milestone to an active contract (the client); fund it like any other. "
+        "409 once the contract has ended.",
+    )
+    @action(detail=True, methods=["post"], url_path="milestones", url_name="milestones")
+    def add_milestone(self, request, pk=None):
+        contract = self.get_object()
+        data = MilestoneAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_fields(AMOUNT_FIELDS):
+            milestone = services.milestone_add(contract=contract, by=request.user, **data.validated_data)
+        fresh = milestone_detail(Milestone.objects.all()).get(pk=milestone.pk)
+        return Response(MilestoneSerializer(fresh).data, status=status.HTTP_201_CREATED)
