@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.files import StoredFile
-from core.transitions import StatusEvent
+from core.transitions import Stateful, StatusEvent
 
 
-class Offer(models.Model):
+class Offer(Stateful, models.Model):
     """The terms agreed when a client hired a proposal: a snapshot that later edits to the
     project or proposal do not change. Either side may revise the terms before acceptance;
     the other side must then accept again."""
@@ -75,9 +75,6 @@ class Offer(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("offer_detail", args=[self.pk])
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     def party_of(self, user) -> str | None:
         if user.pk == self.client_id:
             return self.Party.CLIENT
@@ -121,7 +118,7 @@ class OfferMilestone(models.Model):
         return self.title
 
 
-class Contract(models.Model):
+class Contract(Stateful, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
@@ -160,15 +157,12 @@ class Contract(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("contract_detail", args=[self.pk])
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
 
-class Milestone(models.Model):
+class Milestone(Stateful, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting funding"
         FUNDED = "funded", "Funded"  # client money held in escrow; work can start
@@ -223,9 +217,6 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
     @property
     def ledger_reference(self) -> str:
@@ -341,7 +332,7 @@ class SubmissionFile(StoredFile):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
 
 
-class RefundRequest(models.Model):
+class RefundRequest(Stateful, models.Model):
     """A client asks for held money back; the freelancer agrees (refund) or declines."""
 
     class Status(models.TextChoices):
@@ -375,9 +366,6 @@ class RefundRequest(models.Model):
     def __str__(self) -> str:
         return f"Refund request {self.pk}"
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
 
 class OfferEvent(StatusEvent):
     """The offer's history before there is a contract: made, revised, accepted, declined,
@@ -385,12 +373,6 @@ class OfferEvent(StatusEvent):
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
     revision = models.PositiveIntegerField(default=1)
-
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.offer_id}: {self.from_status or 'new'} → {self.to_status}"
 
 
 class ContractEvent(models.Model):
@@ -438,7 +420,7 @@ class ContractEvent(models.Model):
         return f"{self.verb} ({self.at:%Y-%m-%d})"
 
 
-class MilestoneEdit(models.Model):
+class MilestoneEdit(Stateful, models.Model):
     """A change to an unfunded milestone's title, amount or due date, or its removal, proposed by
     one party. It applies only when the other party accepts; funding the milestone first withdraws it, because a
     funded amount is held in escrow and never changes this way."""
@@ -483,9 +465,6 @@ class MilestoneEdit(models.Model):
     def __str__(self) -> str:
         return f"Change {self.pk} to {self.milestone}"
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
 
 class MilestoneEditEvent(StatusEvent):
     """A proposed change's history: accepted, declined or withdrawn, by whom (none when funding or
@@ -493,21 +472,9 @@ class MilestoneEditEvent(StatusEvent):
 
     edit = models.ForeignKey(MilestoneEdit, on_delete=models.CASCADE, related_name="events")
 
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.edit_id}: {self.from_status or 'new'} → {self.to_status}"
-
 
 class RefundRequestEvent(StatusEvent):
     """A refund request's history: accepted, declined or withdrawn (none when the milestone was
     settled first), by whom and when."""
 
     request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.request_id}: {self.from_status or 'new'} → {self.to_status}"

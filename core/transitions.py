@@ -8,7 +8,7 @@ needs more around a move (a timeline entry on the contract, a notification) wrap
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -87,9 +87,18 @@ def move(
     return current
 
 
+class Stateful:
+    """A model with a `status` and a `TRANSITIONS` table: {status: statuses it may move to}."""
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]]
+
+    def can_move_to(self, status: str) -> bool:
+        return allowed(type(self), self.status, status)
+
+
 class StatusEvent(models.Model):
     """The history row of one move: who (none for the system), from which status, to which, when.
-    Subclasses add the foreign key to what moved."""
+    Subclasses add the foreign key to what moved (and inherit Meta, so their ordering is this one)."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     from_status = models.CharField(max_length=20, blank=True)
@@ -100,3 +109,7 @@ class StatusEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        subject = next(f for f in self._meta.concrete_fields if f.is_relation and f.name != "actor")
+        return f"{getattr(self, subject.attname)}: {self.from_status or 'new'} → {self.to_status}"

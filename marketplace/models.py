@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.files import StoredFile
-from core.transitions import StatusEvent
+from core.transitions import Stateful, StatusEvent
 
 DESCRIPTION_MAX_LENGTH = 10_000
 COVER_LETTER_MAX_LENGTH = 5_000
@@ -28,7 +28,7 @@ DEFAULT_NDA_TEXT = (
 )
 
 
-class Project(models.Model):
+class Project(Stateful, models.Model):
     class Kind(models.TextChoices):
         TEST = "test", "Paid test project"
         STANDARD = "standard", "Project"
@@ -126,9 +126,6 @@ class Project(models.Model):
     def is_fixed_amount(self) -> bool:
         return self.budget_min_cents == self.budget_max_cents
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     # One predicate per status, so templates never spell a status out.
     @property
     def is_draft(self) -> bool:
@@ -152,12 +149,6 @@ class Project(models.Model):
 
 class ProjectEvent(StatusEvent):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.project}: {self.from_status or 'new'} → {self.to_status}"
 
 
 class ScreeningQuestion(models.Model):
@@ -215,7 +206,7 @@ class ConfidentialAccess(models.Model):
         return f"{self.user} {self.get_action_display().lower()} ({self.project})"
 
 
-class Invitation(models.Model):
+class Invitation(Stateful, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for an answer"
         ACCEPTED = "accepted", "Accepted"
@@ -238,16 +229,13 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation of {self.freelancer} to {self.project}"
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     # One predicate per status, so templates never spell a status out.
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
 
 
-class Proposal(models.Model):
+class Proposal(Stateful, models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         SHORTLISTED = "shortlisted", "Shortlisted"
@@ -295,9 +283,6 @@ class Proposal(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("proposal_detail", args=[self.pk])
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     # One predicate per status, so templates never spell a status out.
     @property
     def is_submitted(self) -> bool:
@@ -326,12 +311,6 @@ class Proposal(models.Model):
 
 class ProposalEvent(StatusEvent):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.proposal_id}: {self.from_status or 'new'} → {self.to_status}"
 
 
 class ProposedMilestone(models.Model):
@@ -369,7 +348,7 @@ def _meeting_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-class Interview(models.Model):
+class Interview(Stateful, models.Model):
     """A video interview about one proposal. Whoever did not offer the open times picks one or
     offers others; either side can reschedule (offer new times) or cancel."""
 
@@ -405,9 +384,6 @@ class Interview(models.Model):
 
     def __str__(self) -> str:
         return f"Interview about {self.proposal}"
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
     # One predicate per status, so templates never spell a status out.
     @property
@@ -446,20 +422,8 @@ class InvitationEvent(StatusEvent):
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
 
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.invitation_id}: {self.from_status or 'new'} → {self.to_status}"
-
 
 class InterviewEvent(StatusEvent):
     """An interview's history: times offered, picked, rescheduled, cancelled, by whom and when."""
 
     interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(StatusEvent.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.interview_id}: {self.from_status or 'new'} → {self.to_status}"

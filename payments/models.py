@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.transitions import Stateful
+
 EXTERNAL_PREFIX = "external:"
 PLATFORM_PREFIX = "platform:"
 # Accounts that only ever need their entries: no stored balance, no lock, no CHECK.
@@ -116,7 +118,7 @@ class GatewayOperation(models.Model):
         return f"{self.kind} {self.reference}"
 
 
-class Payout(models.Model):
+class Payout(Stateful, models.Model):
     """A freelancer withdrawing available earnings."""
 
     class Status(models.TextChoices):
