@@ -62,6 +62,17 @@ def user_update(*, user: User, avatar=None, remove_avatar: bool = False, **data)
     return user
 
 
+def _profile_save(model, *, user: User, user_details: dict | None, data: dict, fields):
+    # Both profile pages save the person's details and the profile together, each checked by its model.
+    if user_details:
+        user_update(user=user, **user_details)
+    profile, _ = model.objects.select_for_update().get_or_create(user=user)
+    _assign(profile, data, fields)
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    return profile
+
+
 @transaction.atomic
 def freelancer_profile_update(
     *, user: User, skills: list[Skill] | None = None, user_details: dict | None = None, **data
@@ -69,12 +80,9 @@ def freelancer_profile_update(
     """Only a freelancer edits their own profile; skills come from the taxonomy, at most the limit."""
     if not user.is_freelancer:
         raise DomainError("Choose 'I want to work' before filling in a freelancer profile.")
-    if user_details:
-        user_update(user=user, **user_details)
-    profile, _ = FreelancerProfile.objects.select_for_update().get_or_create(user=user)
-    _assign(profile, data, FREELANCER_FIELDS)
-    profile.full_clean(exclude=["user"])
-    profile.save()
+    profile = _profile_save(
+        FreelancerProfile, user=user, user_details=user_details, data=data, fields=FREELANCER_FIELDS
+    )
     if skills is not None:
         if len(skills) > settings.FREELANCER_MAX_SKILLS:
             raise DomainError(f"Choose at most {settings.FREELANCER_MAX_SKILLS} skills.", field="skills")
@@ -87,13 +95,7 @@ def client_profile_update(*, user: User, user_details: dict | None = None, **dat
     """Only a client edits their own company details and pitch."""
     if not user.is_client:
         raise DomainError("Choose 'I want to hire' before filling in a client profile.")
-    if user_details:
-        user_update(user=user, **user_details)
-    profile, _ = ClientProfile.objects.select_for_update().get_or_create(user=user)
-    _assign(profile, data, CLIENT_FIELDS)
-    profile.full_clean(exclude=["user"])
-    profile.save()
-    return profile
+    return _profile_save(ClientProfile, user=user, user_details=user_details, data=data, fields=CLIENT_FIELDS)
 
 
 def client_payment_method_verified(*, user: User, at=None) -> bool:

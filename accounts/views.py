@@ -44,6 +44,22 @@ def onboarding(request):
     return render(request, "accounts/onboarding.html", {"form": form})
 
 
+def _profile_forms(request, form_class, profile, *, update, saved: str):
+    """The person's details and one profile, edited on one page: both forms must pass before
+    `update` runs. Returns both forms and whether the profile was saved."""
+    details = UserDetailsForm(_posted(request), _files(request), instance=request.user)
+    form = form_class(_posted(request), instance=profile)
+    if request.method == "POST" and details.is_valid() and form.is_valid():
+        try:
+            update(user=request.user, user_details=details.service_kwargs(), **form.service_kwargs())
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, saved)
+            return details, form, True
+    return details, form, False
+
+
 @login_required
 def profile_freelancer_edit(request):
     user = request.user
@@ -51,18 +67,15 @@ def profile_freelancer_edit(request):
         messages.info(request, "Choose “I want to work” to set up a freelancer profile.")
         return redirect("onboarding")
     profile = selectors.freelancer_profile_of(user)
-    details = UserDetailsForm(_posted(request), _files(request), instance=user)
-    form = FreelancerProfileForm(_posted(request), instance=profile)
-    if request.method == "POST" and details.is_valid() and form.is_valid():
-        try:
-            services.freelancer_profile_update(
-                user=user, user_details=details.service_kwargs(), **form.service_kwargs()
-            )
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, "Your freelancer profile is saved.")
-            return redirect(profile.get_absolute_url())
+    details, form, saved = _profile_forms(
+        request,
+        FreelancerProfileForm,
+        profile,
+        update=services.freelancer_profile_update,
+        saved="Your freelancer profile is saved.",
+    )
+    if saved:
+        return redirect(profile.get_absolute_url())
     return render(
         request,
         "accounts/profile_freelancer_edit.html",
@@ -84,16 +97,15 @@ def profile_client_edit(request):
         messages.info(request, "Choose “I want to hire” to set up a client profile.")
         return redirect("onboarding")
     profile = selectors.client_profile_of(user)
-    details = UserDetailsForm(_posted(request), _files(request), instance=user)
-    form = ClientProfileForm(_posted(request), instance=profile)
-    if request.method == "POST" and details.is_valid() and form.is_valid():
-        try:
-            services.client_profile_update(user=user, user_details=details.service_kwargs(), **form.service_kwargs())
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, "Your client profile and pitch are saved.")
-            return redirect(profile.get_absolute_url())
+    details, form, saved = _profile_forms(
+        request,
+        ClientProfileForm,
+        profile,
+        update=services.client_profile_update,
+        saved="Your client profile and pitch are saved.",
+    )
+    if saved:
+        return redirect(profile.get_absolute_url())
     return render(request, "accounts/profile_client_edit.html", {"details": details, "form": form, "profile": profile})
 
 

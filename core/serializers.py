@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from operator import attrgetter
 
+from django.urls import reverse
 from rest_framework import serializers
 
 # The largest value a 64-bit column holds: anything bigger is refused here, not by the database.
@@ -68,3 +70,22 @@ class RejectUnknownFieldsMixin:
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     display_name = serializers.CharField(read_only=True)
+
+
+# An uploaded file as the API lists it: name, type, size and the address that downloads it. A
+# subclass names its model in Meta, the download route, and where the route's owner pk sits. (A
+# comment, not a docstring: the schema would show a docstring on every subclass.)
+class StoredFileSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    download_route = ""
+    owner_pk = ""  # attribute path from the file to the pk its route takes, e.g. "project_id"
+
+    class Meta:
+        fields = ["id", "name", "content_type", "size", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        owner_pk = attrgetter(self.owner_pk)(attachment)
+        return reverse(self.download_route, kwargs={"pk": owner_pk, "attachment_pk": attachment.pk})

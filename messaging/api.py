@@ -6,7 +6,6 @@ A conversation the caller is not part of is a 404 everywhere, and so are its mes
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.files import attachment_response
+from core.serializers import StoredFileSerializer
 from messaging import selectors, services
 from messaging.models import MESSAGE_MAX_LENGTH, Conversation, Message, MessageAttachment
 
@@ -59,20 +59,12 @@ class ConversationSerializer(serializers.ModelSerializer):
         return conversation.get_absolute_url()
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="original_name", read_only=True)
-    download_url = serializers.SerializerMethodField()
+class AttachmentSerializer(StoredFileSerializer):
+    download_route = "conversation-attachment"
+    owner_pk = "message.conversation_id"
 
-    class Meta:
+    class Meta(StoredFileSerializer.Meta):
         model = MessageAttachment
-        fields = ["id", "name", "content_type", "size", "download_url"]
-        read_only_fields = fields
-
-    def get_download_url(self, attachment: MessageAttachment) -> str:
-        return reverse(
-            "conversation-attachment",
-            kwargs={"pk": attachment.message.conversation_id, "attachment_pk": attachment.pk},
-        )
 
 
 class MessageSerializer(serializers.ModelSerializer):

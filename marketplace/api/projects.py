@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from core.files import attachment_response
 from marketplace import selectors, services
-from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, client_ip
+from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, client_ip, uploaded_files
 from marketplace.models import ConfidentialAccess, Project
 from marketplace.serializers.common import FilesUploadSerializer
 from marketplace.serializers.projects import (
@@ -181,11 +181,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
-        data = FilesUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        project = services.project_files_change(
-            project=self.get_object(), by=request.user, add=data.validated_data["files"]
-        )
+        project = services.project_files_change(project=self.get_object(), by=request.user, add=uploaded_files(request))
         return self._detail(project)
 
     @extend_schema(

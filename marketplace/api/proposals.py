@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from core.files import attachment_response
 from core.milestones import MilestoneTerms
 from marketplace import hiring, selectors, services
-from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, PROJECT_ID
+from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, PROJECT_ID, uploaded_files
 from marketplace.models import Project, Proposal
 from marketplace.serializers.common import DeclineReasonSerializer, FilesUploadSerializer
 from marketplace.serializers.proposals import ProposalSerializer, ProposalWriteSerializer
@@ -230,10 +230,8 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"], url_path="attachments", parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
-        data = FilesUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         proposal = services.proposal_files_change(
-            proposal=self.get_object(), by=request.user, add=data.validated_data["files"]
+            proposal=self.get_object(), by=request.user, add=uploaded_files(request)
         )
         return _proposal_response(self, proposal)
 

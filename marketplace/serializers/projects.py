@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Skill
-from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin
+from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin, StoredFileSerializer
 from marketplace import selectors
 from marketplace.models import (
     Project,
@@ -17,6 +16,7 @@ from marketplace.models import (
     ScreeningQuestion,
 )
 from marketplace.serializers.common import ID_MAX
+from marketplace.services.projects import PROJECT_FIELDS
 
 SORTS = ("relevance", "newest", "budget_high", "budget_low")
 
@@ -75,17 +75,12 @@ class ScreeningQuestionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProjectAttachmentSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="original_name", read_only=True)
-    download_url = serializers.SerializerMethodField()
+class ProjectAttachmentSerializer(StoredFileSerializer):
+    download_route = "project-attachment"
+    owner_pk = "project_id"
 
-    class Meta:
+    class Meta(StoredFileSerializer.Meta):
         model = ProjectAttachment
-        fields = ["id", "name", "content_type", "size", "download_url"]
-        read_only_fields = fields
-
-    def get_download_url(self, attachment: ProjectAttachment) -> str:
-        return reverse("project-attachment", kwargs={"pk": attachment.project_id, "attachment_pk": attachment.pk})
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -234,25 +229,7 @@ class ProjectWriteSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
 
     class Meta:
         model = Project
-        fields = [
-            "kind",
-            "title",
-            "summary",
-            "description",
-            "acceptance_criteria",
-            "follow_on_plan",
-            "category",
-            "skills",
-            "experience_level",
-            "budget_min_cents",
-            "budget_max_cents",
-            "duration_days",
-            "apply_by",
-            "visibility",
-            "is_confidential",
-            "nda_text",
-            "questions",
-        ]
+        fields = [*PROJECT_FIELDS, "skills", "questions"]  # what project_create / project_update accept
         extra_kwargs = {
             "category": {"error_messages": {"does_not_exist": "There is no category with id {pk_value}."}},
         }

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin
+from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin, StoredFileSerializer
 from marketplace.models import (
     COVER_LETTER_MAX_LENGTH,
     Proposal,
@@ -37,17 +36,12 @@ class ScreeningAnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProposalAttachmentSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="original_name", read_only=True)
-    download_url = serializers.SerializerMethodField()
+class ProposalAttachmentSerializer(StoredFileSerializer):
+    download_route = "proposal-attachment"
+    owner_pk = "proposal_id"
 
-    class Meta:
+    class Meta(StoredFileSerializer.Meta):
         model = ProposalAttachment
-        fields = ["id", "name", "content_type", "size", "download_url"]
-        read_only_fields = fields
-
-    def get_download_url(self, attachment: ProposalAttachment) -> str:
-        return reverse("proposal-attachment", kwargs={"pk": attachment.proposal_id, "attachment_pk": attachment.pk})
 
 
 class OfferRefSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from marketplace.models import (
     ScreeningQuestion,
 )
 from marketplace.services.invitations import invitations_announce_for
-from marketplace.services.proposals import proposal_offered_on, proposals_close_for_project
+from marketplace.services.proposals import check_no_offer_out, project_end, proposals_close_for_project
 from notifications.services import notify
 
 PROJECT_FIELDS = (
@@ -103,12 +104,35 @@ def _validate(project: Project, *, skills: list[Skill], questions: list[dict], t
         raise ValidationError(errors)
 
 
+def _check_fields(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(PROJECT_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+
+
 def _search_text(project: Project, skills: list[Skill]) -> str:
     # A confidential project's full description is not searchable: search must not leak it.
     parts = [project.title, " ".join(skill.name for skill in skills), project.summary]
     if not project.is_confidential:
         parts.append(project.description)
     return "\n".join(parts)
+
+
+def _validate_and_save(project: Project, *, skills: list[Skill], questions: list[dict]) -> None:
+    _validate(project, skills=skills, questions=questions, today=timezone.localdate())
+    project.search_text = _search_text(project, skills)
+    project.full_clean(exclude=["client", "search_text"])
+    project.save()
+
+
+def _locked_draft(project: Project, *, by: User, action: str, refuse: str) -> Project:
+    """The project, locked, once it is known its client may still change it: only drafts change."""
+    project = transitions.lock(project)
+    if project.client_id != by.pk:
+        raise NotAllowed(f"Only the client who posted this project can {action}.")
+    if project.status != Project.Status.DRAFT:
+        raise InvalidTransition(f"{refuse} Close this project and post a new one to change it.")
+    return project
 
 
 def _save_related(project: Project, *, skills, questions, attachments, remove_attachment_ids=()) -> None:
@@ -119,14 +143,12 @@ def _save_related(project: Project, *, skills, questions, attachments, remove_at
         for i, q in enumerate(questions, start=1)
     )
     if attachments or remove_attachment_ids:
-        change_files(
-            project.attachments,
-            lambda upload: ProjectAttachment.build(upload, project=project),
-            add=attachments,
-            remove_ids=remove_attachment_ids,
-            limit=MAX_ATTACHMENTS,
-            field="attachments",
-        )
+        _change_files(project, add=attachments, remove_ids=remove_attachment_ids, field="attachments")
+
+
+def _change_files(project: Project, *, add, remove_ids, field: str = "files") -> None:
+    build = partial(ProjectAttachment.build, project=project)
+    change_files(project.attachments, build, add=add, remove_ids=remove_ids, limit=MAX_ATTACHMENTS, field=field)
 
 
 @transaction.atomic
@@ -140,15 +162,10 @@ def project_create(
 ) -> Project:
     """A client drafts a project; a paid test is small, short and says what “done” means."""
     _check_client(client)
-    unknown = set(data) - set(PROJECT_FIELDS)
-    if unknown:
-        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    _check_fields(data)
     skills, questions = list(skills), list(questions)
     project = Project(client=client, **data)
-    _validate(project, skills=skills, questions=questions, today=timezone.localdate())
-    project.search_text = _search_text(project, skills)
-    project.full_clean(exclude=["client", "search_text"])
-    project.save()
+    _validate_and_save(project, skills=skills, questions=questions)
     ProjectEvent.objects.create(project=project, actor=client, from_status="", to_status=project.status, note="Drafted")
     _save_related(project, skills=skills, questions=questions, attachments=list(attachments))
     return project
@@ -166,14 +183,8 @@ def project_update(
     remove_attachment_ids=(),
 ) -> Project:
     """Only the client edits, and only while the project is a draft (published terms stay put)."""
-    project = transitions.lock(project)
-    if project.client_id != by.pk:
-        raise NotAllowed("Only the client who posted this project can edit it.")
-    if project.status != Project.Status.DRAFT:
-        raise InvalidTransition("Only drafts can be edited. Close this project and post a new one to change it.")
-    unknown = set(data) - set(PROJECT_FIELDS)
-    if unknown:
-        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    project = _locked_draft(project, by=by, action="edit it", refuse="Only drafts can be edited.")
+    _check_fields(data)
     for name, value in data.items():
         setattr(project, name, value)
     skills = list(project.skills.all()) if skills is None else list(skills)
@@ -182,10 +193,7 @@ def project_update(
         if questions is None
         else list(questions)
     )
-    _validate(project, skills=skills, questions=questions, today=timezone.localdate())
-    project.search_text = _search_text(project, skills)
-    project.full_clean(exclude=["client", "search_text"])
-    project.save()
+    _validate_and_save(project, skills=skills, questions=questions)
     _save_related(
         project,
         skills=skills,
@@ -199,18 +207,8 @@ def project_update(
 @transaction.atomic
 def project_files_change(*, project: Project, by: User, add=(), remove_ids=()) -> Project:
     """The client adds files to a draft or removes some (at most MAX_ATTACHMENTS, each checked by its bytes)."""
-    project = transitions.lock(project)
-    if project.client_id != by.pk:
-        raise NotAllowed("Only the client who posted this project can change its files.")
-    if project.status != Project.Status.DRAFT:
-        raise InvalidTransition("Only a draft's files can change. Close this project and post a new one to change it.")
-    change_files(
-        project.attachments,
-        lambda upload: ProjectAttachment.build(upload, project=project),
-        add=add,
-        remove_ids=remove_ids,
-        limit=MAX_ATTACHMENTS,
-    )
+    project = _locked_draft(project, by=by, action="change its files", refuse="Only a draft's files can change.")
+    _change_files(project, add=add, remove_ids=remove_ids)
     return project
 
 
@@ -252,22 +250,8 @@ def project_close(*, project: Project, by: User) -> Project:
     """The client closes a draft or an open project; open proposals are told, nothing else changes."""
     if project.client_id != by.pk:
         raise NotAllowed("Only the client who posted this project can close it.")
-    waiting = proposal_offered_on(project)
-    if waiting is not None:
-        raise DomainError(
-            f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "
-            "Withdraw the offer first, then close the project."
-        )
-    project = transitions.move(
-        project,
-        to=Project.Status.CLOSED,
-        by=by,
-        event_model=ProjectEvent,
-        event_field="project",
-        note="Closed by the client",
-        close_reason=Project.CloseReason.CLIENT,
-        closed_at=timezone.now(),
-    )
+    check_no_offer_out(project, then="Withdraw the offer first, then close the project.")
+    project = project_end(project, reason=Project.CloseReason.CLIENT, by=by, note="Closed by the client")
     proposals_close_for_project(
         project=project,
         by=by,
@@ -288,16 +272,7 @@ def projects_expire_due(*, now=None) -> int:
     for project in due.only("pk"):
         try:
             with transaction.atomic():
-                project = transitions.move(
-                    project,
-                    to=Project.Status.CLOSED,
-                    by=None,
-                    event_model=ProjectEvent,
-                    event_field="project",
-                    note="Expired",
-                    close_reason=Project.CloseReason.EXPIRED,
-                    closed_at=now,
-                )
+                project = project_end(project, reason=Project.CloseReason.EXPIRED, by=None, note="Expired", at=now)
                 notify(
                     recipient=project.client,
                     kind="project.closed",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,6 +90,29 @@ def _validate_answers(project: Project, answers: dict[int, str]) -> dict[int, st
     return cleaned
 
 
+def _clean(
+    project: Project,
+    cover_letter: str,
+    bid_cents: int,
+    duration_days: int,
+    milestones: list[MilestoneTerms],
+    answers: dict[int, str] | None,
+) -> tuple[str, list[MilestoneTerms], dict[int, str]]:
+    """A proposal's text, terms and answers, checked alike when it is sent and when it is edited."""
+    cover_letter = cover_letter.strip()
+    if not cover_letter:
+        raise ValidationError({"cover_letter": ["Write a cover letter."]})
+    milestones = list(milestones)
+    _validate_terms(
+        project=project,
+        bid_cents=bid_cents,
+        duration_days=duration_days,
+        milestones=milestones,
+        today=timezone.localdate(),
+    )
+    return cover_letter, milestones, _validate_answers(project, answers or {})
+
+
 def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> None:
     proposal.milestones.all().delete()
     ProposedMilestone.objects.bulk_create(
@@ -102,13 +126,12 @@ def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> No
         ScreeningAnswer(proposal=proposal, question_id=question_id, text=text) for question_id, text in answers.items()
     )
     if attachments:
-        change_files(
-            proposal.attachments,
-            lambda upload: ProposalAttachment.build(upload, proposal=proposal),
-            add=attachments,
-            limit=MAX_ATTACHMENTS,
-            field="attachments",
-        )
+        _change_files(proposal, add=attachments, field="attachments")
+
+
+def _change_files(proposal: Proposal, *, add, remove_ids=(), field: str = "files") -> tuple[list[str], int]:
+    build = partial(ProposalAttachment.build, proposal=proposal)
+    return change_files(proposal.attachments, build, add=add, remove_ids=remove_ids, limit=MAX_ATTACHMENTS, field=field)
 
 
 @transaction.atomic
@@ -130,18 +153,7 @@ def proposal_submit(
     if blocked is not None:
         raise (NotAllowed if blocked.kind == "suspended" else DomainError)(blocked.message)
     invitation = Invitation.objects.filter(project=project, freelancer=freelancer).first()
-    cover_letter = cover_letter.strip()
-    if not cover_letter:
-        raise ValidationError({"cover_letter": ["Write a cover letter."]})
-    milestones = list(milestones)
-    _validate_terms(
-        project=project,
-        bid_cents=bid_cents,
-        duration_days=duration_days,
-        milestones=milestones,
-        today=timezone.localdate(),
-    )
-    answers = _validate_answers(project, answers or {})
+    cover_letter, milestones, answers = _clean(project, cover_letter, bid_cents, duration_days, milestones, answers)
     hit(
         key=f"proposal:{freelancer.pk}",
         limit=settings.PROPOSAL_RATE_LIMIT,
@@ -171,14 +183,18 @@ def proposal_submit(
         title=f"Proposal: {project.title}",
         participants=[project.client, freelancer],
     )
-    notify(
-        recipient=project.client,
-        kind="proposal.new",
+    _tell_client(
+        proposal,
         title=f"New proposal on “{project.title}”",
         body=f"{freelancer.display_name} bid {_money(bid_cents)} over {duration_days} days.",
-        url=proposal.get_absolute_url(),
     )
     return proposal
+
+
+def _tell_client(proposal: Proposal, *, title: str, body: str) -> None:
+    notify(
+        recipient=proposal.project.client, kind="proposal.new", title=title, body=body, url=proposal.get_absolute_url()
+    )
 
 
 def _check_editable(proposal: Proposal, by: User) -> None:
@@ -198,13 +214,7 @@ def proposal_files_change(*, proposal: Proposal, by: User, add=(), remove_ids=()
     (at most MAX_ATTACHMENTS, each checked by its bytes)."""
     proposal = transitions.lock(proposal)
     _check_editable(proposal, by)
-    names, removed = change_files(
-        proposal.attachments,
-        lambda upload: ProposalAttachment.build(upload, proposal=proposal),
-        add=add,
-        remove_ids=remove_ids,
-        limit=MAX_ATTACHMENTS,
-    )
+    names, removed = _change_files(proposal, add=add, remove_ids=remove_ids)
     changes = [f"added {', '.join(names)}" if names else "", f"removed {removed}" if removed else ""]
     ProposalEvent.objects.create(
         proposal=proposal,
@@ -232,18 +242,7 @@ def proposal_update(
     proposal = transitions.lock(proposal)
     _check_editable(proposal, by)
     project = proposal.project
-    cover_letter = cover_letter.strip()
-    if not cover_letter:
-        raise ValidationError({"cover_letter": ["Write a cover letter."]})
-    milestones = list(milestones)
-    _validate_terms(
-        project=project,
-        bid_cents=bid_cents,
-        duration_days=duration_days,
-        milestones=milestones,
-        today=timezone.localdate(),
-    )
-    answers = _validate_answers(project, answers or {})
+    cover_letter, milestones, answers = _clean(project, cover_letter, bid_cents, duration_days, milestones, answers)
     Proposal.objects.filter(pk=proposal.pk).update(
         cover_letter=cover_letter, bid_cents=bid_cents, duration_days=duration_days, updated_at=timezone.now()
     )
@@ -252,12 +251,10 @@ def proposal_update(
     ProposalEvent.objects.create(
         proposal=proposal, actor=by, from_status=proposal.status, to_status=proposal.status, note="Edited"
     )
-    notify(
-        recipient=project.client,
-        kind="proposal.new",
+    _tell_client(
+        proposal,
         title=f"{by.display_name} updated their proposal",
         body=f"Now {_money(bid_cents)} over {duration_days} days.",
-        url=proposal.get_absolute_url(),
     )
     return proposal
 
@@ -337,12 +334,7 @@ def proposal_hire(*, proposal: Proposal, by: User) -> Proposal:
         raise DomainError("This project is not open, so nobody can be hired on it.")
     if current.freelancer.is_suspended or not current.freelancer.is_active:
         raise DomainError("This freelancer's account is suspended, so they cannot be hired now.")
-    waiting = proposal_offered_on(project)
-    if waiting is not None:
-        raise DomainError(
-            f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. "
-            "Withdraw it first to hire someone else."
-        )
+    check_no_offer_out(project, then="Withdraw it first to hire someone else.")
     proposal = _move(proposal, to=Proposal.Status.OFFERED, by=by, note="Offer sent")
     milestones = tuple(
         MilestoneTerms(title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
@@ -371,6 +363,13 @@ def proposal_offered_on(project: Project) -> Proposal | None:
     return project.proposals.filter(status=Proposal.Status.OFFERED).select_related("freelancer").first()
 
 
+def check_no_offer_out(project: Project, *, then: str) -> None:
+    """One offer is out at a time: until the freelancer answers it, the project waits, saying what to do `then`."""
+    waiting = proposal_offered_on(project)
+    if waiting is not None:
+        raise DomainError(f"Your offer to {waiting.freelancer.display_name} is waiting for their answer. {then}")
+
+
 @transaction.atomic
 def proposal_offer_accepted(*, proposal: Proposal, by: User) -> Proposal:
     """The freelancer accepted the offer made from this proposal: it is hired, the project is
@@ -378,16 +377,7 @@ def proposal_offer_accepted(*, proposal: Proposal, by: User) -> Proposal:
     project = transitions.lock(proposal.project)
     proposal = _move(proposal, to=Proposal.Status.HIRED, by=by, note="Offer accepted")
     if project.status == Project.Status.OPEN:
-        transitions.move(
-            project,
-            to=Project.Status.FILLED,
-            by=by,
-            event_model=ProjectEvent,
-            event_field="project",
-            note=f"Hired {proposal.freelancer.display_name}",
-            close_reason=Project.CloseReason.HIRED,
-            closed_at=timezone.now(),
-        )
+        project_end(project, reason=Project.CloseReason.HIRED, by=by, note=f"Hired {proposal.freelancer.display_name}")
     proposals_close_for_project(
         project=project,
         by=project.client,
@@ -402,6 +392,20 @@ def proposal_offer_ended(*, proposal: Proposal, by: User | None, note: str) -> P
     """The offer made from this proposal was declined, withdrawn or expired: the proposal goes back
     to the shortlist, and the client may hire it again or someone else."""
     return _move(proposal, to=Proposal.Status.SHORTLISTED, by=by, note=note)
+
+
+def project_end(project: Project, *, reason: str, by: User | None, note: str, at=None) -> Project:
+    """A project leaves the market for its reason: filled by a hire, or closed by its client or by expiry."""
+    return transitions.move(
+        project,
+        to=Project.Status.FILLED if reason == Project.CloseReason.HIRED else Project.Status.CLOSED,
+        by=by,
+        event_model=ProjectEvent,
+        event_field="project",
+        note=note,
+        close_reason=reason,
+        closed_at=at or timezone.now(),
+    )
 
 
 def proposals_close_for_project(*, project: Project, by: User | None, reason: str, title: str) -> int:
