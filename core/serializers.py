@@ -1,5 +1,5 @@
 """API fields and shapes every app's serializers share: whole-cent money, refusing fields that
-cannot be set, and a person as another person sees them."""
+cannot be set, a person as another person sees them, and input checked in one call."""
 
 from __future__ import annotations
 
@@ -68,3 +68,10 @@ class RejectUnknownFieldsMixin:
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     display_name = serializers.CharField(read_only=True)
+
+
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    """Input checked by `serializer_class`: its clean data, or a 400 naming every field at fault."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
