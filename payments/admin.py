@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
 from core.admin import ReadOnlyAdmin
+from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
 
 
 class EntryInline(admin.TabularInline):
