@@ -20,14 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, MilestoneEditEvent
-from contracts.services._common import (
-    check_party,
-    event,
-    lock_milestone,
-    milestone_url,
-    move_milestone,
-    require_active,
-)
+from contracts.services._common import check_party, event, lock_milestone, milestone_url, move_milestone, require_active
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
