@@ -3,17 +3,7 @@
 from django.contrib import admin
 
 from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, OfferEvent, RefundRequest
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 class MilestoneInline(admin.TabularInline):

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from contracts.services.milestones import MAX_SUBMISSION_FILES
-from core.forms import IntentField, IntentFormMixin, MultipleFileField, parse_dollars
+from core.forms import IntentField, IntentFormMixin, MultipleFileField, optional_text, parse_dollars
 
 AMOUNT_MAX_LENGTH = 20
 CARD_DIGITS = re.compile(r"\d{12,19}")
@@ -38,13 +38,7 @@ class AmountField(forms.CharField):
 
 
 class OfferDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
-        help_text="The client sees this reason.",
-    )
+    reason = optional_text(label="Reason (optional)", help_text="The client sees this reason.", rows=3)
 
 
 class OfferReviseForm(forms.Form):
@@ -56,12 +50,10 @@ class OfferReviseForm(forms.Form):
         empty_value=None,  # not sent: the offer keeps its rounds
         help_text="How many times the client may ask for changes on a delivery before approving it.",
     )
-    note = forms.CharField(
+    note = optional_text(
         label="Note to the other side (optional)",
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
         help_text="Why you propose these terms. It goes with the notification.",
+        max_length=300,
     )
 
 
@@ -96,12 +88,11 @@ class FundForm(forms.Form):
 
 
 class SubmitWorkForm(forms.Form):
-    message = forms.CharField(
+    message = optional_text(
         label="What you delivered",
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
         help_text="Describe the work and how it meets the acceptance criteria.",
+        max_length=5000,
+        rows=4,
     )
     files = MultipleFileField(
         max_files=MAX_SUBMISSION_FILES,
@@ -136,13 +127,7 @@ class RefundRequestForm(forms.Form):
         required=False,
         help_text="Leave empty to ask for everything still held.",
     )
-    reason = forms.CharField(
-        label="Reason",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
-        help_text="The freelancer sees this.",
-    )
+    reason = optional_text(label="Reason", help_text="The freelancer sees this.")
 
 
 class RefundOfferForm(IntentFormMixin, forms.Form):
@@ -151,13 +136,7 @@ class RefundOfferForm(IntentFormMixin, forms.Form):
 
 
 class RefundDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
-        help_text="The client sees this.",
-    )
+    reason = optional_text(label="Reason (optional)", help_text="The client sees this.")
 
 
 class AddMilestoneForm(forms.Form):
@@ -174,20 +153,10 @@ class AddMilestoneForm(forms.Form):
 class MilestoneEditForm(AddMilestoneForm):
     """New terms for an unfunded milestone; the other side accepts or declines them."""
 
-    note = forms.CharField(
-        label="Note (optional)",
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
-        help_text="Why you propose this. The other side sees it.",
+    note = optional_text(
+        label="Note (optional)", help_text="Why you propose this. The other side sees it.", max_length=300
     )
 
 
 class MilestoneEditDeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
-        help_text="The other side sees this.",
-    )
+    reason = optional_text(label="Reason (optional)", help_text="The other side sees this.")

@@ -17,43 +17,14 @@ from contracts.models import (
     RefundRequest,
     Submission,
 )
-from core.serializers import PartySerializer, PositiveCentsField, RejectUnknownFieldsMixin
+from core.serializers import FileSerializer, PartySerializer, PositiveCentsField, RejectUnknownFieldsMixin, status_field
 
 # --- Status fields ---------------------------------------------------------------------------
-# Each its own schema component: several models have a `status` with other values, and
-# drf-spectacular cannot name those enums apart without a settings override.
 
-
-@extend_schema_field(
-    {"type": "string", "enum": Milestone.Status.values, "description": " | ".join(Milestone.Status.values)},
-    component_name="MilestoneStatusEnum",
-)
-class MilestoneStatusField(serializers.CharField):
-    pass
-
-
-@extend_schema_field(
-    {"type": "string", "enum": Contract.Status.values, "description": "active or ended."},
-    component_name="ContractStatusEnum",
-)
-class ContractStatusField(serializers.CharField):
-    pass
-
-
-@extend_schema_field(
-    {"type": "string", "enum": Offer.Status.values, "description": " | ".join(Offer.Status.values)},
-    component_name="OfferStatusEnum",
-)
-class OfferStatusField(serializers.CharField):
-    pass
-
-
-@extend_schema_field(
-    {"type": "string", "enum": MilestoneEdit.Status.values, "description": " | ".join(MilestoneEdit.Status.values)},
-    component_name="MilestoneEditStatusEnum",
-)
-class MilestoneEditStatusField(serializers.CharField):
-    pass
+MilestoneStatusField = status_field(Milestone.Status, component_name="MilestoneStatusEnum")
+ContractStatusField = status_field(Contract.Status, component_name="ContractStatusEnum", description="active or ended.")
+OfferStatusField = status_field(Offer.Status, component_name="OfferStatusEnum")
+MilestoneEditStatusField = status_field(MilestoneEdit.Status, component_name="MilestoneEditStatusEnum")
 
 
 def _page_url(obj) -> str | None:
@@ -66,11 +37,7 @@ def _page_url(obj) -> str | None:
 # --- Milestones ------------------------------------------------------------------------------
 
 
-class SubmissionFileSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(source="original_name", read_only=True)
-    content_type = serializers.CharField(read_only=True)
-    size = serializers.IntegerField(read_only=True)
+class SubmissionFileSerializer(FileSerializer):
     download_url = serializers.SerializerMethodField(help_text="GET it (as either party) to download the file.")
 
     def get_download_url(self, file) -> str:
@@ -346,20 +313,13 @@ class RequiredReasonSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     reason = serializers.CharField(max_length=2000, help_text="What needs to change.")
 
 
-class MilestoneAddSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class MilestoneAddSerializer(MilestoneTermsInputSerializer):
     """A change order: a new milestone on an active contract."""
 
-    title = serializers.CharField(max_length=120)
-    amount_cents = PositiveCentsField()
-    due_date = serializers.DateField()
 
-
-class MilestoneEditInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class MilestoneEditInputSerializer(MilestoneTermsInputSerializer):
     """New terms for an unfunded milestone: the whole title, amount and due date, and an optional note."""
 
-    title = serializers.CharField(max_length=120)
-    amount_cents = PositiveCentsField()
-    due_date = serializers.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

@@ -48,6 +48,17 @@ def add_service_error(form, error: ValidationError | DomainError, field_map=None
             form.add_error(target, texts)
 
 
+def optional_text(*, label: str, help_text: str, max_length: int = 500, rows: int = 2) -> forms.CharField:
+    """Free text a person may leave empty (a reason, a note), its limit kept by the browser too."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": max_length}),
+        help_text=help_text,
+    )
+
+
 def parse_dollars(value: str, *, empty_message: str = "Enter an amount, such as 250 or 250.50.") -> int:
     """Dollars typed by a person to cents, with errors a person understands."""
     value = (value or "").strip()

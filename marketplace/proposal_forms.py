@@ -16,6 +16,7 @@ from core.forms import (
     dollars_for_input,
     milestone_formset,
     milestone_rows,
+    optional_text,
     parse_dollars,
 )
 from core.milestones import MilestoneTerms
@@ -124,13 +125,7 @@ def proposal_milestone_formset(data=None, *, project: Project, proposal: Proposa
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
-        help_text="The freelancer sees this reason.",
-    )
+    reason = optional_text(label="Reason (optional)", help_text="The freelancer sees this reason.", rows=3)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -218,10 +213,4 @@ class InterviewProposeForm(InterviewTimesForm):
 
 
 class CancelInterviewForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
-        help_text="The other person sees this.",
-    )
+    reason = optional_text(label="Reason (optional)", help_text="The other person sees this.", max_length=300)

@@ -20,6 +20,7 @@ from contracts.serializers import (
     MilestoneAddSerializer,
     MilestoneSerializer,
 )
+from core.serializers import validated
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 
@@ -70,9 +71,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"], url_path="milestones", url_name="milestones")
     def add_milestone(self, request, pk=None):
         contract = self.get_object()
-        data = MilestoneAddSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(MilestoneAddSerializer, request.data)
         with service_fields(AMOUNT_FIELDS):
-            milestone = services.milestone_add(contract=contract, by=request.user, **data.validated_data)
+            milestone = services.milestone_add(contract=contract, by=request.user, **data)
         fresh = milestone_detail(Milestone.objects.all()).get(pk=milestone.pk)
         return Response(MilestoneSerializer(fresh).data, status=status.HTTP_201_CREATED)

@@ -17,6 +17,7 @@ from contracts.serializers import (
     MilestoneEditSerializer,
     ReasonSerializer,
 )
+from core.serializers import validated
 
 
 @extend_schema_view(retrieve=extend_schema(description="A proposed change to a milestone of one of your contracts."))
@@ -52,11 +53,8 @@ class MilestoneEditViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         edit = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._response(
-            services.milestone_edit_decline(edit=edit, by=request.user, reason=data.validated_data["reason"])
-        )
+        data = validated(ReasonSerializer, request.data)
+        return self._response(services.milestone_edit_decline(edit=edit, by=request.user, reason=data["reason"]))
 
     @extend_schema(
         request=None,

@@ -31,6 +31,7 @@ from contracts.serializers import (
 from contracts.services.downloads import submission_file_download
 from core.exceptions import InvalidTransition
 from core.files import attachment_response
+from core.serializers import validated
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, request_intent
 
 
@@ -58,6 +59,19 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         milestone = self.get_object()
         return attachment_response(submission_file_download(user=request.user, file_pk=file_pk, milestone=milestone))
 
+    def _move_part(self, request, service) -> Response:
+        """Part of the held money moves (released early, or refunded by the freelancer), keyed by the
+        request's Idempotency-Key so that a retry moves it once."""
+        milestone = self.get_object()
+        amount_cents = validated(AmountSerializer, request.data)["amount_cents"]
+        with service_fields(AMOUNT_FIELDS):
+            service(milestone=milestone, by=request.user, amount_cents=amount_cents, intent=request_intent(request))
+        return self._response(milestone)
+
+    def _edit_created(self, edit: MilestoneEdit) -> Response:
+        fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
+        return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
     def _pending_refund_request(self, milestone: Milestone) -> RefundRequest:
         pending = milestone.refund_requests.filter(status=RefundRequest.Status.PENDING).first()
         if pending is None:
@@ -75,9 +89,8 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @idempotent
     def fund(self, request, pk=None):
         milestone = self.get_object()
-        data = FundSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.milestone_fund(milestone=milestone, by=request.user, card_number=data.validated_data["card_number"])
+        data = validated(FundSerializer, request.data)
+        services.milestone_fund(milestone=milestone, by=request.user, card_number=data["card_number"])
         return self._response(milestone)
 
     @extend_schema(
@@ -89,14 +102,13 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         milestone = self.get_object()
-        data = SubmitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(SubmitSerializer, request.data)
         with service_fields({NON_FIELD_ERRORS: "files"}):
             services.milestone_submit(
                 milestone=milestone,
                 by=request.user,
-                message=data.validated_data["message"],
-                files=data.validated_data["files"],
+                message=data["message"],
+                files=data["files"],
             )
         return self._response(milestone)
 
@@ -108,9 +120,8 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="request-changes", url_name="request-changes")
     def request_changes(self, request, pk=None):
         milestone = self.get_object()
-        data = RequiredReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.milestone_request_changes(milestone=milestone, by=request.user, reason=data.validated_data["reason"])
+        data = validated(RequiredReasonSerializer, request.data)
+        services.milestone_request_changes(milestone=milestone, by=request.user, reason=data["reason"])
         return self._response(milestone)
 
     @extend_schema(
@@ -137,17 +148,7 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="release-partial", url_name="release-partial")
     @idempotent
     def release_partial(self, request, pk=None):
-        milestone = self.get_object()
-        data = AmountSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        with service_fields(AMOUNT_FIELDS):
-            services.milestone_release_partial(
-                milestone=milestone,
-                by=request.user,
-                amount_cents=data.validated_data["amount_cents"],
-                intent=request_intent(request),
-            )
-        return self._response(milestone)
+        return self._move_part(request, services.milestone_release_partial)
 
     @extend_schema(
         request=RefundRequestInputSerializer,
@@ -160,14 +161,13 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @idempotent
     def refund_request(self, request, pk=None):
         milestone = self.get_object()
-        data = RefundRequestInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(RefundRequestInputSerializer, request.data)
         with service_fields(AMOUNT_FIELDS):
             services.milestone_refund_request(
                 milestone=milestone,
                 by=request.user,
-                amount_cents=data.validated_data.get("amount_cents"),
-                reason=data.validated_data["reason"],
+                amount_cents=data.get("amount_cents"),
+                reason=data["reason"],
             )
         return self._response(milestone, status_code=status.HTTP_201_CREATED)
 
@@ -194,10 +194,9 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="refund-decline", url_name="refund-decline")
     def refund_decline(self, request, pk=None):
         milestone = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ReasonSerializer, request.data)
         services.refund_request_decline(
-            request=self._pending_refund_request(milestone), by=request.user, reason=data.validated_data["reason"]
+            request=self._pending_refund_request(milestone), by=request.user, reason=data["reason"]
         )
         return self._response(milestone)
 
@@ -211,17 +210,7 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="refund-offer", url_name="refund-offer")
     @idempotent
     def refund_offer(self, request, pk=None):
-        milestone = self.get_object()
-        data = AmountSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        with service_fields(AMOUNT_FIELDS):
-            services.milestone_refund_offer(
-                milestone=milestone,
-                by=request.user,
-                amount_cents=data.validated_data["amount_cents"],
-                intent=request_intent(request),
-            )
-        return self._response(milestone)
+        return self._move_part(request, services.milestone_refund_offer)
 
     @extend_schema(
         request=None,
@@ -246,12 +235,10 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="edit", url_name="edit")
     def edit(self, request, pk=None):
         milestone = self.get_object()
-        data = MilestoneEditInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(MilestoneEditInputSerializer, request.data)
         with service_fields(AMOUNT_FIELDS):
-            edit = services.milestone_edit_propose(milestone=milestone, by=request.user, **data.validated_data)
-        fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
-        return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
+            edit = services.milestone_edit_propose(milestone=milestone, by=request.user, **data)
+        return self._edit_created(edit)
 
     @extend_schema(
         request=None,
@@ -261,6 +248,4 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="propose-removal", url_name="propose-removal")
     def propose_removal(self, request, pk=None):
-        edit = services.milestone_removal_propose(milestone=self.get_object(), by=request.user)
-        fresh = MilestoneEdit.objects.select_related("proposed_by").get(pk=edit.pk)
-        return Response(MilestoneEditSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        return self._edit_created(services.milestone_removal_propose(milestone=self.get_object(), by=request.user))

@@ -18,6 +18,7 @@ from contracts.serializers import (
     OfferSerializer,
     ReasonSerializer,
 )
+from core.serializers import validated
 
 
 @extend_schema_view(
@@ -57,11 +58,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         offer = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._response(
-            services.offer_decline(offer=offer, by=request.user, reason=data.validated_data["reason"])
-        )
+        data = validated(ReasonSerializer, request.data)
+        return self._response(services.offer_decline(offer=offer, by=request.user, reason=data["reason"]))
 
     @extend_schema(
         request=None, responses=OfferSerializer, description="Withdraw the offer before it is accepted (the client)."
@@ -78,14 +76,13 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
         offer = self.get_object()
-        data = OfferReviseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        milestones = [services.MilestoneTerms(**dict(m)) for m in data.validated_data["milestones"]]
+        data = validated(OfferReviseSerializer, request.data)
+        milestones = [services.MilestoneTerms(**dict(m)) for m in data["milestones"]]
         revised = services.offer_revise(
             offer=offer,
             by=request.user,
             milestones=milestones,
-            note=data.validated_data["note"],
-            change_rounds=data.validated_data.get("change_rounds"),
+            note=data["note"],
+            change_rounds=data.get("change_rounds"),
         )
         return self._response(revised)

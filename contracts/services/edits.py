@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, MilestoneEditEvent
-from contracts.services._common import check_party, event, lock_milestone, move_milestone
+from contracts.services._common import check_party, event, lock_milestone, milestone_url, move_milestone, require_active
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
@@ -39,21 +39,12 @@ ALREADY_PENDING = "A change to this milestone is already waiting for an answer."
 KIND = "milestone.funded"
 
 
-def _url(milestone: Milestone) -> str:
-    return milestone.contract.get_absolute_url() + f"#milestone-{milestone.pk}"
-
-
 def _day(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
 def _other(contract: Contract, user) -> User:
     return contract.freelancer if user.pk == contract.client_id else contract.client
-
-
-def _require_active(contract: Contract) -> None:
-    if not contract.is_active:
-        raise InvalidTransition("This contract has ended, so its milestones can no longer change.")
 
 
 def _require_unfunded(milestone: Milestone) -> None:
@@ -168,7 +159,7 @@ def milestone_edit_propose(
     """Either party proposes new terms for an unfunded milestone; nothing changes until the other accepts."""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, action="propose changes to milestones")
-    _require_active(contract)
+    require_active(contract)
     _require_unfunded(milestone)
     title, amount_cents, due_date = check_milestone_terms(
         contract=contract, milestone=milestone, title=title, amount_cents=amount_cents, due_date=due_date
@@ -191,7 +182,7 @@ def milestone_edit_propose(
         kind=KIND,
         title=f"{by.display_name} proposes a change to “{milestone.title}”",
         body=f"{summary}.\n" + (f"{note}\n" if note else "") + "Accept or decline it on the contract page.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return edit
 
@@ -202,7 +193,7 @@ def milestone_removal_propose(*, milestone: Milestone, by: User, note: str = "")
     the other accepts. (A change order not funded yet goes at once: see milestone_cancel.)"""
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, action="propose removing milestones")
-    _require_active(contract)
+    require_active(contract)
     _require_unfunded(milestone)
     if milestone.is_change_order:
         raise DomainError(
@@ -234,7 +225,7 @@ def milestone_removal_propose(*, milestone: Milestone, by: User, note: str = "")
         body=f"{money(milestone.amount_cents)}, due {_day(milestone.due_date)}.\n"
         + (f"{note}\n" if note else "")
         + "It stays in the contract unless you accept. Accept or decline it on the contract page.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return edit
 
@@ -247,7 +238,7 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
     check_party(contract, by, action="answer a proposed change")
     if by.pk == edit.proposed_by_id:
         raise NotAllowed("You proposed this change, so the other side accepts or declines it. You can withdraw it.")
-    _require_active(contract)
+    require_active(contract)
     _require_unfunded(milestone)
     if edit.status != MilestoneEdit.Status.PENDING:
         raise _answered(edit)
@@ -299,7 +290,7 @@ def milestone_edit_accept(*, edit: MilestoneEdit, by: User) -> Milestone:
         kind=KIND,
         title=f"{by.display_name} accepted your change to “{milestone.title}”",
         body=f"It is now {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -314,7 +305,7 @@ def _accept_removal(edit: MilestoneEdit, *, contract: Contract, milestone: Miles
         kind=KIND,
         title=f"{by.display_name} agreed to remove “{milestone.title}”",
         body="It is no longer part of the contract.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return milestone
 
@@ -337,7 +328,7 @@ def milestone_edit_decline(*, edit: MilestoneEdit, by: User, reason: str = "") -
         kind=KIND,
         title=f"{by.display_name} declined your change to “{milestone.title}”",
         body=reason or f"It stays {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return edit
 
@@ -357,6 +348,6 @@ def milestone_edit_withdraw(*, edit: MilestoneEdit, by: User) -> MilestoneEdit:
         kind=KIND,
         title=f"{by.display_name} withdrew the proposed change to “{milestone.title}”",
         body=f"It stays {money(milestone.amount_cents)}, due {_day(milestone.due_date)}.",
-        url=_url(milestone),
+        url=milestone_url(milestone),
     )
     return edit

@@ -3,13 +3,18 @@ re-rendering the contract page when a form on it fails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from contracts import selectors
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
-from contracts.presenters import contract_context
+from contracts.presenters import contract_context, form_prefix
 from core.exceptions import DomainError
+from core.forms import add_service_error
 
 ServiceError = (DomainError, ValidationError)
 
@@ -48,3 +53,33 @@ def _render_contract(request, contract: Contract, *, status: int = 200, **kwargs
     return render(
         request, "contracts/contract_detail.html", contract_context(request, contract, **kwargs), status=status
     )
+
+
+def _run(request, call: Callable[[], Any], *, success: str | Callable[[Any], str], failed: str = "") -> Any:
+    """A button on a page: one service call. A refusal is shown as an error message (after `failed`,
+    what did not happen); otherwise `success`, a text or a function of what the service returned.
+    Returns what the service returned, or None when it refused."""
+    try:
+        result = call()
+    except ServiceError as error:
+        messages.error(request, f"{failed} {_error_text(error)}".lstrip())
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
+
+
+def _milestone_form_action(request, milestone: Milestone, *, action: str, form_class, call, success: str):
+    """A form posted from a milestone on the contract page: one service call with the form's data;
+    a refusal goes on the form and the page re-renders with it inline."""
+    if request.method != "POST":
+        return redirect(_back_to(milestone))
+    form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, success)
+            return redirect(_back_to(milestone))
+    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))

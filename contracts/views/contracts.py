@@ -15,7 +15,7 @@ from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, FollowOnForm
 from contracts.models import Offer
 from contracts.presenters import contract_list_rows
-from contracts.views._common import ServiceError, _back_to, _error_text, _party_contract, _render_contract
+from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract, _run
 from core.forms import add_service_error, dollars_for_input, milestone_formset
 
 FOLLOW_ON_HOURS = 20
@@ -50,12 +50,12 @@ def contract_list(request):
 @require_POST
 def contract_end(request, pk: int):
     contract = _party_contract(request, pk)
-    try:
-        contract = services.contract_end(contract=contract, by=request.user)
-    except ServiceError as error:
-        messages.error(request, f"The contract was not ended. {_error_text(error)}")
-    else:
-        messages.success(request, f"The contract has ended ({contract.get_end_reason_display().lower()}).")
+    _run(
+        request,
+        lambda: services.contract_end(contract=contract, by=request.user),
+        success=lambda ended: f"The contract has ended ({ended.get_end_reason_display().lower()}).",
+        failed="The contract was not ended.",
+    )
     return redirect(contract)
 
 

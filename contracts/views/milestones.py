@@ -22,16 +22,17 @@ from contracts.forms import (
     RefundRequestForm,
     SubmitWorkForm,
 )
-from contracts.models import Milestone
 from contracts.presenters import form_prefix, sandbox
 from contracts.services.downloads import submission_file_download
 from contracts.views._common import (
     ServiceError,
     _back_to,
     _error_text,
+    _milestone_form_action,
     _party_milestone,
     _party_refund_request,
     _render_contract,
+    _run,
 )
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
@@ -78,35 +79,18 @@ def milestone_fund(request, pk: int):
     return render(request, "contracts/milestone_fund.html", context, status=status)
 
 
-def _milestone_form_action(request, pk: int, *, action: str, form_class, call, success: str):
-    """A form posted from a milestone on the contract page: errors re-render the page inline."""
-    milestone = _party_milestone(request, pk)
-    if request.method != "POST":
-        return redirect(_back_to(milestone))
-    form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
-    if form.is_valid():
-        try:
-            call(milestone, form.cleaned_data)
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(_back_to(milestone))
-    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_submit(request, pk: int):
-    def call(milestone, data):
-        services.milestone_submit(milestone=milestone, by=request.user, message=data["message"], files=data["files"])
-
+    milestone = _party_milestone(request, pk)
     return _milestone_form_action(
         request,
-        pk,
+        milestone,
         action="submit",
         form_class=SubmitWorkForm,
-        call=call,
+        call=lambda data: services.milestone_submit(
+            milestone=milestone, by=request.user, message=data["message"], files=data["files"]
+        ),
         success="Your work is delivered. The client has been told and can review it now.",
     )
 
@@ -114,15 +98,15 @@ def milestone_submit(request, pk: int):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_request_changes(request, pk: int):
-    def call(milestone, data):
-        services.milestone_request_changes(milestone=milestone, by=request.user, reason=data["reason"])
-
+    milestone = _party_milestone(request, pk)
     return _milestone_form_action(
         request,
-        pk,
+        milestone,
         action="request_changes",
         form_class=ReasonForm,
-        call=call,
+        call=lambda data: services.milestone_request_changes(
+            milestone=milestone, by=request.user, reason=data["reason"]
+        ),
         success="Changes requested. The freelancer has your reason; the money stays held.",
     )
 
@@ -210,17 +194,15 @@ def milestone_release_partial(request, pk: int):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_refund_request(request, pk: int):
-    def call(milestone, data):
-        services.milestone_refund_request(
-            milestone=milestone, by=request.user, amount_cents=data["amount"], reason=data["reason"]
-        )
-
+    milestone = _party_milestone(request, pk)
     return _milestone_form_action(
         request,
-        pk,
+        milestone,
         action="refund_request",
         form_class=RefundRequestForm,
-        call=call,
+        call=lambda data: services.milestone_refund_request(
+            milestone=milestone, by=request.user, amount_cents=data["amount"], reason=data["reason"]
+        ),
         success="Refund requested. The freelancer can agree or decline; the money stays held meanwhile.",
     )
 
@@ -228,17 +210,15 @@ def milestone_refund_request(request, pk: int):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_refund_offer(request, pk: int):
-    def call(milestone, data):
-        services.milestone_refund_offer(
-            milestone=milestone, by=request.user, amount_cents=data["amount"], intent=data["intent"]
-        )
-
+    milestone = _party_milestone(request, pk)
     return _milestone_form_action(
         request,
-        pk,
+        milestone,
         action="refund_offer",
         form_class=RefundOfferForm,
-        call=call,
+        call=lambda data: services.milestone_refund_offer(
+            milestone=milestone, by=request.user, amount_cents=data["amount"], intent=data["intent"]
+        ),
         success="Refunded. The money goes back to the client's card.",
     )
 
@@ -247,13 +227,12 @@ def milestone_refund_offer(request, pk: int):
 @require_POST
 def milestone_cancel(request, pk: int):
     milestone = _party_milestone(request, pk)
-    try:
-        services.milestone_cancel(milestone=milestone, by=request.user)
-    except ServiceError as error:
-        messages.error(request, _error_text(error))
-    else:
-        as_client = milestone.contract.client_id == request.user.pk
-        messages.success(request, f"“{milestone.title}” {'is removed' if as_client else 'is declined'}.")
+    as_client = milestone.contract.client_id == request.user.pk
+    _run(
+        request,
+        lambda: services.milestone_cancel(milestone=milestone, by=request.user),
+        success=f"“{milestone.title}” {'is removed' if as_client else 'is declined'}.",
+    )
     return redirect(_back_to(milestone))
 
 
@@ -261,12 +240,12 @@ def milestone_cancel(request, pk: int):
 @require_POST
 def refund_request_accept(request, pk: int):
     refund_request = _party_refund_request(request, pk)
-    try:
-        services.refund_request_accept(request=refund_request, by=request.user)
-    except ServiceError as error:
-        messages.error(request, f"Nothing was refunded. {_error_text(error)}")
-    else:
-        messages.success(request, "You agreed. The money goes back to the client's card.")
+    _run(
+        request,
+        lambda: services.refund_request_accept(request=refund_request, by=request.user),
+        success="You agreed. The money goes back to the client's card.",
+        failed="Nothing was refunded.",
+    )
     return redirect(_back_to(refund_request.milestone))
 
 
@@ -274,30 +253,16 @@ def refund_request_accept(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def refund_request_decline(request, pk: int):
     refund_request = _party_refund_request(request, pk)
-    return _answer_with_reason(
+    return _milestone_form_action(
         request,
         refund_request.milestone,
         action="answer_refund",
         form_class=RefundDeclineForm,
-        call=lambda reason: services.refund_request_decline(request=refund_request, by=request.user, reason=reason),
+        call=lambda data: services.refund_request_decline(
+            request=refund_request, by=request.user, reason=data["reason"]
+        ),
         success="You declined the refund. The money stays held; the client has been told.",
     )
-
-
-def _answer_with_reason(request, milestone: Milestone, *, action: str, form_class, call, success: str):
-    """Declining something on a milestone with an optional reason: one service call, errors on the form."""
-    if request.method != "POST":
-        return redirect(_back_to(milestone))
-    form = form_class(request.POST, prefix=form_prefix(action, milestone))
-    if form.is_valid():
-        try:
-            call(form.cleaned_data["reason"])
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, success)
-            return redirect(_back_to(milestone))
-    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
 
 
 @login_required

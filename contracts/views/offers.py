@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from contracts import selectors, services
 from contracts.forms import OfferDeclineForm, OfferReviseForm
 from contracts.presenters import offer_context, offer_groups
-from contracts.views._common import ServiceError, _error_text, _party_offer
+from contracts.views._common import ServiceError, _party_offer, _run
 from core.forms import add_service_error, milestone_formset, milestone_rows
 
 
@@ -34,13 +34,12 @@ def offer_list(request):
 @require_POST
 def offer_accept(request, pk: int):
     offer = _party_offer(request, pk)
-    try:
-        contract = services.offer_accept(offer=offer, by=request.user)
-    except ServiceError as error:
-        messages.error(request, _error_text(error))
-        return redirect(offer)
-    messages.success(request, "You accepted the offer. The contract has started.")
-    return redirect(contract)
+    contract = _run(
+        request,
+        lambda: services.offer_accept(offer=offer, by=request.user),
+        success="You accepted the offer. The contract has started.",
+    )
+    return redirect(contract or offer)
 
 
 @login_required
@@ -54,12 +53,11 @@ def offer_decline(request, pk: int):
         return render(
             request, "contracts/offer_detail.html", offer_context(request, offer, decline_form=form), status=400
         )
-    try:
-        services.offer_decline(offer=offer, by=request.user, reason=form.cleaned_data["reason"])
-    except ServiceError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, "You declined the offer. The client has been told.")
+    _run(
+        request,
+        lambda: services.offer_decline(offer=offer, by=request.user, reason=form.cleaned_data["reason"]),
+        success="You declined the offer. The client has been told.",
+    )
     return redirect(offer)
 
 
@@ -67,12 +65,11 @@ def offer_decline(request, pk: int):
 @require_POST
 def offer_withdraw(request, pk: int):
     offer = _party_offer(request, pk)
-    try:
-        services.offer_withdraw(offer=offer, by=request.user)
-    except ServiceError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, "You withdrew the offer. The freelancer has been told.")
+    _run(
+        request,
+        lambda: services.offer_withdraw(offer=offer, by=request.user),
+        success="You withdrew the offer. The freelancer has been told.",
+    )
     return redirect(offer)
 
 
