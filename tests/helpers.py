@@ -1,12 +1,14 @@
-"""What many test modules do: act as a signed-in person on the pages or the API, and read a page
-the way a person does (the words on it, the links with their names)."""
+"""What many test modules do: act as a signed-in person on the pages or the API, read a page
+the way a person does (the words on it, the links with their names), and count what a page costs."""
 
 from __future__ import annotations
 
 import html
 import re
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 
@@ -40,3 +42,12 @@ def links_to(response, href: str) -> list[str]:
 def forms_posting_to(response, action: str) -> int:
     """How many forms on the page post to `action`."""
     return len(re.findall(rf'<form\b[^>]*action="{re.escape(action)}"', response.content.decode()))
+
+
+def queries(browser: Client, url: str) -> int:
+    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
+    assert browser.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+    assert response.status_code == 200
+    return len(captured)
