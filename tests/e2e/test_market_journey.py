@@ -11,12 +11,11 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from accounts.models import User
 from marketplace.models import Project, Proposal
-from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.test_signup_journeys import label, log_in
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory
 from tests.marketplace.factories import open_project
@@ -63,35 +62,33 @@ def slot_text(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
     return f"{local:%A} {local.day} {local:%B %Y}", f"{local:%H:%M %Z}"
 
 
-@pytest.fixture
-def open_browser(browser, site):
-    """Opens a fresh browser context per person; uncaught JavaScript errors in any of them fail the test."""
-    contexts, js_errors = [], []
-
-    def make() -> Page:
-        context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: js_errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not js_errors, f"JavaScript errors on the page: {js_errors}"
-
-
-def test_paid_test_project_from_posting_to_hire(open_browser):
-    ClientProfileFactory(
+def the_pair(**freelancer_profile) -> tuple[User, User]:
+    """The client and the freelancer of both journeys, with their names and time zones."""
+    client = ClientProfileFactory(
         company_name=CLIENT_COMPANY,
         user__email=CLIENT_EMAIL,
         user__full_name=CLIENT_NAME,
         user__timezone=str(CLIENT_ZONE),
-    )
-    FreelancerProfileFactory(
-        user__email=FREELANCER_EMAIL, user__full_name=FREELANCER_NAME, user__timezone=str(FREELANCER_ZONE)
-    )
+    ).user
+    freelancer = FreelancerProfileFactory(
+        user__email=FREELANCER_EMAIL,
+        user__full_name=FREELANCER_NAME,
+        user__timezone=str(FREELANCER_ZONE),
+        **freelancer_profile,
+    ).user
+    return client, freelancer
+
+
+def side_by_side(open_browser) -> tuple[Page, Page]:
+    """The client's browser and the freelancer's, each signed in through the login form."""
+    client, freelancer = open_browser(), open_browser()
+    log_in(client, CLIENT_EMAIL)
+    log_in(freelancer, FREELANCER_EMAIL)
+    return client, freelancer
+
+
+def test_paid_test_project_from_posting_to_hire(open_browser):
+    the_pair()
     # Two other open projects the search must leave out: a standard one with the search word in its
     # title, and a paid test without it.
     open_project(title="Checkout redesign for a bakery")
@@ -101,10 +98,7 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     apply_by = today + timedelta(days=10)
     due = today + timedelta(days=7)
 
-    client = open_browser()
-    freelancer = open_browser()
-    log_in(client, CLIENT_EMAIL)
-    log_in(freelancer, FREELANCER_EMAIL)
+    client, freelancer = side_by_side(open_browser)
 
     # 1. The client posts a paid test project, previews the draft and publishes it. ---------------
     nav(client).get_by_role("link", name="Post a project").click()
