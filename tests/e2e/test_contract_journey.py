@@ -36,6 +36,7 @@ from tests.e2e.test_market_journey import (
     long_date,
     nav,
     side_by_side,
+    terms_to_hire,
     the_pair,
 )
 from tests.e2e.test_signup_journeys import label
@@ -52,6 +53,7 @@ DELIVERY = "The profiling report is attached.\nThe checkout now runs 38 queries 
 REPORT_NAME = "profiling-report.txt"
 REPORT_TEXT = "Checkout: 400 queries -> 38 queries. Slowest view: cart summary (N+1 on line items).\n"
 CHANGE_REASON = "Please add the timings of the staging run before and after the fixes."
+DELIVERED = "Your work is delivered. The client has been told and can review it now."
 RESUBMISSION = "Timings added: the checkout went from 6.1 s to 0.8 s on staging."
 
 
@@ -67,6 +69,15 @@ def first_card(page: Page, status: str, *, after: str | None = None) -> Locator:
     card = milestone_card(page, 1, FIRST)
     expect(card.locator(".pill")).to_have_text(status)
     return card
+
+
+def deliver(freelancer: Page, card: Locator, message: str, *, files: Path | None = None) -> Locator:
+    """The freelancer sends the work from the milestone's section; the section once it waits for review."""
+    card.get_by_label(label("What you delivered")).fill(message)
+    if files is not None:
+        card.get_by_label(label("Files")).set_input_files(files)
+    card.get_by_role("button", name="Submit for review").click()
+    return first_card(freelancer, "Submitted for review", after=DELIVERED)
 
 
 def moment(value: datetime, zone: ZoneInfo) -> str:
@@ -110,17 +121,12 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     # 2. The client hires from the proposal page after reading the terms. ---------------------------
     client.goto(proposal.get_absolute_url())
     expect(client.get_by_role("heading", level=1, name=f"Proposal from {FREELANCER_NAME}")).to_be_visible()
-    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
-    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
-    terms = client.get_by_role("region", name="The terms you are agreeing to")
-    expect(fact(terms, "Project")).to_have_text(TITLE)
-    expect(fact(terms, "Amount")).to_have_text("$1,000.00")
-    expect(fact(terms, "Duration")).to_have_text("30 days")
-    expect(terms.get_by_role("row", name=FIRST)).to_have_text(
-        re.compile(rf"{FIRST}\s*\$600\.00\s*{long_date(first_due)}")
-    )
-    expect(terms.get_by_role("row", name=SECOND)).to_have_text(
-        re.compile(rf"{SECOND}\s*\$400\.00\s*{long_date(second_due)}")
+    terms = terms_to_hire(
+        client,
+        project=TITLE,
+        amount="$1,000.00",
+        duration="30 days",
+        milestones=[(FIRST, "$600.00", first_due), (SECOND, "$400.00", second_due)],
     )
     expect(terms.get_by_role("row", name="Total")).to_contain_text("$1,000.00")
     client.get_by_role("button", name="Hire and send the offer").click()
@@ -210,15 +216,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     first = first_card(freelancer, "Funded")
     expect(first).to_contain_text(f"Funded: $600.00 is held for you. You can start. Deliver by {long_date(first_due)}.")
     expect(first.get_by_role("heading", name="Submit the work")).to_be_visible()
-    first.get_by_label(label("What you delivered")).fill(DELIVERY)
-    first.get_by_label(label("Files")).set_input_files(report)
-    first.get_by_role("button", name="Submit for review").click()
-
-    first = first_card(
-        freelancer,
-        "Submitted for review",
-        after="Your work is delivered. The client has been told and can review it now.",
-    )
+    first = deliver(freelancer, first, DELIVERY, files=report)
     deadline = Milestone.objects.get(contract__offer__proposal=proposal, position=1).auto_release_at
     assert abs(deadline - (timezone.now() + timedelta(days=settings.AUTO_RELEASE_DAYS))) < timedelta(minutes=2)
     expect(first.get_by_role("note")).to_contain_text(f"Review by {moment(deadline, FREELANCER_ZONE)}.")
@@ -266,13 +264,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(first.get_by_role("note")).to_contain_text("The client asked for changes.")
     expect(first.get_by_role("note")).to_contain_text(CHANGE_REASON)
     expect(first.get_by_role("heading", name="Resubmit the work")).to_be_visible()
-    first.get_by_label(label("What you delivered")).fill(RESUBMISSION)
-    first.get_by_role("button", name="Submit for review").click()
-    first = first_card(
-        freelancer,
-        "Submitted for review",
-        after="Your work is delivered. The client has been told and can review it now.",
-    )
+    first = deliver(freelancer, first, RESUBMISSION)
     expect(first.locator(".submission-list > li")).to_have_count(2)
 
     # 8. The client reads the fee breakdown and approves. ------------------------------------------

@@ -87,6 +87,22 @@ def side_by_side(open_browser) -> tuple[Page, Page]:
     return client, freelancer
 
 
+def terms_to_hire(client: Page, *, project: str, amount: str, duration: str, milestones) -> Locator:
+    """From a proposal page to the hire page: the terms the client is asked to agree to, each one checked.
+
+    `milestones` are (title, amount, due date) as the table of terms shows them."""
+    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
+    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
+    terms = client.get_by_role("region", name="The terms you are agreeing to")
+    for term, value in (("Project", project), ("Amount", amount), ("Duration", duration)):
+        expect(fact(terms, term)).to_have_text(value)
+    for title, price, due in milestones:
+        expect(terms.get_by_role("row", name=title)).to_have_text(
+            re.compile(rf"{re.escape(title)}\s*{re.escape(price)}\s*{long_date(due)}")
+        )
+    return terms
+
+
 def test_paid_test_project_from_posting_to_hire(open_browser):
     the_pair()
     # Two other open projects the search must leave out: a standard one with the search word in its
@@ -324,15 +340,7 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     expect(client.get_by_role("heading", level=1, name=f"Proposal from {FREELANCER_NAME}")).to_be_visible()
     expect(client.get_by_role("region", name="Interviews")).to_contain_text("Interview: scheduled")
 
-    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
-    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
-    terms = client.get_by_role("region", name="The terms you are agreeing to")
-    expect(fact(terms, "Project")).to_have_text(TITLE)
-    expect(fact(terms, "Amount")).to_have_text("$300.00")
-    expect(fact(terms, "Duration")).to_have_text("7 days")
-    expect(terms.get_by_role("row", name=MILESTONE)).to_have_text(
-        re.compile(rf"{MILESTONE}\s*\$300\.00\s*{long_date(due)}")
-    )
+    terms_to_hire(client, project=TITLE, amount="$300.00", duration="7 days", milestones=[(MILESTONE, "$300.00", due)])
     expect(client.get_by_text("goes back to your shortlist")).to_be_visible()
     client.screenshot(path="/tmp/journey_3_hire_terms.png", full_page=True)
     client.get_by_role("button", name="Hire and send the offer").click()
