@@ -40,6 +40,7 @@ from notifications.models import Notification
 from payments import accounts
 from payments.ledger import balance
 from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
+from tests.helpers import row as row  # the contracts tests read rows from here
 from tests.marketplace.factories import in_days, new_client, new_freelancer, open_project, submit_proposal
 
 DEFAULT_AMOUNTS = (400_00, 600_00)
@@ -167,11 +168,6 @@ def platform_fees() -> int:
 
 def gateway_balance() -> int:
     return balance(accounts.GATEWAY)
-
-
-def row(instance) -> dict:
-    """The row as stored, every column."""
-    return type(instance).objects.filter(pk=instance.pk).values().get()
 
 
 def money_snapshot() -> dict:

@@ -62,6 +62,7 @@ from tests.contracts.factories import (
     refund_request_on,
     row,
 )
+from tests.helpers import table_pairs
 from tests.marketplace.factories import in_days
 
 pytestmark = pytest.mark.django_db
@@ -475,17 +476,7 @@ def _answer_refund_request(request: RefundRequest, target: str) -> None:
         milestone_approve(milestone=request.milestone, by=contract.client)
 
 
-def _table_pairs(model, targets) -> list:
-    return [
-        pytest.param(
-            source, target, id=f"{source}->{target}:{'allowed' if target in model.TRANSITIONS[source] else 'refused'}"
-        )
-        for source in model.TRANSITIONS
-        for target in targets
-    ]
-
-
-@pytest.mark.parametrize(("source", "target"), _table_pairs(RefundRequest, REFUND_REQUEST_SERVICES))
+@pytest.mark.parametrize(("source", "target"), table_pairs(RefundRequest, REFUND_REQUEST_SERVICES))
 def test_refund_request_transition_table(source, target):
     # given a refund request in `source`
     request = _refund_request_in(source)
@@ -564,7 +555,7 @@ def _act_on_edit(edit: MilestoneEdit, target: str) -> None:
         milestone_edit_withdraw(edit=edit, by=contract.client)
 
 
-@pytest.mark.parametrize(("source", "target"), _table_pairs(MilestoneEdit, MILESTONE_EDIT_SERVICES))
+@pytest.mark.parametrize(("source", "target"), table_pairs(MilestoneEdit, MILESTONE_EDIT_SERVICES))
 def test_milestone_edit_transition_table(source, target):
     # given a proposed change in `source`
     edit = _edit_in(source)
