@@ -100,6 +100,11 @@ class Race:
         """Errors of any other type, with their messages, for an assertion that explains itself."""
         return [f"{type(e).__name__}: {e}" for e in self.errors if not isinstance(e, allowed)]
 
+    def assert_one_won(self) -> None:
+        """Exactly one call went through, and every other one was refused as a person would be told."""
+        assert self.unexpected(DomainError) == []
+        assert len(self.successes) == 1
+
     def report(self, name: str) -> None:
         summary = ", ".join(f"{label} × {n}" for label, n in sorted(self.labels.items()))
         print(f"\n[race] {name}: {len(self.outcomes)} threads in {self.seconds:.2f}s → {summary}")
@@ -289,8 +294,7 @@ def test_fifty_concurrent_approvals_release_once():
     result.report("50 × milestone_approve")
 
     # then one approval releases the money and the other 49 are told it already happened
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     assert result.labels["InvalidTransition"] == 49
     target.refresh_from_db()
     assert target.status == Milestone.Status.RELEASED
@@ -387,8 +391,7 @@ def test_release_racing_an_agreed_refund_settles_the_milestone_once(listed_first
     )
 
     # then exactly one of the two outcomes happened, once, and the escrow is empty
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     target.refresh_from_db()
     assert target.status in (Milestone.Status.RELEASED, Milestone.Status.REFUNDED)
     released, refunded = releases_of(target), refunds_of(target)
@@ -484,8 +487,7 @@ def test_funding_racing_the_end_of_the_contract_never_ends_it_with_money_held():
     result.report("10 × milestone_fund vs 10 × contract_end")
 
     # then either the milestone is funded and the contract goes on, or the contract ended and nothing was charged
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     second.refresh_from_db()
     contract = Contract.objects.get(pk=deal.contract.pk)
     charges = LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND, reference=second.ledger_reference)
@@ -518,8 +520,7 @@ def test_twenty_concurrent_fundings_charge_once():
     result.report("20 × milestone_fund")
 
     # then the card is charged once and escrow holds the amount once
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     assert result.labels["InvalidTransition"] == 19
     target.refresh_from_db()
     assert target.status == Milestone.Status.FUNDED
@@ -551,8 +552,7 @@ def test_twenty_concurrent_withdrawals_of_everything_pay_once():
     result.report("20 × payout_request (different keys, full amount)")
 
     # then one is paid, the others are refused, and the available balance never goes below zero
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
