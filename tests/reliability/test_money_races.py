@@ -277,6 +277,21 @@ def no_negative_balances() -> list[str]:
     ]
 
 
+def same_call_at_once(service, target: Milestone, *, by: User, times: int) -> None:
+    """`by` makes the same call on `target` `times` times at once: one goes through, every other one is
+    told the milestone already moved, and `target` is reloaded to show the outcome."""
+
+    def call() -> Callable[[], object]:
+        milestone, person = loaded(target), user(by.pk)
+        return lambda: service(milestone=milestone, by=person)
+
+    result = race([call] * times)
+    result.report(f"{times} × {service.__name__}")
+    result.assert_one_won()
+    assert result.labels["InvalidTransition"] == times - 1
+    target.refresh_from_db()
+
+
 # --- 1. fifty approvals of one milestone ----------------------------------------------------------
 
 
@@ -285,18 +300,9 @@ def test_fifty_concurrent_approvals_release_once():
     deal = submitted_deal()
     target = deal.milestones[0]
 
-    def approve() -> Callable[[], object]:
-        milestone, client = loaded(target), user(deal.client.pk)
-        return lambda: milestone_approve(milestone=milestone, by=client)
-
     # when the client's approval arrives 50 times at once
-    result = race([approve] * 50)
-    result.report("50 × milestone_approve")
-
     # then one approval releases the money and the other 49 are told it already happened
-    result.assert_one_won()
-    assert result.labels["InvalidTransition"] == 49
-    target.refresh_from_db()
+    same_call_at_once(milestone_approve, target, by=deal.client, times=50)
     assert target.status == Milestone.Status.RELEASED
     assert target.released_cents == target.amount_cents
     assert releases_of(target) == 1
@@ -511,18 +517,10 @@ def test_twenty_concurrent_fundings_charge_once():
     deal = active_contract()
     target = deal.milestones[0]
 
-    def fund() -> Callable[[], object]:
-        milestone, client = loaded(target), user(deal.client.pk)
-        return lambda: milestone_fund(milestone=milestone, by=client)
-
     # when the client's "Fund" arrives 20 times at once
-    result = race([fund] * 20)
-    result.report("20 × milestone_fund")
+    same_call_at_once(milestone_fund, target, by=deal.client, times=20)
 
     # then the card is charged once and escrow holds the amount once
-    result.assert_one_won()
-    assert result.labels["InvalidTransition"] == 19
-    target.refresh_from_db()
     assert target.status == Milestone.Status.FUNDED
     assert (
         LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND, reference=target.ledger_reference).count()
