@@ -1,12 +1,16 @@
-"""What many test modules do: act as a signed-in person on the pages or the API, and read a page
-the way a person does (the words on it, the links with their names)."""
+"""What many test modules do: act as a signed-in person on the pages or the API, read a page
+the way a person does (the words on it, the links with their names), count what a page costs,
+and read a row and a transition table the way the table tests do."""
 
 from __future__ import annotations
 
 import html
 import re
 
+import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 
@@ -40,3 +44,30 @@ def links_to(response, href: str) -> list[str]:
 def forms_posting_to(response, action: str) -> int:
     """How many forms on the page post to `action`."""
     return len(re.findall(rf'<form\b[^>]*action="{re.escape(action)}"', response.content.decode()))
+
+
+def queries(browser: Client, url: str) -> int:
+    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
+    assert browser.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def row(instance) -> dict:
+    """The row as stored, every column."""
+    return type(instance).objects.filter(pk=instance.pk).values().get()
+
+
+def table_pairs(model, targets) -> list:
+    """Every source status of the model's TRANSITIONS against every status a service can move to."""
+    return [
+        pytest.param(
+            source,
+            target,
+            id=f"{source}->{target}:{'allowed' if target in model.TRANSITIONS[source] else 'forbidden'}",
+        )
+        for source in model.TRANSITIONS
+        for target in targets
+    ]

@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,24 +14,10 @@ from contracts.models import Milestone
 from marketplace.services import interview_propose, invitation_send
 from tests.contracts.factories import active_contract, milestone_of, move_to
 from tests.factories import UserFactory
+from tests.helpers import browser_for, queries
 from tests.marketplace.factories import new_client, new_freelancer, open_project, submit_proposal
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def queries(browser: Client, url: str) -> int:
-    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
-    assert browser.get(url).status_code == 200
-    with CaptureQueriesContext(connection) as captured:
-        response = browser.get(url)
-    assert response.status_code == 200
-    return len(captured)
 
 
 def deal(*, client, freelancer) -> None:

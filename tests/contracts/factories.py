@@ -7,13 +7,16 @@ posting is the one production writes.
   the services (only DISPUTED, which belongs to the Disputes issue, is set on the row, after the
   money was really funded, so the ledger agrees with it);
 - small readers for what a person would notice: escrow, pending and available balances, fees,
-  and a `money_snapshot` to prove that a refused call moved nothing.
+  and a `money_snapshot` to prove that a refused call moved nothing (`nothing_moves` does both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
@@ -37,6 +40,7 @@ from notifications.models import Notification
 from payments import accounts
 from payments.ledger import balance
 from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
+from tests.helpers import row as row  # the contracts tests read rows from here
 from tests.marketplace.factories import in_days, new_client, new_freelancer, open_project, submit_proposal
 
 DEFAULT_AMOUNTS = (400_00, 600_00)
@@ -166,11 +170,6 @@ def gateway_balance() -> int:
     return balance(accounts.GATEWAY)
 
 
-def row(instance) -> dict:
-    """The row as stored, every column."""
-    return type(instance).objects.filter(pk=instance.pk).values().get()
-
-
 def money_snapshot() -> dict:
     """Everything a money move touches: ledger, balances, gateway calls, payouts, events, notifications."""
     return {
@@ -184,6 +183,15 @@ def money_snapshot() -> dict:
         "events": ContractEvent.objects.count(),
         "notifications": Notification.objects.count(),
     }
+
+
+@contextmanager
+def nothing_moves(expected: type[Exception]) -> Iterator[pytest.ExceptionInfo]:
+    """The call inside is refused with `expected`, and the money and milestones are as they were."""
+    before = money_snapshot()
+    with pytest.raises(expected) as refused:
+        yield refused
+    assert money_snapshot() == before
 
 
 def postings(kind: str, reference: str) -> list[dict[str, int]]:

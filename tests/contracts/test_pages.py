@@ -23,6 +23,7 @@ from payments.fees import fee_breakdown
 from payments.ledger import balance
 from payments.models import LedgerTransaction, Payout
 from payments.services import clearances_due
+from tests.contracts.factories import money_snapshot
 from tests.factories import UserFactory
 from tests.helpers import browser_for, text
 from tests.marketplace.factories import in_days, new_freelancer, open_project, submit_proposal
@@ -400,17 +401,43 @@ def test_deliver_request_changes_resubmit_approve_then_withdraw(django_capture_o
     assert money_problems() == []
 
 
-def test_request_changes_without_a_reason_is_refused():
+HTML_PAGE = b"<html><script>alert(1)</script></html>"
+
+
+@pytest.mark.parametrize(
+    ("stage", "who", "form", "fields", "message"),
+    [
+        pytest.param(
+            submitted, "client", "request_changes", {"reason": "  "}, "Say what needs to change.", id="no-reason"
+        ),
+        pytest.param(
+            funded, "freelancer", "submit", {"message": ""}, "Describe what you delivered, or attach it.", id="empty"
+        ),
+        pytest.param(
+            funded,
+            "freelancer",
+            "submit",
+            {"message": "See file", "files": [text_file("page.txt", HTML_PAGE)]},
+            "contains HTML or SVG",
+            id="html-file",
+        ),
+    ],
+)
+def test_a_delivery_or_review_form_with_bad_input_is_refused_and_changes_nothing(stage, who, form, fields, message):
+    # given a milestone at the stage where `who` may send `form`
     contract = started_contract()
-    milestone = submitted(contract)
-    response = browser_for(contract.client).post(
-        reverse("milestone_request_changes", args=[milestone.pk]),
-        {f"{form_prefix('request_changes', milestone)}-reason": "  "},
+    milestone = stage(contract)
+    before, submissions = money_snapshot(), Submission.objects.count()
+    # when they send it with nothing usable in it
+    prefix = form_prefix(form, milestone)
+    response = browser_for(getattr(contract, who)).post(
+        reverse(f"milestone_{form}", args=[milestone.pk]), {f"{prefix}-{name}": value for name, value in fields.items()}
     )
+    # then the form comes back saying why, and the milestone, its money and its deliveries are as they were
     assert response.status_code == 400
-    assert "Say what needs to change." in text(response)
-    milestone.refresh_from_db()
-    assert milestone.status == Milestone.Status.SUBMITTED
+    assert message in text(response)
+    assert money_snapshot() == before
+    assert Submission.objects.count() == submissions
 
 
 def test_when_no_change_rounds_are_left_the_page_says_what_the_client_can_do():
@@ -441,34 +468,6 @@ def test_the_freelancer_cannot_approve_their_own_work():
     assert milestone.status == Milestone.Status.SUBMITTED
     assert ledger_count() == before
     assert money_problems() == []
-
-
-def test_a_submission_with_nothing_in_it_is_refused():
-    contract = started_contract()
-    milestone = funded(contract)
-    response = browser_for(contract.freelancer).post(
-        reverse("milestone_submit", args=[milestone.pk]), {f"{form_prefix('submit', milestone)}-message": ""}
-    )
-    assert response.status_code == 400
-    assert "Describe what you delivered, or attach it." in text(response)
-    milestone.refresh_from_db()
-    assert milestone.status == Milestone.Status.FUNDED
-
-
-def test_a_file_that_is_html_is_refused():
-    contract = started_contract()
-    milestone = funded(contract)
-    page = SimpleUploadedFile("page.txt", b"<html><script>alert(1)</script></html>", content_type="text/plain")
-    response = browser_for(contract.freelancer).post(
-        reverse("milestone_submit", args=[milestone.pk]),
-        {
-            f"{form_prefix('submit', milestone)}-message": "See file",
-            f"{form_prefix('submit', milestone)}-files": [page],
-        },
-    )
-    assert response.status_code == 400
-    assert "contains HTML or SVG" in text(response)
-    assert not Submission.objects.exists()
 
 
 # --- partial release and refunds ------------------------------------------------------------

@@ -5,9 +5,6 @@ the page with one item, grows the data through the services, measures again, and
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contracts import services
@@ -15,23 +12,14 @@ from contracts.models import Milestone, Offer
 from contracts.services import MilestoneTerms
 from payments.services import clearances_due, payout_request
 from tests.contracts.factories import active_contract, hire_offer, in_days, milestone_of, move_to
+from tests.helpers import browser_for, queries
 
 pytestmark = pytest.mark.django_db
 
 
-def browser_for(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def queries(browser: Client, url: str) -> int:
-    """How many queries one GET of `url` runs (after a first GET, so sessions and caches are warm)."""
-    assert browser.get(url).status_code == 200
-    with CaptureQueriesContext(connection) as captured:
-        response = browser.get(url)
-    assert response.status_code == 200
-    return len(captured)
+def both_sides(deal, url: str) -> tuple[int, int]:
+    """How many queries `url` runs for the client and for the freelancer of `deal` (an offer or a contract)."""
+    return queries(browser_for(deal.client), url), queries(browser_for(deal.freelancer), url)
 
 
 def add_funded(contract, count: int, *, status: str = Milestone.Status.FUNDED) -> None:
@@ -46,27 +34,25 @@ def test_the_contract_page_runs_the_same_queries_for_one_or_six_funded_milestone
     # given a contract whose first milestone is funded
     contract = active_contract(amounts=(400_00,))
     move_to(milestone_of(contract), Milestone.Status.FUNDED)
-    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
     url = contract.get_absolute_url()
-    one = (queries(client, url), queries(freelancer, url))
+    one = both_sides(contract, url)
     # when five more funded milestones (and their events) join it
     add_funded(contract, 5)
     # then neither side's page runs one query more
-    assert (queries(client, url), queries(freelancer, url)) == one == (17, 17)
+    assert both_sides(contract, url) == one == (17, 17)
 
 
 def test_the_contract_page_runs_the_same_queries_whatever_state_its_milestones_are_in():
     contract = active_contract(amounts=(400_00,))
     move_to(milestone_of(contract), Milestone.Status.SUBMITTED)
-    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
     url = contract.get_absolute_url()
-    one = (queries(client, url), queries(freelancer, url))
+    one = both_sides(contract, url)
     for status in (Milestone.Status.SUBMITTED, Milestone.Status.CHANGES_REQUESTED, Milestone.Status.RELEASED):
         add_funded(contract, 2, status=status)
     services.milestone_add(
         contract=contract, by=contract.client, title="Unfunded", amount_cents=50_00, due_date=in_days(30)
     )
-    assert (queries(client, url), queries(freelancer, url)) == one
+    assert both_sides(contract, url) == one
 
 
 def test_the_contract_list_runs_the_same_queries_for_one_or_four_contracts():
@@ -82,9 +68,8 @@ def test_the_contract_list_runs_the_same_queries_for_one_or_four_contracts():
 
 def test_the_offer_page_runs_the_same_queries_for_one_or_six_milestones_and_revisions():
     offer = hire_offer(amounts=(400_00,))
-    client, freelancer = browser_for(offer.client), browser_for(offer.freelancer)
     url = offer.get_absolute_url()
-    one = (queries(client, url), queries(freelancer, url))
+    one = both_sides(offer, url)
     # the freelancer asks for six milestones, then the client revises them again: more milestones, more history
     for by in (offer.freelancer, offer.client):
         offer = Offer.objects.get(pk=offer.pk)
@@ -96,7 +81,7 @@ def test_the_offer_page_runs_the_same_queries_for_one_or_six_milestones_and_revi
             ],
             note="Smaller steps.",
         )
-    assert (queries(client, url), queries(freelancer, url)) == one == (9, 9)
+    assert both_sides(offer, url) == one == (9, 9)
 
 
 def test_the_earnings_page_runs_the_same_queries_for_one_or_four_releases_and_payouts():

@@ -314,10 +314,14 @@ class ContractMachine(RuleBasedStateMachine):
             self.settle(m, S.RELEASED)
             self.remember("approve", index)
 
+    def part_of_a_held_milestone(self, data, label: str) -> tuple[Expected, Milestone, int]:
+        """A milestone (mostly one still held) and an amount from a cent to a cent more than it holds."""
+        m, row = self.pick(self.choose(data, *FREE))
+        return m, row, data.draw(st.integers(min_value=1, max_value=m.held + 1), label=label)
+
     @rule(data=st.data())
     def release_partial(self, data):
-        m, row = self.pick(self.choose(data, *FREE))
-        amount = data.draw(st.integers(min_value=1, max_value=m.held + 1), label="partial release")
+        m, row, amount = self.part_of_a_held_milestone(data, "partial release")
         allowed = m.status in FREE and amount < m.held
         _, done = self.attempt(
             "release_partial",
@@ -396,8 +400,7 @@ class ContractMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def refund_offer(self, data):
-        m, row = self.pick(self.choose(data, *FREE))
-        amount = data.draw(st.integers(min_value=1, max_value=m.held + 1), label="refund offered")
+        m, row, amount = self.part_of_a_held_milestone(data, "refund offered")
         allowed = m.status in FREE and amount <= m.held
         _, done = self.attempt(
             "refund_offer",

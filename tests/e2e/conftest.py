@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import CHROMIUM, seed_skill_taxonomy
 
@@ -56,16 +56,28 @@ def site(live_server, settings):
 
 
 @pytest.fixture
-def page(browser, site):
-    """A fresh browser context (no cookies) per test, with relative URLs resolved against the site.
+def open_browser(browser, site):
+    """Opens a fresh browser context (no cookies) per person, with relative URLs resolved against the site.
 
-    Uncaught JavaScript errors fail the test: a person would see a half-working page.
+    Uncaught JavaScript errors in any of them fail the test: a person would see a half-working page.
     """
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    new_page = context.new_page()
-    js_errors: list[str] = []
-    new_page.on("pageerror", lambda error: js_errors.append(str(error)))
-    yield new_page
-    context.close()
+    contexts, js_errors = [], []
+
+    def make() -> Page:
+        context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        new_page = context.new_page()
+        new_page.on("pageerror", lambda error: js_errors.append(str(error)))
+        return new_page
+
+    yield make
+    for context in contexts:
+        context.close()
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+
+
+@pytest.fixture
+def page(open_browser) -> Page:
+    """One person's browser, for a test that follows one person."""
+    return open_browser()

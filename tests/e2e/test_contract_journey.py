@@ -27,20 +27,20 @@ from contracts.models import Milestone
 from marketplace.services import MilestoneTerms
 from payments.models import GatewayOperation, LedgerTransaction, Payout
 from payments.services import clearances_due
-from tests.e2e import test_market_journey as market
-from tests.e2e.test_market_journey import fact, long_date, nav
-from tests.e2e.test_signup_journeys import label, log_in
-from tests.factories import ClientProfileFactory, FreelancerProfileFactory
+from tests.e2e.test_market_journey import (
+    CLIENT_NAME,
+    CLIENT_ZONE,
+    FREELANCER_NAME,
+    FREELANCER_ZONE,
+    fact,
+    long_date,
+    nav,
+    side_by_side,
+    terms_to_hire,
+    the_pair,
+)
+from tests.e2e.test_signup_journeys import label
 from tests.marketplace.factories import in_days, open_project, submit_proposal
-
-open_browser = market.open_browser  # the fixture that opens one browser window per person
-
-CLIENT_EMAIL = "grace@northwind.example"
-CLIENT_NAME = "Grace Hopper"
-CLIENT_ZONE = ZoneInfo("Europe/Amsterdam")
-FREELANCER_EMAIL = "ada@example.com"
-FREELANCER_NAME = "Ada Lovelace"
-FREELANCER_ZONE = ZoneInfo("Europe/London")
 
 TITLE = "Rebuild the order flow of our Django shop"
 SUMMARY = "Profile the checkout, fix the worst queries, then rebuild the order flow."
@@ -53,12 +53,31 @@ DELIVERY = "The profiling report is attached.\nThe checkout now runs 38 queries 
 REPORT_NAME = "profiling-report.txt"
 REPORT_TEXT = "Checkout: 400 queries -> 38 queries. Slowest view: cart summary (N+1 on line items).\n"
 CHANGE_REASON = "Please add the timings of the staging run before and after the fixes."
+DELIVERED = "Your work is delivered. The client has been told and can review it now."
 RESUBMISSION = "Timings added: the checkout went from 6.1 s to 0.8 s on staging."
 
 
 def milestone_card(page: Page, number: int, title: str) -> Locator:
     """A milestone's own section on the contract page ("1. Profiling report…")."""
     return page.get_by_role("region", name=f"{number}. {title}", exact=True)
+
+
+def first_card(page: Page, status: str, *, after: str | None = None) -> Locator:
+    """The first milestone's section once it shows `status` (after the page's message `after` an action)."""
+    if after is not None:
+        expect(page.get_by_text(after)).to_be_visible()
+    card = milestone_card(page, 1, FIRST)
+    expect(card.locator(".pill")).to_have_text(status)
+    return card
+
+
+def deliver(freelancer: Page, card: Locator, message: str, *, files: Path | None = None) -> Locator:
+    """The freelancer sends the work from the milestone's section; the section once it waits for review."""
+    card.get_by_label(label("What you delivered")).fill(message)
+    if files is not None:
+        card.get_by_label(label("Files")).set_input_files(files)
+    card.get_by_role("button", name="Submit for review").click()
+    return first_card(freelancer, "Submitted for review", after=DELIVERED)
 
 
 def moment(value: datetime, zone: ZoneInfo) -> str:
@@ -73,18 +92,7 @@ def balance(page: Page, name: str) -> Locator:
 
 def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     # 1. Set-up through the services: the pair from the Market journey and a two-milestone proposal.
-    client_user = ClientProfileFactory(
-        company_name="Northwind Clinics",
-        user__email=CLIENT_EMAIL,
-        user__full_name=CLIENT_NAME,
-        user__timezone=str(CLIENT_ZONE),
-    ).user
-    freelancer_user = FreelancerProfileFactory(
-        user__email=FREELANCER_EMAIL,
-        user__full_name=FREELANCER_NAME,
-        user__timezone=str(FREELANCER_ZONE),
-        hourly_rate_cents=72_50,
-    ).user
+    client_user, freelancer_user = the_pair(hourly_rate_cents=72_50)
     project = open_project(
         client=client_user,
         title=TITLE,
@@ -108,25 +116,17 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     report = tmp_path / REPORT_NAME
     report.write_text(REPORT_TEXT)
 
-    client = open_browser()
-    freelancer = open_browser()
-    log_in(client, CLIENT_EMAIL)
-    log_in(freelancer, FREELANCER_EMAIL)
+    client, freelancer = side_by_side(open_browser)
 
     # 2. The client hires from the proposal page after reading the terms. ---------------------------
     client.goto(proposal.get_absolute_url())
     expect(client.get_by_role("heading", level=1, name=f"Proposal from {FREELANCER_NAME}")).to_be_visible()
-    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
-    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
-    terms = client.get_by_role("region", name="The terms you are agreeing to")
-    expect(fact(terms, "Project")).to_have_text(TITLE)
-    expect(fact(terms, "Amount")).to_have_text("$1,000.00")
-    expect(fact(terms, "Duration")).to_have_text("30 days")
-    expect(terms.get_by_role("row", name=FIRST)).to_have_text(
-        re.compile(rf"{FIRST}\s*\$600\.00\s*{long_date(first_due)}")
-    )
-    expect(terms.get_by_role("row", name=SECOND)).to_have_text(
-        re.compile(rf"{SECOND}\s*\$400\.00\s*{long_date(second_due)}")
+    terms = terms_to_hire(
+        client,
+        project=TITLE,
+        amount="$1,000.00",
+        duration="30 days",
+        milestones=[(FIRST, "$600.00", first_due), (SECOND, "$400.00", second_due)],
     )
     expect(terms.get_by_role("row", name="Total")).to_contain_text("$1,000.00")
     client.get_by_role("button", name="Hire and send the offer").click()
@@ -173,8 +173,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     nav(client).get_by_role("link", name="Contracts").click()
     client.get_by_role("link", name=TITLE).click()
     expect(client.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Awaiting funding")
+    first = first_card(client, "Awaiting funding")
     first.get_by_role("link", name="Fund $600.00").click()
 
     expect(client.get_by_role("heading", level=1, name=f"Fund “{FIRST}”")).to_be_visible()
@@ -194,20 +193,17 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(client.get_by_role("heading", level=1, name=f"Fund “{FIRST}”")).to_be_visible()
     assert not GatewayOperation.objects.exists()
     client.get_by_role("link", name="Not now").click()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Awaiting funding")
+    first = first_card(client, "Awaiting funding")
     expect(fact(client.get_by_role("region", name="Money"), "Held")).to_have_text("$0.00")
 
     first.get_by_role("link", name="Fund $600.00").click()
     client.get_by_label(label("Card number")).fill(GOOD_CARD)
     client.get_by_role("button", name="Pay $600.00 and fund").click()
-    expect(
-        client.get_by_text(
-            f"Funded. The money for “{FIRST}” is held until you approve the work; {FREELANCER_NAME} can start."
-        )
-    ).to_be_visible()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Funded")
+    first = first_card(
+        client,
+        "Funded",
+        after=f"Funded. The money for “{FIRST}” is held until you approve the work; {FREELANCER_NAME} can start.",
+    )
     expect(fact(first, "Held")).to_have_text("$600.00")
     expect(milestone_card(client, 2, SECOND).locator(".pill")).to_have_text("Awaiting funding")
 
@@ -217,19 +213,10 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(contracts_box.get_by_role("heading", name="To deliver (1)")).to_be_visible()
     expect(contracts_box).to_contain_text(f"Funded · $600.00 held · due {long_date(first_due)}")
     contracts_box.get_by_role("link", name=FIRST).click()
-    first = milestone_card(freelancer, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Funded")
+    first = first_card(freelancer, "Funded")
     expect(first).to_contain_text(f"Funded: $600.00 is held for you. You can start. Deliver by {long_date(first_due)}.")
     expect(first.get_by_role("heading", name="Submit the work")).to_be_visible()
-    first.get_by_label(label("What you delivered")).fill(DELIVERY)
-    first.get_by_label(label("Files")).set_input_files(report)
-    first.get_by_role("button", name="Submit for review").click()
-
-    expect(
-        freelancer.get_by_text("Your work is delivered. The client has been told and can review it now.")
-    ).to_be_visible()
-    first = milestone_card(freelancer, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Submitted for review")
+    first = deliver(freelancer, first, DELIVERY, files=report)
     deadline = Milestone.objects.get(contract__offer__proposal=proposal, position=1).auto_release_at
     assert abs(deadline - (timezone.now() + timedelta(days=settings.AUTO_RELEASE_DAYS))) < timedelta(minutes=2)
     expect(first.get_by_role("note")).to_contain_text(f"Review by {moment(deadline, FREELANCER_ZONE)}.")
@@ -240,8 +227,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
 
     # 6. The client reads the delivery and the deadline, and asks for changes. -----------------------
     client.reload()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Submitted for review")
+    first = first_card(client, "Submitted for review")
     next_for_you = client.get_by_role("region", name="Next for you")
     expect(next_for_you).to_contain_text(
         f"Review the work delivered for “{FIRST}” — by {moment(deadline, CLIENT_ZONE)}"
@@ -264,11 +250,9 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(first.get_by_text("2 of 2 change rounds left for this milestone.")).to_be_visible()
     first.get_by_label(label("What needs to change")).fill(CHANGE_REASON)
     first.get_by_role("button", name="Send the change request").click()
-    expect(
-        client.get_by_text("Changes requested. The freelancer has your reason; the money stays held.")
-    ).to_be_visible()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Changes requested")
+    first = first_card(
+        client, "Changes requested", after="Changes requested. The freelancer has your reason; the money stays held."
+    )
     expect(fact(first, "Change rounds left")).to_have_text("1 of 2")
     expect(first.get_by_role("note")).to_contain_text("You asked for changes.")
     expect(first.get_by_role("note")).to_contain_text(CHANGE_REASON)
@@ -276,24 +260,16 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
 
     # 7. The freelancer reads the reason and resubmits. --------------------------------------------
     freelancer.reload()
-    first = milestone_card(freelancer, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Changes requested")
+    first = first_card(freelancer, "Changes requested")
     expect(first.get_by_role("note")).to_contain_text("The client asked for changes.")
     expect(first.get_by_role("note")).to_contain_text(CHANGE_REASON)
     expect(first.get_by_role("heading", name="Resubmit the work")).to_be_visible()
-    first.get_by_label(label("What you delivered")).fill(RESUBMISSION)
-    first.get_by_role("button", name="Submit for review").click()
-    expect(
-        freelancer.get_by_text("Your work is delivered. The client has been told and can review it now.")
-    ).to_be_visible()
-    first = milestone_card(freelancer, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Submitted for review")
+    first = deliver(freelancer, first, RESUBMISSION)
     expect(first.locator(".submission-list > li")).to_have_count(2)
 
     # 8. The client reads the fee breakdown and approves. ------------------------------------------
     client.reload()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Submitted for review")
+    first = first_card(client, "Submitted for review")
     expect(first.get_by_role("listitem").filter(has_text=RESUBMISSION)).to_be_visible()
     expect(fact(first, "Change rounds left")).to_have_text("1 of 2")
     first.get_by_role("link", name="Approve and pay $600.00…").click()
@@ -307,11 +283,9 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(breakdown).to_contain_text(f"The freelancer can withdraw it {settings.CLEARANCE_DAYS} days after release.")
     client.get_by_role("button", name="Approve and release $600.00").click()
 
-    expect(
-        client.get_by_text(f"Approved. The payment for “{FIRST}” is on its way to {FREELANCER_NAME}.")
-    ).to_be_visible()
-    first = milestone_card(client, 1, FIRST)
-    expect(first.locator(".pill")).to_have_text("Approved and paid")
+    first = first_card(
+        client, "Approved and paid", after=f"Approved. The payment for “{FIRST}” is on its way to {FREELANCER_NAME}."
+    )
     approved_at = Milestone.objects.get(contract__offer__proposal=proposal, position=1).settled_at
     expect(first).to_contain_text(f"Approved and paid on {long_date(approved_at.astimezone(CLIENT_ZONE))}.")
     money_box = client.get_by_role("region", name="Money")
@@ -320,7 +294,7 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
 
     # 9. The freelancer's earnings: $600.00 less the 10% fee is pending, nothing available yet. ----
     freelancer.reload()
-    expect(milestone_card(freelancer, 1, FIRST).locator(".pill")).to_have_text("Approved and paid")
+    first_card(freelancer, "Approved and paid")
     freelancer.get_by_role("link", name="Your earnings and withdrawals").click()
     expect(freelancer.get_by_role("heading", level=1, name="Earnings")).to_be_visible()
     expect(balance(freelancer, "Pending")).to_have_text("$540.00")

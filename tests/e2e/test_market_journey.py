@@ -11,12 +11,11 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from accounts.models import User
 from marketplace.models import Project, Proposal
-from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.test_signup_journeys import label, log_in
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory
 from tests.marketplace.factories import open_project
@@ -63,35 +62,49 @@ def slot_text(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
     return f"{local:%A} {local.day} {local:%B %Y}", f"{local:%H:%M %Z}"
 
 
-@pytest.fixture
-def open_browser(browser, site):
-    """Opens a fresh browser context per person; uncaught JavaScript errors in any of them fail the test."""
-    contexts, js_errors = [], []
-
-    def make() -> Page:
-        context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: js_errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not js_errors, f"JavaScript errors on the page: {js_errors}"
-
-
-def test_paid_test_project_from_posting_to_hire(open_browser):
-    ClientProfileFactory(
+def the_pair(**freelancer_profile) -> tuple[User, User]:
+    """The client and the freelancer of both journeys, with their names and time zones."""
+    client = ClientProfileFactory(
         company_name=CLIENT_COMPANY,
         user__email=CLIENT_EMAIL,
         user__full_name=CLIENT_NAME,
         user__timezone=str(CLIENT_ZONE),
-    )
-    FreelancerProfileFactory(
-        user__email=FREELANCER_EMAIL, user__full_name=FREELANCER_NAME, user__timezone=str(FREELANCER_ZONE)
-    )
+    ).user
+    freelancer = FreelancerProfileFactory(
+        user__email=FREELANCER_EMAIL,
+        user__full_name=FREELANCER_NAME,
+        user__timezone=str(FREELANCER_ZONE),
+        **freelancer_profile,
+    ).user
+    return client, freelancer
+
+
+def side_by_side(open_browser) -> tuple[Page, Page]:
+    """The client's browser and the freelancer's, each signed in through the login form."""
+    client, freelancer = open_browser(), open_browser()
+    log_in(client, CLIENT_EMAIL)
+    log_in(freelancer, FREELANCER_EMAIL)
+    return client, freelancer
+
+
+def terms_to_hire(client: Page, *, project: str, amount: str, duration: str, milestones) -> Locator:
+    """From a proposal page to the hire page: the terms the client is asked to agree to, each one checked.
+
+    `milestones` are (title, amount, due date) as the table of terms shows them."""
+    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
+    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
+    terms = client.get_by_role("region", name="The terms you are agreeing to")
+    for term, value in (("Project", project), ("Amount", amount), ("Duration", duration)):
+        expect(fact(terms, term)).to_have_text(value)
+    for title, price, due in milestones:
+        expect(terms.get_by_role("row", name=title)).to_have_text(
+            re.compile(rf"{re.escape(title)}\s*{re.escape(price)}\s*{long_date(due)}")
+        )
+    return terms
+
+
+def test_paid_test_project_from_posting_to_hire(open_browser):
+    the_pair()
     # Two other open projects the search must leave out: a standard one with the search word in its
     # title, and a paid test without it.
     open_project(title="Checkout redesign for a bakery")
@@ -101,10 +114,7 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     apply_by = today + timedelta(days=10)
     due = today + timedelta(days=7)
 
-    client = open_browser()
-    freelancer = open_browser()
-    log_in(client, CLIENT_EMAIL)
-    log_in(freelancer, FREELANCER_EMAIL)
+    client, freelancer = side_by_side(open_browser)
 
     # 1. The client posts a paid test project, previews the draft and publishes it. ---------------
     nav(client).get_by_role("link", name="Post a project").click()
@@ -330,15 +340,7 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     expect(client.get_by_role("heading", level=1, name=f"Proposal from {FREELANCER_NAME}")).to_be_visible()
     expect(client.get_by_role("region", name="Interviews")).to_contain_text("Interview: scheduled")
 
-    client.get_by_role("link", name=f"Hire {FREELANCER_NAME}").click()
-    expect(client.get_by_role("heading", level=1, name=f"Hire {FREELANCER_NAME}?")).to_be_visible()
-    terms = client.get_by_role("region", name="The terms you are agreeing to")
-    expect(fact(terms, "Project")).to_have_text(TITLE)
-    expect(fact(terms, "Amount")).to_have_text("$300.00")
-    expect(fact(terms, "Duration")).to_have_text("7 days")
-    expect(terms.get_by_role("row", name=MILESTONE)).to_have_text(
-        re.compile(rf"{MILESTONE}\s*\$300\.00\s*{long_date(due)}")
-    )
+    terms_to_hire(client, project=TITLE, amount="$300.00", duration="7 days", milestones=[(MILESTONE, "$300.00", due)])
     expect(client.get_by_text("goes back to your shortlist")).to_be_visible()
     client.screenshot(path="/tmp/journey_3_hire_terms.png", full_page=True)
     client.get_by_role("button", name="Hire and send the offer").click()

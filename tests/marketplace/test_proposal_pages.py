@@ -309,6 +309,17 @@ def test_a_second_proposal_on_the_same_project_is_refused(client, project, priya
     assert Proposal.objects.count() == 1
 
 
+def told_why_no_proposal(client, project: Project, reason: str) -> None:
+    """The proposal form says `reason` instead of offering the form, and a proposal posted anyway is
+    refused with the same reason and not saved."""
+    page = client.get(reverse("proposal_create", args=[project.pk])).content.decode()
+    assert reason in page
+    assert "Send proposal" not in page
+    response = client.post(reverse("proposal_create", args=[project.pk]), form_data(**_required_answer(project)))
+    assert reason in response.content.decode()
+    assert Proposal.objects.count() == 0
+
+
 def test_a_freelancer_who_declined_the_invitation_is_told_so_before_writing_a_proposal(
     client, project, priya, client_of_project
 ):
@@ -316,25 +327,14 @@ def test_a_freelancer_who_declined_the_invitation_is_told_so_before_writing_a_pr
     invitation = services.invitation_send(project=project, by=client_of_project, freelancer=priya)
     services.invitation_decline(invitation=invitation, by=priya)
     log_in(client, priya)
-    # when she opens the proposal form, it says why she cannot propose instead of offering the form
-    page = client.get(reverse("proposal_create", args=[project.pk])).content.decode()
-    assert "You declined the invitation to this project." in page
-    assert "Send proposal" not in page
-    # and a proposal posted anyway is refused with the same reason
-    response = client.post(reverse("proposal_create", args=[project.pk]), form_data(**_required_answer(project)))
-    assert "You declined the invitation to this project." in response.content.decode()
-    assert Proposal.objects.count() == 0
+    # when she opens the proposal form or posts a proposal anyway, then she reads why she cannot propose
+    told_why_no_proposal(client, project, "You declined the invitation to this project.")
 
 
 def test_a_closed_project_takes_no_proposals(client, project, priya, client_of_project):
     services.project_close(project=project, by=client_of_project)
     log_in(client, priya)
-    page = client.get(reverse("proposal_create", args=[project.pk])).content.decode()
-    assert "This project is not taking proposals any more." in page
-    assert "Send proposal" not in page
-    response = client.post(reverse("proposal_create", args=[project.pk]), form_data(**_required_answer(project)))
-    assert "This project is not taking proposals any more." in response.content.decode()
-    assert Proposal.objects.count() == 0
+    told_why_no_proposal(client, project, "This project is not taking proposals any more.")
 
 
 def test_a_client_cannot_propose_on_their_own_project(client, project, client_of_project):

@@ -68,6 +68,16 @@ def assert_nothing_saved(project: Project) -> None:
     assert not Notification.objects.filter(recipient=project.client).exists()
 
 
+def assert_declined_and_told(proposal: Proposal, *, reason: str, told: str) -> None:
+    """The proposal is declined for `reason`, and its author's one notification says `told`."""
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.DECLINED
+    assert proposal.decline_reason == reason
+    (notification,) = Notification.objects.filter(recipient=proposal.freelancer)
+    assert notification.kind == "proposal.declined"
+    assert told in notification.body
+
+
 def refused_with(exception, project: Project, match: str | None = None, **kwargs):
     with pytest.raises(exception, match=match) as caught:
         submit_proposal(project=project, **kwargs)
@@ -453,12 +463,8 @@ def test_a_suspended_client_decides_nothing(service):
 def test_declining_with_a_reason_shows_it_to_the_freelancer():
     proposal = ProposalFactory()
     proposal_decline(proposal=proposal, by=proposal.project.client, reason="  We need someone in our timezone.  ")
-    proposal.refresh_from_db()
-    assert proposal.status == Proposal.Status.DECLINED
-    assert proposal.decline_reason == "We need someone in our timezone."
-    (notification,) = Notification.objects.filter(recipient=proposal.freelancer)
-    assert notification.kind == "proposal.declined"
-    assert "We need someone in our timezone." in notification.body
+    reason = "We need someone in our timezone."
+    assert_declined_and_told(proposal, reason=reason, told=reason)
 
 
 def test_declining_without_a_reason_says_so():
@@ -542,12 +548,9 @@ def test_accepting_the_offer_hires_fills_the_project_and_declines_and_tells_the_
     assert ProjectEvent.objects.filter(project=bids.project, from_status="open", to_status="filled").count() == 1
     # and the rivals still in the running are declined with a reason they are told
     for rival in (bids.shortlisted, bids.submitted):
-        rival.refresh_from_db()
-        assert rival.status == Proposal.Status.DECLINED
-        assert rival.decline_reason == "The client hired another freelancer for this project."
-        (notification,) = Notification.objects.filter(recipient=rival.freelancer)
-        assert notification.kind == "proposal.declined"
-        assert "hired another freelancer" in notification.body
+        assert_declined_and_told(
+            rival, reason="The client hired another freelancer for this project.", told="hired another freelancer"
+        )
     # and the withdrawn one is left alone
     bids.withdrawn.refresh_from_db()
     assert bids.withdrawn.status == Proposal.Status.WITHDRAWN

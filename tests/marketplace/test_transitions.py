@@ -42,6 +42,7 @@ from marketplace.services import (
     proposal_withdraw,
 )
 from notifications.models import Notification
+from tests.helpers import row, table_pairs
 from tests.marketplace.factories import (
     InterviewFactory,
     InvitationFactory,
@@ -52,24 +53,6 @@ from tests.marketplace.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def row(instance) -> dict:
-    """The row as stored, every column."""
-    return type(instance).objects.filter(pk=instance.pk).values().get()
-
-
-def table_pairs(model, targets) -> list:
-    """Every source status of the table against every status a service can move to."""
-    return [
-        pytest.param(
-            source,
-            target,
-            id=f"{source}->{target}:{'allowed' if target in model.TRANSITIONS[source] else 'forbidden'}",
-        )
-        for source in model.TRANSITIONS
-        for target in targets
-    ]
 
 
 # --- Project --------------------------------------------------------------------------------

@@ -139,6 +139,17 @@ def test_no_balance_but_the_gateway_goes_negative():
     assert not AccountBalance.objects.filter(balance_cents__lt=0).exists()
 
 
+def refused_payout(account: str, amount_cents: int, *, key: str) -> None:
+    """A payout of `amount_cents` from `account` to the gateway, refused as an overdraft."""
+    with pytest.raises(InsufficientFunds):
+        ledger_post(
+            kind=LedgerTransaction.Kind.PAYOUT,
+            key=key,
+            reference="test:payout",
+            entries=[(account, -amount_cents), (accounts.GATEWAY, amount_cents)],
+        )
+
+
 def test_an_overdraft_raises_insufficient_funds_and_posts_nothing():
     # given $100 in a freelancer's available balance
     ledger_post(
@@ -149,13 +160,7 @@ def test_an_overdraft_raises_insufficient_funds_and_posts_nothing():
     )
     before = money_snapshot()
     # when a posting would take it to -$0.01
-    with pytest.raises(InsufficientFunds):
-        ledger_post(
-            kind=LedgerTransaction.Kind.PAYOUT,
-            key="too-much",
-            reference="test:payout",
-            entries=[(accounts.available(1), -100_01), (accounts.GATEWAY, 100_01)],
-        )
+    refused_payout(accounts.available(1), 100_01, key="too-much")
     # then nothing was posted, not even the transaction row
     assert money_snapshot() == before
     assert balance(accounts.available(1)) == 100_00
@@ -163,13 +168,7 @@ def test_an_overdraft_raises_insufficient_funds_and_posts_nothing():
 
 
 def test_an_overdraft_from_an_account_never_seen_posts_nothing():
-    with pytest.raises(InsufficientFunds):
-        ledger_post(
-            kind=LedgerTransaction.Kind.PAYOUT,
-            key="from-nothing",
-            reference="test:payout",
-            entries=[(accounts.escrow("test:9"), -1), (accounts.GATEWAY, 1)],
-        )
+    refused_payout(accounts.escrow("test:9"), 1, key="from-nothing")
     assert not LedgerTransaction.objects.exists()
     assert not AccountBalance.objects.exists()
 
@@ -472,12 +471,6 @@ def test_postgres_refuses_an_unbalanced_transaction_at_commit():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_an_overdraft_posts_nothing_after_commit():
-    with pytest.raises(InsufficientFunds):
-        ledger_post(
-            kind=LedgerTransaction.Kind.PAYOUT,
-            key="overdraw",
-            reference="test:payout",
-            entries=[(accounts.available(1), -1), (accounts.GATEWAY, 1)],
-        )
+    refused_payout(accounts.available(1), 1, key="overdraw")
     assert not LedgerTransaction.objects.exists()
     assert not AccountBalance.objects.exists()

@@ -100,6 +100,11 @@ class Race:
         """Errors of any other type, with their messages, for an assertion that explains itself."""
         return [f"{type(e).__name__}: {e}" for e in self.errors if not isinstance(e, allowed)]
 
+    def assert_one_won(self) -> None:
+        """Exactly one call went through, and every other one was refused as a person would be told."""
+        assert self.unexpected(DomainError) == []
+        assert len(self.successes) == 1
+
     def report(self, name: str) -> None:
         summary = ", ".join(f"{label} × {n}" for label, n in sorted(self.labels.items()))
         print(f"\n[race] {name}: {len(self.outcomes)} threads in {self.seconds:.2f}s → {summary}")
@@ -272,6 +277,21 @@ def no_negative_balances() -> list[str]:
     ]
 
 
+def same_call_at_once(service, target: Milestone, *, by: User, times: int) -> None:
+    """`by` makes the same call on `target` `times` times at once: one goes through, every other one is
+    told the milestone already moved, and `target` is reloaded to show the outcome."""
+
+    def call() -> Callable[[], object]:
+        milestone, person = loaded(target), user(by.pk)
+        return lambda: service(milestone=milestone, by=person)
+
+    result = race([call] * times)
+    result.report(f"{times} × {service.__name__}")
+    result.assert_one_won()
+    assert result.labels["InvalidTransition"] == times - 1
+    target.refresh_from_db()
+
+
 # --- 1. fifty approvals of one milestone ----------------------------------------------------------
 
 
@@ -280,19 +300,9 @@ def test_fifty_concurrent_approvals_release_once():
     deal = submitted_deal()
     target = deal.milestones[0]
 
-    def approve() -> Callable[[], object]:
-        milestone, client = loaded(target), user(deal.client.pk)
-        return lambda: milestone_approve(milestone=milestone, by=client)
-
     # when the client's approval arrives 50 times at once
-    result = race([approve] * 50)
-    result.report("50 × milestone_approve")
-
     # then one approval releases the money and the other 49 are told it already happened
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
-    assert result.labels["InvalidTransition"] == 49
-    target.refresh_from_db()
+    same_call_at_once(milestone_approve, target, by=deal.client, times=50)
     assert target.status == Milestone.Status.RELEASED
     assert target.released_cents == target.amount_cents
     assert releases_of(target) == 1
@@ -387,8 +397,7 @@ def test_release_racing_an_agreed_refund_settles_the_milestone_once(listed_first
     )
 
     # then exactly one of the two outcomes happened, once, and the escrow is empty
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     target.refresh_from_db()
     assert target.status in (Milestone.Status.RELEASED, Milestone.Status.REFUNDED)
     released, refunded = releases_of(target), refunds_of(target)
@@ -484,8 +493,7 @@ def test_funding_racing_the_end_of_the_contract_never_ends_it_with_money_held():
     result.report("10 × milestone_fund vs 10 × contract_end")
 
     # then either the milestone is funded and the contract goes on, or the contract ended and nothing was charged
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     second.refresh_from_db()
     contract = Contract.objects.get(pk=deal.contract.pk)
     charges = LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND, reference=second.ledger_reference)
@@ -509,19 +517,10 @@ def test_twenty_concurrent_fundings_charge_once():
     deal = active_contract()
     target = deal.milestones[0]
 
-    def fund() -> Callable[[], object]:
-        milestone, client = loaded(target), user(deal.client.pk)
-        return lambda: milestone_fund(milestone=milestone, by=client)
-
     # when the client's "Fund" arrives 20 times at once
-    result = race([fund] * 20)
-    result.report("20 × milestone_fund")
+    same_call_at_once(milestone_fund, target, by=deal.client, times=20)
 
     # then the card is charged once and escrow holds the amount once
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
-    assert result.labels["InvalidTransition"] == 19
-    target.refresh_from_db()
     assert target.status == Milestone.Status.FUNDED
     assert (
         LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.FUND, reference=target.ledger_reference).count()
@@ -551,8 +550,7 @@ def test_twenty_concurrent_withdrawals_of_everything_pay_once():
     result.report("20 × payout_request (different keys, full amount)")
 
     # then one is paid, the others are refused, and the available balance never goes below zero
-    assert result.unexpected(DomainError) == []
-    assert len(result.successes) == 1
+    result.assert_one_won()
     assert Payout.objects.filter(freelancer=freelancer).count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
