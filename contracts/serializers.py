@@ -3,7 +3,7 @@ services check every rule, so the API and the pages refuse the same things."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,8 +16,15 @@ from contracts.models import (
     OfferMilestone,
     RefundRequest,
     Submission,
+    SubmissionFile,
 )
-from core.serializers import FileSerializer, PartySerializer, PositiveCentsField, RejectUnknownFieldsMixin, status_field
+from core.serializers import (
+    PartySerializer,
+    PositiveCentsField,
+    RejectUnknownFieldsMixin,
+    StoredFileSerializer,
+    status_field,
+)
 
 # --- Status fields ---------------------------------------------------------------------------
 
@@ -37,11 +44,14 @@ def _page_url(obj) -> str | None:
 # --- Milestones ------------------------------------------------------------------------------
 
 
-class SubmissionFileSerializer(FileSerializer):
+class SubmissionFileSerializer(StoredFileSerializer):
     download_url = serializers.SerializerMethodField(help_text="GET it (as either party) to download the file.")
+    download_route = "milestone-file"
+    owner_pk = "submission.milestone_id"
+    file_kwarg = "file_pk"
 
-    def get_download_url(self, file) -> str:
-        return reverse("milestone-file", kwargs={"pk": file.submission.milestone_id, "file_pk": file.pk})
+    class Meta(StoredFileSerializer.Meta):
+        model = SubmissionFile
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

@@ -79,19 +79,6 @@ def status_field(
     return extend_schema_field(schema, component_name=component_name)(field)
 
 
-# A stored upload as the API lists it; a subclass says where it is downloaded. (A comment, not a
-# docstring: drf-spectacular would give every subclass's schema component this text.)
-class FileSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(source="original_name", read_only=True)
-    content_type = serializers.CharField(read_only=True)
-    size = serializers.IntegerField(read_only=True)
-    download_url = serializers.SerializerMethodField()
-
-    def get_download_url(self, file) -> str:
-        raise NotImplementedError
-
-
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     display_name = serializers.CharField(read_only=True)
@@ -106,6 +93,7 @@ class StoredFileSerializer(serializers.ModelSerializer):
 
     download_route = ""
     owner_pk = ""  # attribute path from the file to the pk its route takes, e.g. "project_id"
+    file_kwarg = "attachment_pk"  # the route's name for the file's own pk
 
     class Meta:
         fields = ["id", "name", "content_type", "size", "download_url"]
@@ -113,7 +101,7 @@ class StoredFileSerializer(serializers.ModelSerializer):
 
     def get_download_url(self, attachment) -> str:
         owner_pk = attrgetter(self.owner_pk)(attachment)
-        return reverse(self.download_route, kwargs={"pk": owner_pk, "attachment_pk": attachment.pk})
+        return reverse(self.download_route, kwargs={"pk": owner_pk, self.file_kwarg: attachment.pk})
 
 
 def validated(serializer_class: type[serializers.Serializer], data) -> dict:
