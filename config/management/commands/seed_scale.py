@@ -29,6 +29,16 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import ClientProfile, FreelancerProfile, Skill, User
 from config.celery import app as celery_app
+from config.scale_text import (
+    COMMON_WORD,
+    PHRASE,
+    RARE_WORDS,
+    THREE_WORDS,
+    TITLE_OBJECTS,
+    TITLE_TAILS,
+    TITLE_VERBS,
+    description,
+)
 from contracts import services as deals
 from contracts.models import Contract, Milestone, Offer
 from marketplace import services as market
@@ -39,51 +49,6 @@ from notifications.models import Notification
 PASSWORD = "proofwork-bench"
 BATCH = 2000
 
-# Words every description draws from. COMMON_WORD sits in about two-thirds of all projects, the
-# RARE_WORDS in a handful each, PHRASE in about one in a hundred: the searches the benchmark runs.
-COMMON_WORD = "workflow"
-RARE_WORDS = ["heliograph", "marquetry", "sextant", "tessellation", "vermiculture", "zither", "lapidary", "gamelan"]
-PHRASE = "payment reconciliation"
-THREE_WORDS = "django postgres migration"
-SENTENCES = [
-    "We need someone who can start this week and send a short written update every day.",
-    "The current system was built five years ago and nobody on the team knows it well any more.",
-    "You will work with our product lead and one engineer, mostly async, with a weekly call.",
-    "Tests are required for everything you change, and the code must pass our linters.",
-    "Our customers are small businesses across Europe, most of them on a phone.",
-    "Please include a link to similar work you have done and how long it took.",
-    "The budget is fixed, but there is more work after this if it goes well.",
-    "We use GitHub for code review and Linear for tasks; you will get access to both.",
-    "Documentation matters to us: leave a short README explaining what you did and why.",
-    "The deadline is firm because of a launch with a partner at the end of the month.",
-    "We care about accessibility and performance as much as about how things look.",
-    "There is an existing design system; new screens should follow it closely.",
-    "Data must stay in the EU, and nothing may be copied to a personal machine.",
-    "We will pay the first milestone as soon as the first deliverable is approved.",
-    "Our stack is Python on the back end and a small amount of TypeScript on the front.",
-    "Expect a short paid test first so both sides can see how we work together.",
-    "A previous freelancer started this and left; their notes are in the repository.",
-    "Communication in English is required; overlap of two hours with UTC is enough.",
-]
-COMMON_SENTENCE = f"Our {COMMON_WORD} today is manual and slow, and we want it automated end to end."
-PHRASE_SENTENCE = f"The core of the job is {PHRASE} between our bank exports and the invoices we send."
-THREE_SENTENCE = "We run Django on Postgres and need a careful migration of two large tables without downtime."
-TITLE_VERBS = ["Build", "Fix", "Redesign", "Automate", "Migrate", "Audit", "Speed up", "Document", "Test", "Launch"]
-TITLE_OBJECTS = [
-    "our booking app",
-    "the checkout flow",
-    "a reporting dashboard",
-    "the customer portal",
-    "our Shopify store",
-    "the invoicing service",
-    "a data pipeline",
-    "our marketing site",
-    "the mobile onboarding",
-    "an internal admin tool",
-    "the search page",
-    "our API",
-]
-TITLE_TAILS = ["", " for a clinic", " for a small shop", " before launch", " in two weeks", " with tests", " (urgent)"]
 MILESTONE_STATES = [
     Milestone.Status.PENDING,
     Milestone.Status.FUNDED,
@@ -92,7 +57,6 @@ MILESTONE_STATES = [
     Milestone.Status.RELEASED,
     Milestone.Status.RELEASED,
     Milestone.Status.REFUNDED,
-    Milestone.Status.DISPUTED,
     Milestone.Status.CANCELLED,
 ]
 
@@ -255,19 +219,6 @@ class Command(BaseCommand):
             )
         return users
 
-    def _description(self) -> str:
-        rng = self.rng
-        sentences = rng.sample(SENTENCES, 11)
-        if rng.random() < 0.67:
-            sentences.insert(rng.randrange(len(sentences)), COMMON_SENTENCE)
-        if rng.random() < 0.01:
-            sentences.insert(rng.randrange(len(sentences)), PHRASE_SENTENCE)
-        if rng.random() < 0.01:
-            sentences.insert(rng.randrange(len(sentences)), THREE_SENTENCE)
-        if rng.random() < 40 / 100_000:
-            sentences.append(f"Bonus points for anyone who knows about {rng.choice(RARE_WORDS)}.")
-        return " ".join(sentences)
-
     def _projects(self, count: int, clients: list[User]) -> list[Project]:
         rng, now, today = self.rng, self.now, timezone.localdate(self.now)
         rows, skill_sets = [], []
@@ -293,7 +244,7 @@ class Command(BaseCommand):
             title = f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}{rng.choice(TITLE_TAILS)}"
             summary = f"{title}: a clear brief, a fixed budget and a client who answers quickly."
             confidential = rng.random() < 0.03
-            description = self._description()
+            brief = description(self.rng)
             closed = status in ("closed", "filled")
             rows.append(
                 Project(
@@ -301,7 +252,7 @@ class Command(BaseCommand):
                     kind=Project.Kind.TEST if is_test else Project.Kind.STANDARD,
                     title=title,
                     summary=summary,
-                    description=description,
+                    description=brief,
                     acceptance_criteria="A short report and passing tests." if is_test else "",
                     follow_on_plan="A longer contract if this goes well." if is_test else "",
                     category=skills[0].category,
@@ -322,7 +273,7 @@ class Command(BaseCommand):
                     # The shape market.services writes: title, skills, summary, and the description
                     # unless the project is confidential.
                     search_text="\n".join(
-                        [title, " ".join(s.name for s in skills), summary] + ([] if confidential else [description])
+                        [title, " ".join(s.name for s in skills), summary] + ([] if confidential else [brief])
                     ),
                     created_at=(published or now) - timedelta(hours=rng.randint(1, 48)),
                 )
@@ -459,14 +410,14 @@ class Command(BaseCommand):
                 # The first contract is the benchmark's contract page: ten milestones, every state.
                 parts = 10 if n == 0 else self.rng.choice([1, 1, 2, 3, 4])
                 states = MILESTONE_STATES if n == 0 else [self.rng.choice(MILESTONE_STATES) for _ in range(parts)]
-                states = [*states, Milestone.Status.RELEASED][:parts]
+                states = [*states, *MILESTONE_STATES][:parts]
                 amounts = [self.rng.randint(50, 2000) * 100 for _ in range(parts)]
                 with transaction.atomic():
                     project = Project.objects.create(
                         client=client,
                         title=f"{self.rng.choice(TITLE_VERBS)} {self.rng.choice(TITLE_OBJECTS)}",
                         summary="Work for an existing client.",
-                        description=self._description(),
+                        description=description(self.rng),
                         category=category,
                         budget_min_cents=sum(amounts),
                         budget_max_cents=sum(amounts),
@@ -520,10 +471,6 @@ class Command(BaseCommand):
             deals.milestone_request_changes(milestone=milestone, by=client, reason="The export is missing.")
         elif state == S.RELEASED:
             deals.milestone_approve(milestone=milestone, by=client)
-        elif state == S.DISPUTED:
-            # Opening a dispute belongs to the disputes issue; escrow stays held while disputed,
-            # so the ledger already agrees with this row (as the contract tests' factories do).
-            Milestone.objects.filter(pk=milestone.pk).update(status=S.DISPUTED, auto_release_at=None)
 
     def _counts(self) -> dict[str, int]:
         from payments.models import LedgerTransaction
