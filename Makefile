@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format check-deploy clean
+.PHONY: run test install migrate seed lint format check-deploy clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: seed
 test: install
 	$(BIN)/python -m pytest -m "not races" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m races -n 0 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The load benchmark (bench/README.md): seeds proofwork_bench on the local PostgreSQL if needed,
+# serves it with production settings under gunicorn and drives it with wrk. BENCH_ARGS passes options.
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

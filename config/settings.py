@@ -100,6 +100,12 @@ MIDDLEWARE = [
     "core.middleware.UserTimezoneMiddleware",
 ]
 
+# The load benchmark (bench/README.md) routes a bare view and counts queries per request; off
+# unless set, so production never exposes either.
+BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
+if BENCH_BARE_VIEW:
+    MIDDLEWARE.insert(0, "config.bench.QueryCountMiddleware")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

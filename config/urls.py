@@ -30,5 +30,10 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
+if settings.BENCH_BARE_VIEW:
+    from config import bench
+
+    urlpatterns.insert(0, path("bench/bare/", bench.bare, name="bench_bare"))
+
 if settings.SERVE_MEDIA:
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", core_views.serve_media, name="media"))
