@@ -152,6 +152,15 @@ SEARCH_WINDOW = 1000
 LIST_DEFERRED = ("description", "acceptance_criteria", "follow_on_plan", "nda_text", "search_text", "search_vector")
 
 
+def _as_cards(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """What a result card or a list item shows, in a fixed number of queries."""
+    return (
+        projects.defer(*LIST_DEFERRED)
+        .select_related("client", "client__client_profile", "category")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
+    )
+
+
 def _listed_projects(now: datetime) -> QuerySet[Project]:
     """Open public projects not yet expired: what anyone can find (the partial indexes hold these)."""
     return Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
@@ -176,14 +185,15 @@ def _text_search(projects: QuerySet[Project], query: str) -> tuple[QuerySet[Proj
     return projects, Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project]:
+def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project] | RankedProjects:
     """Open public projects matching the filters, in a fixed number of queries per page.
 
     PostgreSQL: full-text search over the stored search_vector (title weighted A; skills, summary
     and description B) through its GIN index; words of four letters or more also match as prefixes
     ("postgres" finds PostgreSQL). SQLite: every word must appear in search_text; title matches
-    rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only; a list without
-    words is sorted in full through the partial indexes. Count it with SearchPaginator.
+    rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only, in one query
+    that returns their ids (RankedProjects); a list without words is a queryset sorted in full
+    through the partial indexes. Count either with SearchPaginator.
     """
     now = now or timezone.now()
     projects = _listed_projects(now)
@@ -214,16 +224,44 @@ def project_search(filters: SearchFilters, *, now: datetime | None = None) -> Qu
     if query:
         matches, rank = _text_search(projects, query)
         # The newest matches come off the list index (a common word) or the GIN index and a short
-        # sort (a rare one); one more than the window, so a count can tell "more than" apart.
-        window = matches.order_by(*newest).values("pk")[: SEARCH_WINDOW + 1]
-        projects = Project.objects.filter(pk__in=window).annotate(rank=rank)
-        order = order or ["-rank", *newest]
-    return (
-        projects.defer(*LIST_DEFERRED)
-        .select_related("client", "client__client_profile", "category")
-        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
-        .order_by(*(order or newest))
-    )
+        # sort (a rare one), each vector read once, with its rank; one more than the window, so a
+        # count can tell "more than" apart. Ordering a thousand small tuples here costs less than
+        # reading the vectors a second time for a count.
+        window = list(
+            matches.order_by(*newest)
+            .annotate(rank=rank)
+            .values_list("pk", "rank", "published_at", "budget_min_cents", "budget_max_cents")[: SEARCH_WINDOW + 1]
+        )
+        if filters.sort == "budget_high":
+            window.sort(key=lambda row: (row[4], row[2], row[0]), reverse=True)
+        elif filters.sort == "budget_low":
+            window.sort(key=lambda row: (-row[3], row[2], row[0]), reverse=True)
+        elif filters.sort != "newest":
+            window.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
+        return RankedProjects([row[0] for row in window], _as_cards(Project.objects.all()))
+    return _as_cards(projects).order_by(*(order or newest))
+
+
+class RankedProjects:
+    """Search results in an order one query decided: their ids in memory, and a page fetches only
+    its own rows (with their client, category and skills)."""
+
+    def __init__(self, ids: list[int], rows: QuerySet[Project]):
+        self.ids = ids
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        ids = self.ids[index]
+        by_pk = {project.pk: project for project in self.rows.filter(pk__in=ids)} if ids else {}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
+
+    def __iter__(self):
+        return iter(self[:])
 
 
 class SearchPaginator(Paginator):
@@ -232,6 +270,8 @@ class SearchPaginator(Paginator):
 
     @cached_property
     def counted(self) -> int:
+        if isinstance(self.object_list, RankedProjects):
+            return len(self.object_list)
         return self.object_list[: SEARCH_WINDOW + 1].count()
 
     @cached_property
