@@ -25,6 +25,9 @@ CREATE TRIGGER marketplace_project_search_vector
 BEFORE INSERT OR UPDATE OF title, search_text ON marketplace_project
 FOR EACH ROW EXECUTE FUNCTION marketplace_project_search_vector()
 """
+# Kept in the row (not out of line in TOAST): checking a match then reads one heap tuple, not three
+# more index and chunk pages, which halves the cost of walking the newest matches.
+STORAGE_SQL = "ALTER TABLE marketplace_project ALTER COLUMN search_vector SET STORAGE MAIN"
 BACKFILL_SQL = "UPDATE marketplace_project SET search_text = search_text"
 GIN_SQL = "CREATE INDEX IF NOT EXISTS project_search_vector_gin ON marketplace_project USING gin (search_vector)"
 OLD_GIN_SQL = (
@@ -38,7 +41,7 @@ def create_search_vector(apps, schema_editor):
         return
     # The old expression index goes first, so the backfill does not maintain it row by row.
     schema_editor.execute("DROP INDEX IF EXISTS marketplace_project_search_gin")
-    for sql in (FUNCTION_SQL, TRIGGER_SQL, BACKFILL_SQL, GIN_SQL):
+    for sql in (STORAGE_SQL, FUNCTION_SQL, TRIGGER_SQL, BACKFILL_SQL, GIN_SQL):
         schema_editor.execute(sql)
 
 
