@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
@@ -26,6 +27,10 @@ DEFAULT_NDA_TEXT = (
     "not share, copy or use them for anything other than preparing my proposal and, if hired, "
     "doing the work."
 )
+
+
+# Open and public: what the project list and search show (expiry aside), and what their indexes hold.
+LISTED = models.Q(status="open", visibility="public")
 
 
 class Project(Stateful, models.Model):
@@ -95,12 +100,31 @@ class Project(Stateful, models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Title, skills and description joined; what full-text search indexes (GIN on PostgreSQL).
     search_text = models.TextField(blank=True, editable=False)
+    # Title (weight A) and search_text (weight B), parsed once when written: a PostgreSQL trigger
+    # keeps it current and a GIN index covers it. Empty on SQLite, which searches search_text.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-published_at", "-pk"]
-        indexes = [models.Index(fields=["status", "published_at"], name="project_open_recent_idx")]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="project_open_recent_idx"),
+            # The public list and search walk open public projects newest first; partial, so the
+            # index holds only what anyone can find. Expiry is checked on the row: the sweep closes
+            # expired projects within minutes, so few entries fail it.
+            models.Index(fields=["-published_at", "-id"], name="project_listed_newest_idx", condition=LISTED),
+            models.Index(
+                fields=["-budget_max_cents", "-published_at", "-id"],
+                name="project_listed_budget_hi_idx",
+                condition=LISTED,
+            ),
+            models.Index(
+                fields=["budget_min_cents", "-published_at", "-id"],
+                name="project_listed_budget_lo_idx",
+                condition=LISTED,
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(budget_max_cents__gte=models.F("budget_min_cents")), name="budget_range_ordered"

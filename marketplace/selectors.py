@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Skill, User
 from marketplace.models import (
@@ -140,20 +143,65 @@ def _prefix_tsquery(query: str) -> str | None:
     return " & ".join(terms) or None
 
 
-def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project]:
-    """Open public projects matching the filters, in a fixed number of queries per page.
+# A text search ranks the newest this many matches, and every project list counts up to it: past
+# it a count says "more than", and pages stop. Ranking a bounded window keeps a word found in most
+# projects as fast as a rare one; the newest matches are the ones still worth proposing on.
+SEARCH_WINDOW = 1000
 
-    PostgreSQL: full-text search over title, skills and description, using the GIN index on
-    to_tsvector('english', search_text), ranked with the title weighted highest; words of four
-    letters or more also match as prefixes ("postgres" finds PostgreSQL).
-    SQLite: every word must appear somewhere in the same text; title matches rank first.
-    """
-    now = now or timezone.now()
-    projects = Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
+# What a list card shows never needs the long texts; leaving them out keeps each row small.
+LIST_DEFERRED = ("description", "acceptance_criteria", "follow_on_plan", "nda_text", "search_text", "search_vector")
+
+
+def _as_cards(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """What a result card or a list item shows, in a fixed number of queries."""
+    return (
+        projects.defer(*LIST_DEFERRED)
+        .select_related("client", "client__client_profile", "category")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
+    )
+
+
+def _listed_projects(now: datetime) -> QuerySet[Project]:
+    """Open public projects not yet expired: what anyone can find (the partial indexes hold these)."""
+    return Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
+
+
+def _text_search(projects: QuerySet[Project], query: str) -> tuple[QuerySet[Project], Any]:
+    """The projects matching the words, and what ranks them (best first)."""
+    if connection.vendor == "postgresql":
+        search = SearchQuery(query, config="english", search_type="websearch")
+        prefixes = _prefix_tsquery(query)
+        if prefixes:
+            search |= SearchQuery(prefixes, config="english", search_type="raw")
+        return projects.filter(search_vector=search), SearchRank(F("search_vector"), search)
+    words = [word for word in query.split() if word][:8]
+    for word in words:
+        projects = projects.filter(search_text__icontains=word)
+    title_hits = Q()
+    for word in words:
+        title_hits |= Q(title__icontains=word)
+    return projects, Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project] | RankedProjects:
+    """Open public projects matching the filters, in a fixed number of queries per page.
+
+    PostgreSQL: full-text search over the stored search_vector (title weighted A; skills, summary
+    and description B) through its GIN index; words of four letters or more also match as prefixes
+    ("postgres" finds PostgreSQL). SQLite: every word must appear in search_text; title matches
+    rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only, in one query
+    that returns their ids (RankedProjects); a list without words is a queryset sorted in full
+    through the partial indexes. Count either with SearchPaginator.
+    """
+    now = now or timezone.now()
+    projects = _listed_projects(now)
     if filters.skills:
-        projects = projects.filter(skills__in=filters.skills).distinct()
+        # EXISTS on the through table: each project once, without DISTINCT over whole rows.
+        projects = projects.filter(
+            Exists(Project.skills.through.objects.filter(project_id=OuterRef("pk"), skill_id__in=filters.skills))
+        )
     if filters.category:
         projects = projects.filter(category_id=filters.category)
     if filters.budget_min_cents is not None:
@@ -166,38 +214,73 @@ def project_search(filters: SearchFilters, *, now: datetime | None = None) -> Qu
         projects = projects.filter(published_at__gte=now - timedelta(days=filters.posted_within_days))
     if filters.payment_verified:
         projects = projects.filter(client__client_profile__payment_method_verified_at__isnull=False)
+    newest = ["-published_at", "-pk"]
     order = {
-        "newest": ["-published_at", "-pk"],
-        "budget_high": ["-budget_max_cents", "-published_at", "-pk"],
-        "budget_low": ["budget_min_cents", "-published_at", "-pk"],
+        "newest": newest,
+        "budget_high": ["-budget_max_cents", *newest],
+        "budget_low": ["budget_min_cents", *newest],
     }.get(filters.sort)
     query = filters.query.strip()
     if query:
-        if connection.vendor == "postgresql":
-            search = SearchQuery(query, config="english", search_type="websearch")
-            prefixes = _prefix_tsquery(query)
-            if prefixes:
-                search |= SearchQuery(prefixes, config="english", search_type="raw")
-            weighted = SearchVector("title", weight="A", config="english") + SearchVector(
-                "search_text", weight="B", config="english"
-            )
-            projects = projects.annotate(document=SearchVector("search_text", config="english")).filter(document=search)
-            projects = projects.annotate(rank=SearchRank(weighted, search))
-            order = order or ["-rank", "-published_at", "-pk"]
-        else:
-            words = [word for word in query.split() if word][:8]
-            for word in words:
-                projects = projects.filter(search_text__icontains=word)
-            title_hits = Q()
-            for word in words:
-                title_hits |= Q(title__icontains=word)
-            projects = projects.annotate(title_match=Count("pk", filter=title_hits))
-            order = order or ["-title_match", "-published_at", "-pk"]
-    return (
-        projects.select_related("client", "client__client_profile", "category")
-        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
-        .order_by(*(order or ["-published_at", "-pk"]))
-    )
+        matches, rank = _text_search(projects, query)
+        # The newest matches come off the list index (a common word) or the GIN index and a short
+        # sort (a rare one), each vector read once, with its rank; one more than the window, so a
+        # count can tell "more than" apart. Ordering a thousand small tuples here costs less than
+        # reading the vectors a second time for a count.
+        window = list(
+            matches.order_by(*newest)
+            .annotate(rank=rank)
+            .values_list("pk", "rank", "published_at", "budget_min_cents", "budget_max_cents")[: SEARCH_WINDOW + 1]
+        )
+        if filters.sort == "budget_high":
+            window.sort(key=lambda row: (row[4], row[2], row[0]), reverse=True)
+        elif filters.sort == "budget_low":
+            window.sort(key=lambda row: (-row[3], row[2], row[0]), reverse=True)
+        elif filters.sort != "newest":
+            window.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
+        return RankedProjects([row[0] for row in window], _as_cards(Project.objects.all()))
+    return _as_cards(projects).order_by(*(order or newest))
+
+
+class RankedProjects:
+    """Search results in an order one query decided: their ids in memory, and a page fetches only
+    its own rows (with their client, category and skills)."""
+
+    def __init__(self, ids: list[int], rows: QuerySet[Project]):
+        self.ids = ids
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        ids = self.ids[index]
+        by_pk = {project.pk: project for project in self.rows.filter(pk__in=ids)} if ids else {}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
+
+    def __iter__(self):
+        return iter(self[:])
+
+
+class SearchPaginator(Paginator):
+    """Counts at most SEARCH_WINDOW projects, so neither the count nor a deep page costs more than
+    the window; `more` says there were more than it counts, and pages stop there."""
+
+    @cached_property
+    def counted(self) -> int:
+        if isinstance(self.object_list, RankedProjects):
+            return len(self.object_list)
+        return self.object_list[: SEARCH_WINDOW + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, SEARCH_WINDOW)
+
+    @property
+    def more(self) -> bool:
+        return self.counted > SEARCH_WINDOW
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:

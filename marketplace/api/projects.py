@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -28,11 +29,36 @@ from marketplace.serializers.projects import (
 from marketplace.services.downloads import project_attachment_download
 
 
+class ProjectListPagination(PageNumberPagination):
+    """Page numbers over a counted window: `count` stops at it, and `count_is_capped` says there are more."""
+
+    django_paginator_class = selectors.SearchPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_is_capped"] = self.page.paginator.more
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count"]["description"] = (
+            f"Projects found, counted up to {selectors.SEARCH_WINDOW}; pages stop there too."
+        )
+        schema["properties"]["count_is_capped"] = {
+            "type": "boolean",
+            "description": f"True when more than {selectors.SEARCH_WINDOW} projects match: narrow the search to see others.",
+        }
+        schema["required"] = [*schema.get("required", []), "count_is_capped"]
+        return schema
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[ProjectSearchSerializer],
         description="Open public projects matching the search and filters (anyone, signed in or not). "
-        "With mine=true: your own projects in every status.",
+        "With mine=true: your own projects in every status. "
+        f"A search with words ranks the newest {selectors.SEARCH_WINDOW} matches; counts and pages stop at "
+        f"{selectors.SEARCH_WINDOW} (`count_is_capped` says when there are more).",
     ),
     retrieve=extend_schema(
         description="One project. A confidential project's description, acceptance criteria and files are "
@@ -41,6 +67,7 @@ from marketplace.services.downloads import project_attachment_download
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ProjectDetailSerializer
+    pagination_class = ProjectListPagination
 
     def get_permissions(self):
         if self.action in ("list", "retrieve", "attachment"):

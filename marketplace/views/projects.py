@@ -244,7 +244,8 @@ def project_search(request):
     if form.is_bound:
         form.is_valid()
     results = selectors.project_search(selectors.SearchFilters(**form.filters_kwargs()))
-    page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    # Pages stop at the counted window: a page past it shows the last one, which says why.
+    page = selectors.SearchPaginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "marketplace/search.html",
