@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ClientProfile, FreelancerProfile
-from contracts.models import Milestone
 from config.views import DASHBOARD_ROWS
+from contracts.models import Milestone
 from marketplace.services import interview_pick, interview_propose, invitation_send
 from tests.contracts.factories import active_contract, milestone_of, move_to
 from tests.factories import UserFactory
