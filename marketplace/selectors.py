@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -316,14 +316,24 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
 
 
 # A client's trust panel is the same for every viewer and costs several aggregate queries over
-# their whole history: it is kept this long per client, and nothing invalidates it sooner (a hire
-# or a payment shows on the panel within these seconds).
+# their whole history: it is kept this long per client. A project published or ended forgets it at
+# once; money and approvals recorded elsewhere show on the panel within these seconds.
 TRUST_CACHE_SECONDS = 5
+
+
+def _trust_key(client_id: int) -> str:
+    return f"marketplace:trust:{client_id}"
+
+
+def client_trust_forget(client_id: int) -> None:
+    """The client's projects changed: the next trust panel counts again."""
+    cache.delete(_trust_key(client_id))
+    transaction.on_commit(lambda: cache.delete(_trust_key(client_id)))
 
 
 def client_trust(client: User) -> ClientTrust:
     """The client's trust figures, from the cache when worked out in the last few seconds."""
-    key = f"marketplace:trust:{client.pk}"
+    key = _trust_key(client.pk)
     trust = cache.get(key)
     if trust is None:
         trust = client_trusts([client])[client.pk]
