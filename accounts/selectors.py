@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, SkillCategory, User
 
@@ -39,7 +39,16 @@ def portfolio_items_for_user(user: User) -> QuerySet[PortfolioItem]:
 def freelancer_profile_of(user: User) -> FreelancerProfile:
     """The person's freelancer profile; an unsaved blank one when there is none yet (the services
     create it on choosing the role or on saving), so a page never writes to show it."""
-    profile = FreelancerProfile.objects.filter(user=user).first()
+    # What the completion checklist asks about comes in the same query.
+    skills = FreelancerProfile.skills.through.objects.filter(freelancerprofile_id=OuterRef("pk"))
+    profile = (
+        FreelancerProfile.objects.filter(user=user)
+        .annotate(
+            skill_total=Subquery(skills.values("freelancerprofile_id").annotate(n=Count("pk")).values("n")),
+            has_portfolio=Exists(PortfolioItem.objects.filter(profile=OuterRef("pk"))),
+        )
+        .first()
+    )
     return profile if profile is not None else FreelancerProfile(user=user)
 
 
@@ -55,9 +64,19 @@ def freelancer_profile_completion(profile: FreelancerProfile) -> list[tuple[str,
         ("Headline", bool(profile.headline)),
         ("Bio", bool(profile.bio)),
         ("Hourly rate", bool(profile.hourly_rate_cents)),
-        ("At least three skills", saved and profile.skills.count() >= 3),
-        ("A portfolio item", saved and profile.portfolio_items.exists()),
+        ("At least three skills", saved and _skill_total(profile) >= 3),
+        ("A portfolio item", saved and _has_portfolio(profile)),
     ]
+
+
+def _skill_total(profile: FreelancerProfile) -> int:
+    total = getattr(profile, "skill_total", None)  # annotated by freelancer_profile_of
+    return profile.skills.count() if total is None and not hasattr(profile, "has_portfolio") else total or 0
+
+
+def _has_portfolio(profile: FreelancerProfile) -> bool:
+    found = getattr(profile, "has_portfolio", None)
+    return profile.portfolio_items.exists() if found is None else found
 
 
 def client_profile_completion(profile: ClientProfile) -> list[tuple[str, bool]]:

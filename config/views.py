@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,7 +16,6 @@ from accounts.selectors import (
 from core.decorators import moderator_required
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
-from messaging.selectors import conversation_unread_total
 from notifications.selectors import notifications_for_user
 
 
@@ -27,44 +26,57 @@ def home(request):
     return render(request, "site/home.html", {"featured": featured})
 
 
+# Each list on a dashboard shows at most this many rows, with a link to the full, paginated list:
+# a long history must not make the page long or slow.
+DASHBOARD_ROWS = 10
+DASHBOARD_GROUPED_ROWS = 50  # projects and proposals, grouped by status
+
+
 @login_required
 def dashboard(request):
     user = request.user
     if not user.has_chosen_role:
         return redirect("onboarding")
-    context = {
-        "recent_notifications": notifications_for_user(user)[:5],
-        "unread_messages": conversation_unread_total(user),
-    }
-    interviews = list(interviews_for_user(user).exclude(status=Interview.Status.CANCELLED).order_by("starts_at", "-pk"))
-    context["interviews_to_answer"] = [
-        i for i in interviews if i.status == Interview.Status.PROPOSED and i.offered_by_id != user.pk
-    ]
-    context["upcoming_interviews"] = [
-        i
-        for i in interviews
-        if i.status == Interview.Status.SCHEDULED and i.starts_at and i.starts_at >= timezone.now()
-    ]
+    context = {"recent_notifications": notifications_for_user(user)[:5]}
+    # Only the interviews the page shows: proposed ones the person has to answer and scheduled
+    # ones still to come, without their slots.
+    now = timezone.now()
+    interviews = list(
+        interviews_for_user(user)
+        .prefetch_related(None)
+        .filter(
+            (Q(status=Interview.Status.PROPOSED) & ~Q(offered_by=user))
+            | Q(status=Interview.Status.SCHEDULED, starts_at__gte=now)
+        )
+        .order_by(F("starts_at").asc(nulls_first=True), "-pk")[: 2 * DASHBOARD_ROWS + 1]
+    )
+    context["more_interviews"] = len(interviews) > 2 * DASHBOARD_ROWS
+    context["interviews_to_answer"] = [i for i in interviews if i.status == Interview.Status.PROPOSED][:DASHBOARD_ROWS]
+    context["upcoming_interviews"] = [i for i in interviews if i.status == Interview.Status.SCHEDULED][:DASHBOARD_ROWS]
     if user.is_freelancer:
         profile = freelancer_profile_of(user)
         context["freelancer_profile"] = profile
         context["freelancer_checklist"] = freelancer_profile_completion(profile)
-        proposals = list(proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk")[:50])
+        proposals = list(
+            proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk")[:DASHBOARD_GROUPED_ROWS]
+        )
         context["proposal_groups"] = [
             (label, [p for p in proposals if p.status == status])
             for status, label in Proposal.Status.choices
             if any(p.status == status for p in proposals)
         ]
-        context["pending_invitations"] = list(
-            invitations_for_freelancer(user).filter(
-                status=Invitation.Status.PENDING, project__status=Project.Status.OPEN
-            )
+        invitations = list(
+            invitations_for_freelancer(user)
+            .filter(status=Invitation.Status.PENDING, project__status=Project.Status.OPEN)
+            .order_by("-created_at", "-pk")[: DASHBOARD_ROWS + 1]
         )
+        context["pending_invitations"] = invitations[:DASHBOARD_ROWS]
+        context["more_invitations"] = len(invitations) > DASHBOARD_ROWS
     if user.is_client:
         profile = client_profile_of(user)
         context["client_profile"] = profile
         context["client_checklist"] = client_profile_completion(profile)
-        projects = list(client_projects(user)[:50])
+        projects = list(client_projects(user)[:DASHBOARD_GROUPED_ROWS])
         context["project_groups"] = [
             (label, [p for p in projects if p.status == status])
             for status, label in Project.Status.choices

@@ -303,12 +303,22 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         "can_add": active and as_client,
         "can_end": active,
         "can_continue": ended_test,
-        "follow_on_offers": list(contract.follow_on_offers.all()),
-        "follow_on_contracts": list(contract.follow_on_contracts.all()),
+        **follow_ons(contract),
         "auto_release_days": settings.AUTO_RELEASE_DAYS,
         "clearance_days": settings.CLEARANCE_DAYS,
         **sandbox(),
     }
+
+
+def follow_ons(contract: Contract) -> dict:
+    """The offers made after this paid test and the contracts they became, in one query; only a
+    paid test has any, so any other contract needs none."""
+    if not contract.is_test_project:
+        return {"follow_on_offers": [], "follow_on_contracts": []}
+    offers = list(contract.follow_on_offers.select_related("contract"))
+    contracts = [offer.contract for offer in offers if offer.is_accepted and hasattr(offer, "contract")]
+    contracts.sort(key=lambda c: (c.started_at, c.pk), reverse=True)  # Contract's own ordering
+    return {"follow_on_offers": offers, "follow_on_contracts": contracts}
 
 
 def contract_list_rows(contracts: list[Contract], user) -> list[dict]:

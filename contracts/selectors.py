@@ -22,6 +22,16 @@ def offers_for_user(user) -> QuerySet[Offer]:
     return Offer.objects.filter(Q(client=user) | Q(freelancer=user)).select_related("client", "freelancer")
 
 
+def offers_awaiting(user) -> QuerySet[Offer]:
+    """Open offers waiting for this person's answer, on either side."""
+    if not _signed_in(user):
+        return Offer.objects.none()
+    return Offer.objects.filter(
+        Q(client=user, awaiting=Offer.Party.CLIENT) | Q(freelancer=user, awaiting=Offer.Party.FREELANCER),
+        status=Offer.Status.OFFERED,
+    )
+
+
 def contracts_for_user(user) -> QuerySet[Contract]:
     """Contracts the person is a party to; anyone else's is not found."""
     if not _signed_in(user):
@@ -126,32 +136,60 @@ def milestone_references(references: list[str], viewer) -> dict[str, ReferenceLa
     }
 
 
+# A dashboard lists this many of each kind of thing to act on; the rest are one click away on
+# /contracts/ and /offers/, so a long history does not make the page long or slow.
+DASHBOARD_LIMIT = 10
+
+
+def _first(rows: QuerySet, limit: int = DASHBOARD_LIMIT) -> tuple[list, bool]:
+    """The first `limit` rows and whether there are more, from one query of `limit + 1` rows."""
+    found = list(rows[: limit + 1])
+    return found[:limit], len(found) > limit
+
+
 def client_dashboard(user) -> dict:
     """What a client should act on: work awaiting review (soonest automatic approval first),
-    milestones awaiting funding, and offers waiting for the client's answer."""
+    milestones awaiting funding, and offers waiting for the client's answer; at most
+    `DASHBOARD_LIMIT` of each, with `more_*` set when there are more."""
     active = milestones_for_user(user).filter(contract__client=user, contract__status=Contract.Status.ACTIVE)
+    awaiting_review, more_review = _first(
+        active.filter(status=Milestone.Status.SUBMITTED).order_by("auto_release_at", "pk")
+    )
+    awaiting_funding, more_funding = _first(active.filter(status=Milestone.Status.PENDING).order_by("due_date", "pk"))
+    offers, more_offers = _first(
+        offers_for_user(user)
+        .filter(client=user, status=Offer.Status.OFFERED, awaiting=Offer.Party.CLIENT)
+        .order_by("-created_at", "-pk")
+    )
     return {
-        "awaiting_review": list(active.filter(status=Milestone.Status.SUBMITTED).order_by("auto_release_at", "pk")),
-        "awaiting_funding": list(active.filter(status=Milestone.Status.PENDING).order_by("due_date", "pk")),
-        "offers": list(
-            offers_for_user(user).filter(client=user, status=Offer.Status.OFFERED, awaiting=Offer.Party.CLIENT)
-        ),
+        "awaiting_review": awaiting_review,
+        "more_review": more_review,
+        "awaiting_funding": awaiting_funding,
+        "more_funding": more_funding,
+        "offers": offers,
+        "more_offers": more_offers,
     }
 
 
 def freelancer_dashboard(user) -> dict:
     """What a freelancer should act on: funded work to deliver (soonest due first), offers to
-    answer, and their pending and available earnings."""
+    answer, and their pending and available earnings; at most `DASHBOARD_LIMIT` of each list."""
     active = milestones_for_user(user).filter(contract__freelancer=user, contract__status=Contract.Status.ACTIVE)
+    to_deliver, more_to_deliver = _first(
+        active.filter(status__in=[Milestone.Status.FUNDED, Milestone.Status.CHANGES_REQUESTED]).order_by(
+            "due_date", "pk"
+        )
+    )
+    offers, more_offers = _first(
+        offers_for_user(user)
+        .filter(freelancer=user, status=Offer.Status.OFFERED, awaiting=Offer.Party.FREELANCER)
+        .order_by("-created_at", "-pk")
+    )
     return {
-        "to_deliver": list(
-            active.filter(status__in=[Milestone.Status.FUNDED, Milestone.Status.CHANGES_REQUESTED]).order_by(
-                "due_date", "pk"
-            )
-        ),
-        "offers": list(
-            offers_for_user(user).filter(freelancer=user, status=Offer.Status.OFFERED, awaiting=Offer.Party.FREELANCER)
-        ),
+        "to_deliver": to_deliver,
+        "more_to_deliver": more_to_deliver,
+        "offers": offers,
+        "more_offers": more_offers,
         "earnings": earnings_for_user(user),
     }
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -283,9 +284,17 @@ class SearchPaginator(Paginator):
         return self.counted > SEARCH_WINDOW
 
 
+def _proposal_ids_of(user) -> QuerySet[Proposal]:
+    """The ids of the proposals the user wrote or received, as a UNION of two indexed lookups: an OR
+    across the proposal's freelancer and its project's client makes PostgreSQL scan every row."""
+    wrote = Proposal.objects.order_by().filter(freelancer=user).values("pk")
+    received = Proposal.objects.order_by().filter(project__client=user).values("pk")
+    return wrote.union(received, all=True)  # one person is never both sides of one proposal
+
+
 def proposals_for_user(user) -> QuerySet[Proposal]:
     """Proposals the user wrote or received on their projects."""
-    return Proposal.objects.filter(Q(freelancer=user) | Q(project__client=user)).select_related(
+    return Proposal.objects.filter(pk__in=_proposal_ids_of(user)).select_related(
         "project", "project__client", "freelancer", "freelancer__freelancer_profile"
     )
 
@@ -306,7 +315,7 @@ def invitations_for_freelancer(user) -> QuerySet[Invitation]:
 
 def interviews_for_user(user) -> QuerySet[Interview]:
     return (
-        Interview.objects.filter(Q(proposal__freelancer=user) | Q(proposal__project__client=user))
+        Interview.objects.filter(proposal_id__in=_proposal_ids_of(user))
         .select_related(
             "proposal", "proposal__project", "proposal__project__client", "proposal__freelancer", "offered_by"
         )
@@ -389,8 +398,30 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
     return trusts
 
 
+# A client's trust panel is the same for every viewer and costs several aggregate queries over
+# their whole history: it is kept this long per client. A project published or ended forgets it at
+# once; money and approvals recorded elsewhere show on the panel within these seconds.
+TRUST_CACHE_SECONDS = 5
+
+
+def _trust_key(client_id: int) -> str:
+    return f"marketplace:trust:{client_id}"
+
+
+def client_trust_forget(client_id: int) -> None:
+    """The client's projects changed: the next trust panel counts again."""
+    cache.delete(_trust_key(client_id))
+    transaction.on_commit(lambda: cache.delete(_trust_key(client_id)))
+
+
 def client_trust(client: User) -> ClientTrust:
-    return client_trusts([client])[client.pk]
+    """The client's trust figures, from the cache when worked out in the last few seconds."""
+    key = _trust_key(client.pk)
+    trust = cache.get(key)
+    if trust is None:
+        trust = client_trusts([client])[client.pk]
+        cache.set(key, trust, TRUST_CACHE_SECONDS)
+    return trust
 
 
 def confidential_access_log(project: Project, *, viewer) -> tuple[list, list]:

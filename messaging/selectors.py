@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, FilteredRelation, Max, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from messaging.models import Conversation, Message, MessageAttachment, Participant
@@ -70,6 +72,35 @@ def conversation_unread_total(user: User) -> int:
     )["unread"]
 
 
+# The unread badge is on every page: kept briefly per person, forgotten by every write that changes
+# it, and the few seconds bound what a write made outside the services could leave stale.
+UNREAD_CACHE_SECONDS = 5
+
+
+def _unread_key(user_id: int) -> str:
+    return f"messaging:unread:{user_id}"
+
+
+def conversation_unread_total_cached(user: User) -> int:
+    """`conversation_unread_total` for the page header, from the cache when read in the last few seconds."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    key = _unread_key(user.pk)
+    total = cache.get(key)
+    if total is None:
+        total = conversation_unread_total(user)
+        cache.set(key, total, UNREAD_CACHE_SECONDS)
+    return total
+
+
+def unread_total_forget(user_ids: Iterable[int]) -> None:
+    """Drop these people's cached totals now and again at commit, so a page read in between cannot keep the old one."""
+    keys = [_unread_key(pk) for pk in user_ids]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def messages_for_conversation(conversation: Conversation) -> QuerySet[Message]:
     """Oldest first, with senders and attachments loaded in a fixed number of queries."""
     return (
@@ -82,11 +113,14 @@ def messages_for_conversation(conversation: Conversation) -> QuerySet[Message]:
 
 def with_receipts(messages: Iterable[Message], *, conversation: Conversation, user: User) -> list[Message]:
     """Set `.is_mine` and `.read_by_other` (some other participant has read up to it) on each message."""
-    others_read = (
-        Participant.objects.filter(conversation=conversation, last_read_at__isnull=False)
-        .exclude(user=user)
-        .aggregate(latest=Max("last_read_at"))["latest"]
-    )
+    if getattr(conversation, "viewer_id", None) == user.pk and hasattr(conversation, "others_read_at"):
+        others_read = conversation.others_read_at  # annotated by topic_conversation
+    else:
+        others_read = (
+            Participant.objects.filter(conversation=conversation, last_read_at__isnull=False)
+            .exclude(user=user)
+            .aggregate(latest=Max("last_read_at"))["latest"]
+        )
     messages = list(messages)
     for message in messages:
         message.is_mine = message.sender_id == user.pk
@@ -94,9 +128,13 @@ def with_receipts(messages: Iterable[Message], *, conversation: Conversation, us
     return messages
 
 
-def messages_with_receipts(conversation: Conversation, user: User) -> list[Message]:
-    """The whole thread as `user` sees it: each message with `.is_mine` and `.read_by_other`."""
-    return with_receipts(messages_for_conversation(conversation), conversation=conversation, user=user)
+def messages_with_receipts(conversation: Conversation, user: User, *, last: int | None = None) -> list[Message]:
+    """The thread as `user` sees it (the whole of it, or its `last` messages), oldest first: each
+    message with `.is_mine` and `.read_by_other`."""
+    messages = messages_for_conversation(conversation)
+    if last is not None:
+        messages = list(messages.reverse()[:last])[::-1]
+    return with_receipts(messages, conversation=conversation, user=user)
 
 
 def attachments_for_user(user: User) -> QuerySet[MessageAttachment]:
@@ -109,10 +147,23 @@ def attachments_for_user(user: User) -> QuerySet[MessageAttachment]:
 
 
 def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Conversation | None:
-    """The conversation about one topic, if it exists and the person takes part in it."""
+    """The conversation about one topic, if it exists and the person takes part in it.
+
+    It carries `viewer_id` (the person it was found for: they take part) and `others_read_at` (how
+    far the others have read), so a panel showing it needs no query for either."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id, participants__user=user).first()
+    others = Participant.objects.filter(conversation=OuterRef("pk")).exclude(user=user).order_by()
+    conversation = (
+        Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id, participants__user=user)
+        .annotate(
+            others_read_at=Subquery(others.values("conversation").annotate(latest=Max("last_read_at")).values("latest"))
+        )
+        .first()
+    )
+    if conversation is not None:
+        conversation.viewer_id = user.pk
+    return conversation
 
 
 def topic_conversation_ids(*, topic_type: str, topic_ids: Iterable[int], user: User) -> dict[int, int]:

@@ -22,6 +22,7 @@ from messaging.models import (
     MessageAttachment,
     Participant,
 )
+from messaging.selectors import unread_total_forget
 from notifications.services import notifications_mark_read_for, notify
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def conversation_for_topic(*, topic_type: str, topic_id: int, title: str, partic
         [Participant(conversation=conversation, user=user) for pk, user in wanted.items() if pk not in present],
         ignore_conflicts=True,  # someone added them concurrently: the UNIQUE key keeps one row
     )
+    unread_total_forget(pk for pk in wanted if pk not in present)
     return conversation
 
 
@@ -106,6 +108,7 @@ def message_send(*, conversation: Conversation, sender: User, body: str, files: 
 
     # The sender has read everything up to their own message, and what told them of it.
     Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=now)
+    unread_total_forget(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
     notifications_mark_read_for(user=sender, kind="message.new", url=conversation.get_absolute_url())
 
     names = ", ".join(attachment.original_name for attachment in stored)
@@ -138,4 +141,5 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
     updated = Participant.objects.filter(conversation=conversation, user=user).update(last_read_at=timezone.now())
     if not updated:
         raise DomainError("You are not part of this conversation.")
+    unread_total_forget([user.pk])
     notifications_mark_read_for(user=user, kind="message.new", url=conversation.get_absolute_url())

@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 
 
 def thread_context(
-    *, conversation: Conversation, user: User, form: MessageForm | None = None, return_to: str = ""
+    *,
+    conversation: Conversation,
+    user: User,
+    form: MessageForm | None = None,
+    return_to: str = "",
+    last: int | None = None,
 ) -> dict:
     """What templates/messaging/_thread.html needs; shared with the conversation_panel tag."""
     return {
         "conversation": conversation,
-        "message_list": selectors.messages_with_receipts(conversation, user),
+        "message_list": selectors.messages_with_receipts(conversation, user, last=last),
         "form": form or MessageForm(conversation_id=conversation.pk),
         "return_to": return_to,
     }

@@ -8,6 +8,7 @@ from django.utils import timezone
 from core.exceptions import DomainError, NotAllowed
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
+from notifications.selectors import unread_count_forget
 
 
 def wants_email(*, user, kind: str) -> bool:
@@ -41,6 +42,7 @@ def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", c
                 unread.save(update_fields=["title", "body", "created_at"])
                 return unread
     notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
+    unread_count_forget(recipient.pk)
     if recipient.is_active and wants_email(user=recipient, kind=kind):
         from notifications.tasks import send_notification_email
 
@@ -53,20 +55,25 @@ def notification_mark_read(*, notification: Notification, user) -> Notification:
     if notification.recipient_id != user.pk:
         raise NotAllowed("This notification is not yours.")
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    unread_count_forget(user.pk)
     notification.refresh_from_db(fields=["read_at"])
     return notification
 
 
 def notifications_mark_read_for(*, user, kind: str, url: str) -> int:
     """The person saw what these notifications point at (a conversation they opened): mark them read."""
-    return Notification.objects.filter(recipient=user, kind=kind, url=url, read_at__isnull=True).update(
+    marked = Notification.objects.filter(recipient=user, kind=kind, url=url, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    unread_count_forget(user.pk)
+    return marked
 
 
 def notifications_mark_all_read(*, user) -> int:
     """Mark every unread notification of this person read; returns how many changed."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    unread_count_forget(user.pk)
+    return marked
 
 
 @transaction.atomic

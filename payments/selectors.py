@@ -69,7 +69,8 @@ def earnings_for_user(user) -> dict[str, int]:
     """Pending (still clearing) and available (withdrawable) balances, in cents."""
     if not _signed_in(user):
         return {"pending": 0, "available": 0}
-    return {"pending": balance(accounts.pending(user.pk)), "available": balance(accounts.available(user.pk))}
+    figures = balances([accounts.pending(user.pk), accounts.available(user.pk)])  # both in one query
+    return {"pending": figures[accounts.pending(user.pk)], "available": figures[accounts.available(user.pk)]}
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Q, When
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, FollowOnForm
-from contracts.models import Offer
+from contracts.models import Contract
 from contracts.presenters import contract_list_rows
 from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract, _run
 from core.forms import add_service_error, dollars_for_input, milestone_formset
@@ -25,23 +28,50 @@ FOLLOW_ON_DUE_DAYS = 30
 @login_required
 @require_safe
 def contract_detail(request, pk: int):
-    return _render_contract(request, _party_contract(request, pk))
+    contract = get_object_or_404(selectors.contracts_for_user(request.user).select_related("follow_on_of"), pk=pk)
+    return _render_contract(request, contract)
+
+
+CONTRACTS_PER_PAGE = 25
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its total up front, from a query that counts more than one thing at once."""
+
+    def __init__(self, object_list, per_page: int, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
 @login_required
 @require_safe
 def contract_list(request):
+    """Active contracts first, then ended ones, newest first, a page at a time: a person with
+    hundreds of contracts gets one page of rows, with the totals of both kinds."""
     user = request.user
-    contracts = list(selectors.contracts_for_user(user).prefetch_related("milestones"))
-    rows = contract_list_rows(contracts, user)
+    contracts = selectors.contracts_for_user(user)
+    totals = contracts.order_by().aggregate(
+        active=Count("pk", filter=Q(status=Contract.Status.ACTIVE)),
+        ended=Count("pk", filter=~Q(status=Contract.Status.ACTIVE)),
+    )
+    ordered = contracts.prefetch_related("milestones").order_by(
+        Case(When(status=Contract.Status.ACTIVE, then=0), default=1), "-started_at", "-pk"
+    )
+    page = _CountedPaginator(ordered, CONTRACTS_PER_PAGE, count=totals["active"] + totals["ended"]).get_page(
+        request.GET.get("page")
+    )
+    rows = contract_list_rows(list(page), user)
     context = {
+        "page": page,
         "active": [r for r in rows if r["contract"].is_active],
         "ended": [r for r in rows if not r["contract"].is_active],
-        "offers_waiting": sum(
-            1
-            for offer in selectors.offers_for_user(user).filter(status=Offer.Status.OFFERED)
-            if offer.awaiting == offer.party_of(user)
-        ),
+        "active_total": totals["active"],
+        "ended_total": totals["ended"],
+        "offers_waiting": selectors.offers_awaiting(user).count(),
     }
     return render(request, "contracts/contract_list.html", context)
 

@@ -22,11 +22,22 @@ def offer_detail(request, pk: int):
     return render(request, "contracts/offer_detail.html", offer_context(request, offer))
 
 
+# The newest offers only, whatever a person's history: older ones live on their contracts.
+OFFER_LIST_LIMIT = 100
+
+
 @login_required
 @require_safe
 def offer_list(request):
-    offers = list(selectors.offers_for_user(request.user).prefetch_related("milestones"))
-    context = {"groups": offer_groups(offers, request.user), "total": len(offers)}
+    offers = list(selectors.offers_for_user(request.user).prefetch_related("milestones")[: OFFER_LIST_LIMIT + 1])
+    truncated = len(offers) > OFFER_LIST_LIMIT
+    offers = offers[:OFFER_LIST_LIMIT]
+    context = {
+        "groups": offer_groups(offers, request.user),
+        "total": len(offers),
+        "truncated": truncated,
+        "shown_limit": OFFER_LIST_LIMIT,
+    }
     return render(request, "contracts/offer_list.html", context)
 
 

@@ -23,6 +23,7 @@ from marketplace.models import (
     Proposal,
     ScreeningQuestion,
 )
+from marketplace.selectors import client_trust_forget
 from marketplace.services.invitations import invitations_announce_for
 from marketplace.services.proposals import check_no_offer_out, project_end, proposals_close_for_project
 from notifications.services import notify
@@ -242,6 +243,7 @@ def project_publish(*, project: Project, by: User) -> Project:
         expires_at=expires_at,
     )
     invitations_announce_for(project)
+    client_trust_forget(project.client_id)
     return project
 
 

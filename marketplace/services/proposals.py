@@ -26,7 +26,7 @@ from marketplace.models import (
     ProposedMilestone,
     ScreeningAnswer,
 )
-from marketplace.selectors import proposal_blocked_reason
+from marketplace.selectors import client_trust_forget, proposal_blocked_reason
 from marketplace.services.interviews import interviews_cancel_for_proposal
 from marketplace.services.invitations import invitation_move
 from marketplace.topics import PROPOSAL_TOPIC
@@ -396,6 +396,7 @@ def proposal_offer_ended(*, proposal: Proposal, by: User | None, note: str) -> P
 
 def project_end(project: Project, *, reason: str, by: User | None, note: str, at=None) -> Project:
     """A project leaves the market for its reason: filled by a hire, or closed by its client or by expiry."""
+    client_trust_forget(project.client_id)
     return transitions.move(
         project,
         to=Project.Status.FILLED if reason == Project.CloseReason.HIRED else Project.Status.CLOSED,

@@ -202,13 +202,18 @@ def interview_ics(request, pk: int):
     return response
 
 
+# A list shows the newest rows only, whatever a person's history.
+LIST_LIMIT = 100
+
+
 @login_required
 @require_safe
 def interview_list(request):
     user = request.user
     now = timezone.now()
     upcoming, to_answer, waiting, past = [], [], [], []
-    for interview in selectors.interviews_for_user(user).order_by("-updated_at", "-pk"):
+    interviews = list(selectors.interviews_for_user(user).order_by("-updated_at", "-pk")[: LIST_LIMIT + 1])
+    for interview in interviews[:LIST_LIMIT]:
         entry = {
             "interview": interview,
             "other": _other_person(interview, user),
@@ -230,5 +235,10 @@ def interview_list(request):
         ("Waiting for the other person", "You offered times; they pick one.", waiting),
         ("Past and cancelled", "", past),
     ]
-    context = {"groups": [group for group in groups if group[2]], "zone": user_zone(user)}
+    context = {
+        "groups": [group for group in groups if group[2]],
+        "zone": user_zone(user),
+        "truncated": len(interviews) > LIST_LIMIT,
+        "shown_limit": LIST_LIMIT,
+    }
     return render(request, "marketplace/interview_list.html", context)

@@ -344,9 +344,15 @@ def _send_invitation(request, project: Project, *, fallback: str):
 # The freelancer's invitations ----------------------------------------------------------------
 
 
+# A list shows the newest rows only, whatever a person's history.
+LIST_LIMIT = 100
+
+
 @login_required
 def invitation_list(request):
-    invitations = list(selectors.invitations_for_freelancer(request.user))
+    invitations = list(selectors.invitations_for_freelancer(request.user)[: LIST_LIMIT + 1])
+    truncated = len(invitations) > LIST_LIMIT
+    invitations = invitations[:LIST_LIMIT]
     now = timezone.now()
     for invitation in invitations:
         invitation.accepting = invitation.project.accepts_proposals_at(now)
@@ -356,6 +362,8 @@ def invitation_list(request):
         {
             "pending": [i for i in invitations if i.status == Invitation.Status.PENDING],
             "answered": [i for i in invitations if i.status != Invitation.Status.PENDING],
+            "truncated": truncated,
+            "shown_limit": LIST_LIMIT,
         },
     )
 

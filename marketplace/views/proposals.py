@@ -397,14 +397,27 @@ def project_proposals(request, project_id: int):
     return render(request, "marketplace/project_proposals.html", context)
 
 
+# A list shows the newest rows only, whatever a person's history.
+LIST_LIMIT = 100
+
+
 @login_required
 @require_safe
 def proposal_list(request):
     user = request.user
-    proposals = list(selectors.proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk"))
+    proposals = list(
+        selectors.proposals_for_user(user).filter(freelancer=user).order_by("-updated_at", "-pk")[: LIST_LIMIT + 1]
+    )
+    truncated = len(proposals) > LIST_LIMIT
+    proposals = proposals[:LIST_LIMIT]
     groups = [
         {"status": status, "label": label, "proposals": [p for p in proposals if p.status == status]}
         for status, label in FREELANCER_GROUPS
     ]
-    context = {"groups": [group for group in groups if group["proposals"]], "total": len(proposals)}
+    context = {
+        "groups": [group for group in groups if group["proposals"]],
+        "total": len(proposals),
+        "truncated": truncated,
+        "shown_limit": LIST_LIMIT,
+    }
     return render(request, "marketplace/proposal_list.html", context)

@@ -15,21 +15,28 @@ from messaging.views import thread_context
 
 register = template.Library()
 
+# A panel on another page shows the latest messages only; the conversation page has them all.
+PANEL_MESSAGES = 20
+
 
 @register.inclusion_tag("messaging/_panel.html", takes_context=True)
 def conversation_panel(context, conversation, user) -> dict:
     request = context.get("request")
-    shown = conversation is not None and selectors.is_participant(conversation=conversation, user=user)
+    shown = conversation is not None and (
+        getattr(conversation, "viewer_id", None) == user.pk  # found for this person: they take part
+        or selectors.is_participant(conversation=conversation, user=user)
+    )
     panel = {"request": request, "user": user, "csrf_token": context.get("csrf_token"), "show_panel": shown}
     if shown:
         return_to = request.get_full_path() if request is not None else ""
-        panel.update(thread_context(conversation=conversation, user=user, return_to=return_to))
+        panel.update(thread_context(conversation=conversation, user=user, return_to=return_to, last=PANEL_MESSAGES))
+        panel["more_messages"] = len(panel["message_list"]) >= PANEL_MESSAGES
     return panel
 
 
 @register.simple_tag
 def unread_messages(user) -> int:
-    return selectors.conversation_unread_total(user)
+    return selectors.conversation_unread_total_cached(user)
 
 
 @register.filter

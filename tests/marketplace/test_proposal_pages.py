@@ -536,9 +536,11 @@ def test_the_project_proposal_list_uses_a_fixed_number_of_queries(
     client.get(url)  # warm up session and caches
     with CaptureQueriesContext(connection) as two:
         assert client.get(url).status_code == 200
+    with_two = len(two.captured_queries)
     for _ in range(8):
         submit(project, new_freelancer())
-    with django_assert_max_num_queries(len(two.captured_queries)):
+    client.get(url)  # the new proposals' notifications refreshed the header's cached counts
+    with django_assert_max_num_queries(with_two):
         page = client.get(url).content.decode()
     assert page.count("Read<span") == 10
 
