@@ -1,4 +1,9 @@
-"""Demo data: three logins and a handful of realistic profiles. Safe to run any number of times."""
+"""Demo data: three logins and a handful of realistic profiles. Safe to run any number of times.
+
+`make run` calls it once with `--migrate`: one process applies any pending migrations, seeds, and
+prints the logins. When the data is already there it sees so in a few queries and writes nothing,
+so a second start of the app is quick.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from allauth.mfa.utils import decrypt
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -26,6 +33,12 @@ from marketplace.models import Project
 from messaging.services import conversation_for_topic, message_send
 
 DEMO_PASSWORD = "proofwork-demo"
+MODERATOR_EMAIL = "moderator@example.com"
+LOGINS = f"""  Demo logins (password: {DEMO_PASSWORD})
+    client@example.com       hires
+    freelancer@example.com   works
+    {MODERATOR_EMAIL}    staff; two-factor secret below
+"""
 
 CLIENTS = [
     {
@@ -305,6 +318,36 @@ def _demo_image(title: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
     return SimpleUploadedFile("demo.png", buffer.getvalue(), content_type="image/png")
 
 
+def _pending_migrations() -> bool:
+    # The same plan `migrate` would run, read without spawning it: an empty plan costs one query.
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def _seeded() -> bool:
+    """Every account has its role, the moderator can moderate with two factors, every project exists:
+    what `_seed` would otherwise create or repair."""
+    clients = [spec["email"] for spec in CLIENTS]
+    freelancers = [spec["email"] for spec in FREELANCERS]
+    titles = {(spec["client"], spec["data"]["title"]) for spec in PROJECTS}
+    ready = (
+        User.objects.filter(email__in=clients, is_client=True, emailaddress__verified=True).count() == len(clients)
+        and User.objects.filter(email__in=freelancers, is_freelancer=True, emailaddress__verified=True).count()
+        == len(freelancers)
+        and User.objects.filter(
+            email=MODERATOR_EMAIL,
+            is_staff=True,
+            emailaddress__verified=True,
+            user_permissions__codename="moderate",
+            user_permissions__content_type__app_label="accounts",
+            authenticator__type=Authenticator.Type.TOTP,
+        ).exists()
+    )
+    return ready and titles <= set(
+        Project.objects.filter(title__in=[title for _, title in titles]).values_list("client__email", "title")
+    )
+
+
 def _user(email: str, **fields) -> tuple[User, bool]:
     user = User.objects.filter(email=email).first()
     created = user is None
@@ -316,19 +359,30 @@ def _user(email: str, **fields) -> tuple[User, bool]:
 
 class Command(BaseCommand):
     help = "Create the demo logins and realistic profiles (idempotent)."
+    # The system checks import every URLconf, which the demo data does not need; the server runs them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--print-moderator-secret", action="store_true", help="Only print the moderator's two-factor details."
         )
+        parser.add_argument(
+            "--migrate", action="store_true", help="Apply pending migrations first (only when there are any)."
+        )
 
-    def handle(self, *args, print_moderator_secret: bool = False, **options):
+    def handle(self, *args, print_moderator_secret: bool = False, migrate: bool = False, **options):
         if print_moderator_secret:
             self.stdout.write(self._moderator_secret_text())
             return
-        with transaction.atomic():
-            created = self._seed()
+        if migrate and _pending_migrations():
+            call_command("migrate", interactive=False, stdout=self.stdout, verbosity=options["verbosity"])
+        if _seeded():
+            created = 0
+        else:
+            with transaction.atomic():
+                created = self._seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new accounts)."))
+        self.stdout.write("\n" + LOGINS + "\n")
         self.stdout.write(self._moderator_secret_text())
 
     def _seed(self) -> int:
@@ -361,7 +415,7 @@ class Command(BaseCommand):
                         user=user, title=title, description=description, url=url, image=_demo_image(title, color)
                     )
         self._seed_market()
-        moderator, created = _user("moderator@example.com", full_name="Alex Moderator", is_staff=True)
+        moderator, created = _user(MODERATOR_EMAIL, full_name="Alex Moderator", is_staff=True)
         created_count += created
         moderator.user_permissions.add(Permission.objects.get(codename="moderate", content_type__app_label="accounts"))
         if not Authenticator.objects.filter(user=moderator, type=Authenticator.Type.TOTP).exists():
@@ -450,15 +504,13 @@ class Command(BaseCommand):
                 deals.milestone_approve(milestone=milestone, by=client)
 
     def _moderator_secret_text(self) -> str:
-        authenticator = Authenticator.objects.filter(
-            user__email="moderator@example.com", type=Authenticator.Type.TOTP
-        ).first()
+        authenticator = Authenticator.objects.filter(user__email=MODERATOR_EMAIL, type=Authenticator.Type.TOTP).first()
         if authenticator is None:
             return "  The moderator has no authenticator yet: run `manage.py seed_demo`."
         secret = decrypt(authenticator.data["secret"])
         code = format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
         codes = Authenticator.objects.filter(
-            user__email="moderator@example.com", type=Authenticator.Type.RECOVERY_CODES
+            user__email=MODERATOR_EMAIL, type=Authenticator.Type.RECOVERY_CODES
         ).first()
         recovery = ", ".join(RecoveryCodes(codes).get_unused_codes()[:3]) if codes else "none"
         return (
