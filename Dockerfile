@@ -46,7 +46,7 @@ COPY static/ static/
 # compressed manifest storage is what gets built.
 RUN SECRET_KEY="build-only-collectstatic-key-not-used-at-runtime-0123456789abcdefghij" \
         python manage.py collectstatic --noinput \
-    && mkdir -p "$MEDIA_ROOT" "$CELERY_DATA_DIR" \
+    && mkdir -p "$MEDIA_ROOT" "$CELERY_DATA_DIR" /app/var/private \
     && chown -R proofwork:proofwork "$MEDIA_ROOT" /app/var
 
 USER proofwork

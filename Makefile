@@ -26,10 +26,12 @@ $(VAR_DIRS):
 migrate: install | $(VAR_DIRS)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
-seed: migrate
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+# One process: pending migrations (if any), then the demo data (a few queries when it is there).
+seed: install | $(VAR_DIRS)
+	DEBUG=1 $(BIN)/python manage.py seed_demo --migrate
 
-run: seed
+# scripts/run.sh migrates and seeds in the same process that prints the demo logins.
+run: install | $(VAR_DIRS)
 	PORT=$(PORT) BIN=$(BIN) bash scripts/run.sh
 
 # The many-thread money races run after the rest, in one process: beside other tests they could

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,17 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def media_origins(*, bucket: str, custom_domain: str | None, endpoint_url: str | None, region: str | None) -> list[str]:
+    """Where S3 media URLs point: the CDN's domain, the S3-compatible endpoint, or AWS's bucket host names."""
+    if custom_domain:
+        return [f"https://{custom_domain.split('/')[0]}"]
+    if endpoint_url:
+        endpoint = urlsplit(endpoint_url)
+        return [f"{endpoint.scheme}://{endpoint.netloc}"]  # boto3 puts the bucket in the path here
+    hosts = [f"{bucket}.s3.amazonaws.com"] + ([f"{bucket}.s3.{region}.amazonaws.com"] if region else [])
+    return [f"https://{host}" for host in hosts]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -142,6 +155,18 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# A PostgreSQL read replica takes the market's search and list reads (config/db_router.py);
+# everything else, and every read inside a transaction, stays on the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    # Lets the test runner treat the replica as the primary's mirror instead of a second database to create.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    MIDDLEWARE.append("config.db_router.ReplicaPinMiddleware")
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# Seconds a person reads from the primary after one of their writes, so the project they just
+# posted is there on the next page even while the replica lags.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -206,7 +231,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # Uploaded images are re-encoded before they are stored, so the app can serve them itself;
 # behind a CDN or with object storage, turn this off and let that serve MEDIA_URL.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+SERVE_MEDIA = env_bool("SERVE_MEDIA", not os.environ.get("AWS_STORAGE_BUCKET_NAME"))
 # Attachments (project briefs, proposal files, messages) are private: stored outside
 # MEDIA_ROOT and only sent by views that check who is asking.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "var" / "private"))
@@ -225,6 +250,51 @@ STORAGES = {
         )
     },
 }
+# With a bucket named, media lives on S3-compatible storage (AWS S3, MinIO, Ceph, R2, …) through
+# django-storages, so every web and worker machine sees the same files. Public images get plain,
+# cacheable URLs (the bucket policy or a CDN makes the `media/` prefix readable). Attachments stay
+# private: no public URL is ever built for them; the app reads them from the bucket and sends them
+# after its permission check, with the same download headers as from disk. A signed URL, if one
+# is ever asked for, expires within a minute.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+# Origins that public images load from, for the Content-Security-Policy's img-src.
+MEDIA_ORIGINS: list[str] = []
+if AWS_STORAGE_BUCKET_NAME:
+    _s3 = {
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        # Empty keys leave boto3 to its own chain: an instance role, a web identity, ~/.aws.
+        "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "location": "media",
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            "querystring_auth": False,
+        },
+    }
+    # A bucket of their own is safest for attachments: no policy written for public images can reach them.
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": os.environ.get("AWS_PRIVATE_STORAGE_BUCKET_NAME") or AWS_STORAGE_BUCKET_NAME,
+            "location": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+        },
+    }
+    MEDIA_ORIGINS = media_origins(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        custom_domain=STORAGES["default"]["OPTIONS"]["custom_domain"],
+        endpoint_url=_s3["endpoint_url"],
+        region=_s3["region_name"],
+    )
 # Uploads: whole request bodies above this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -257,6 +327,16 @@ else:
         "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
+# Queues by kind of task, so a burst of one kind never delays another and each can get workers of
+# its own (docs/scaling.md): emails, money sweeps, and everything else. `make run`'s worker and
+# docker-compose's worker consume all three.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("default", "email", "money")]
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.send_notification_email": {"queue": "email"},
+    "contracts.tasks.auto_release_milestones": {"queue": "money"},
+    "payments.tasks.clear_released_money": {"queue": "money"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -323,7 +403,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],

@@ -27,20 +27,13 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN/celery" -A config worker --beat --loglevel=WARNING --concurrency=2 \
-  --schedule=var/celery/beat-schedule >var/celery/worker.log 2>&1 &
-pids+=($!)
+# One process applies pending migrations (none on a second start), seeds the demo data (already
+# there: a few queries) and prints the logins.
+"$BIN/python" manage.py seed_demo --migrate
 
 cat <<INFO
 
   Proofwork is running at http://127.0.0.1:${PORT}/
-
-  Demo logins (password: proofwork-demo)
-    client@example.com       hires
-    freelancer@example.com   works
-    moderator@example.com    staff; two-factor secret below
-
-$("$BIN/python" manage.py seed_demo --print-moderator-secret)
 
   Emails are printed in this terminal. Worker log: var/celery/worker.log
   Press Ctrl-C to stop.
@@ -48,5 +41,17 @@ $("$BIN/python" manage.py seed_demo --print-moderator-secret)
 INFO
 
 "$BIN/python" manage.py runserver "127.0.0.1:${PORT}" &
+pids+=($!)
+
+# The worker (all queues, and beat) starts once the web server answers, so the first page does not
+# compete with it for the CPU; after 15 seconds it starts anyway.
+(
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null && break
+    sleep 0.1
+  done
+  exec "$BIN/celery" -A config worker --beat --loglevel=WARNING --concurrency=2 --queues=default,email,money \
+    --schedule=var/celery/beat-schedule >var/celery/worker.log 2>&1
+) &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -53,3 +53,35 @@ def test_seed_demo_creates_the_three_logins_and_is_idempotent(capsys):
     secret_line = next(line for line in first.splitlines() if "two-factor secret" in line)
     call_command("seed_demo", "--print-moderator-secret")
     assert secret_line.split()[-1] in capsys.readouterr().out  # the same secret every time
+
+
+def _without_clock(output: str) -> list[str]:
+    # The TOTP code of the moment and the count of new accounts are the only lines allowed to differ.
+    return [line for line in output.splitlines() if "Code right now" not in line and "Demo data ready" not in line]
+
+
+def test_a_second_run_changes_nothing_and_prints_the_same_logins(capsys, django_assert_max_num_queries):
+    call_command("seed_demo", "--migrate")
+    first = capsys.readouterr().out
+    users = {(user.email, user.is_client, user.is_freelancer, user.is_staff) for user in User.objects.all()}
+    # when the command runs again on the seeded database
+    with django_assert_max_num_queries(15):
+        call_command("seed_demo", "--migrate")
+    second = capsys.readouterr().out
+    # then it writes nothing, says so, and prints the same logins, secret and recovery codes
+    assert "Demo data ready (0 new accounts)." in second
+    assert _without_clock(second) == _without_clock(first)
+    for email in ("client@example.com", "freelancer@example.com", "moderator@example.com"):
+        assert email in second
+    assert "proofwork-demo" in second
+    assert {(user.email, user.is_client, user.is_freelancer, user.is_staff) for user in User.objects.all()} == users
+
+
+def test_a_demo_account_that_lost_its_role_gets_it_back(capsys):
+    call_command("seed_demo")
+    User.objects.filter(email="client@example.com").update(is_client=False)
+    Project.objects.filter(title="Patient-record import from a new EHR partner").delete()
+    call_command("seed_demo")
+    assert User.objects.get(email="client@example.com").is_client
+    assert Project.objects.filter(title="Patient-record import from a new EHR partner").exists()
+    assert money_problems() == []

@@ -51,13 +51,18 @@ def worker(tmp_path):
         stderr=subprocess.STDOUT,
     )
     old = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue, celery_app.conf.broker_url)
+    old_routes = celery_app.conf.task_routes
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     celery_app.conf.broker_url = os.environ["REDIS_URL"]
+    # Every kind of task goes to this test's own queue: another run's worker on the same Redis,
+    # pointed at another database, must not take the email from the shared `email` queue.
+    celery_app.conf.update(task_routes={"*": {"queue": queue}})
     try:
         yield mail_dir
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_default_queue, celery_app.conf.broker_url = old
+        celery_app.conf.update(task_routes=old_routes)
         process.terminate()
         try:
             output, _ = process.communicate(timeout=20)
