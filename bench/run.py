@@ -61,6 +61,14 @@ def manage(env, *argv, **kwargs) -> subprocess.CompletedProcess:
 # --- Data ------------------------------------------------------------------------------------
 
 
+def analyze(args) -> None:
+    db = psycopg2.connect(f"{args.pg}/{args.db}")
+    db.autocommit = True
+    with db.cursor() as cur:
+        cur.execute("ANALYZE")
+    db.close()
+
+
 def ensure_seeded(args, env) -> dict:
     info_file = VAR / f"{args.db}.json"
     admin = psycopg2.connect(f"{args.pg}/postgres")
@@ -71,6 +79,7 @@ def ensure_seeded(args, env) -> dict:
         if exists and info_file.exists() and json.loads(info_file.read_text())["projects"] == args.projects:
             log(f"Data present: {args.db} ({info_file})")
             manage(env, "migrate", "--noinput", "-v0")
+            analyze(args)  # a migration may have rewritten a table; plans need fresh statistics
             return json.loads(info_file.read_text())
         log(f"Seeding {args.db} with {args.projects} projects (seed {args.seed})…")
         if exists:

@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.StaffMFAMiddleware",
     "core.middleware.UserTimezoneMiddleware",
+    "core.middleware.AnonymousPageCacheMiddleware",
 ]
 
 # The load benchmark (bench/README.md) routes a bare view and counts queries per request; off
@@ -450,4 +451,8 @@ OFFER_EXPIRY_DAYS = env_int("OFFER_EXPIRY_DAYS", 7)
 DEFAULT_CHANGE_ROUNDS = env_int("DEFAULT_CHANGE_ROUNDS", 2)
 MILESTONE_MAX_CENTS = env_int("MILESTONE_MAX_CENTS", 100_000_00)
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
+# Public pages kept this many seconds for visitors who are not signed in (0: never); see
+# core.middleware.AnonymousPageCacheMiddleware. Nothing invalidates them: this is how stale they get.
+ANONYMOUS_PAGE_CACHE_SECONDS = env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10)
+ANONYMOUS_PAGE_CACHE_VIEWS = ("project_search", "project_detail", "project-list")
 VIDEO_MEETING_URL_TEMPLATE = os.environ.get("VIDEO_MEETING_URL_TEMPLATE", "https://meet.jit.si/proofwork-{token}")

@@ -1,14 +1,19 @@
-"""Request-wide rules: staff need two-factor for staff areas; times show in the viewer's timezone."""
+"""Request-wide rules: staff need two-factor for staff areas; times show in the viewer's timezone;
+public pages are kept a few seconds for visitors who are not signed in."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import zoneinfo
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 PROTECTED_PREFIXES = ("/admin/", "/moderation/")
@@ -53,3 +58,58 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AnonymousPageCacheMiddleware:
+    """Pages everyone sees alike (the project list and search, a project's page, the project API
+    list) are kept for a few seconds for visitors who are not signed in: the same address gets the
+    same bytes, so a crowd of visitors costs one render per address per interval.
+
+    Only a GET from someone with no session (and no flash messages waiting) is served from or
+    stored in the cache, and only a 200 whose rendering asked for no CSRF token and set no cookie.
+    Nothing is invalidated: a page is at most ANONYMOUS_PAGE_CACHE_SECONDS old. Signed-in people
+    always get a fresh page. 0 turns it off."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = self._key(request)
+        if key is None:
+            return self.get_response(request)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        response = self.get_response(request)
+        if self._storable(request, response):
+            cache.set(key, response, settings.ANONYMOUS_PAGE_CACHE_SECONDS)
+        return response
+
+    @staticmethod
+    def _key(request) -> str | None:
+        seconds = settings.ANONYMOUS_PAGE_CACHE_SECONDS
+        if not seconds or request.method != "GET":
+            return None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES or CookieStorage.cookie_name in request.COOKIES:
+            return None
+        if request.headers.get("Authorization") or getattr(request, "htmx", False):
+            return None
+        try:
+            name = resolve(request.path_info).url_name
+        except Resolver404:
+            return None
+        if name not in settings.ANONYMOUS_PAGE_CACHE_VIEWS:
+            return None
+        where = f"{request.get_host()}{request.get_full_path()}|{request.headers.get('Accept', '')}"
+        return "anonymous-page:" + hashlib.sha256(where.encode()).hexdigest()
+
+    @staticmethod
+    def _storable(request, response) -> bool:
+        user = getattr(request, "user", None)
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            and not (user is not None and user.is_authenticated)
+        )
