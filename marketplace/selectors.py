@@ -11,7 +11,22 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -23,6 +38,9 @@ from marketplace.models import (
     NdaAcceptance,
     Project,
     Proposal,
+    ProposalAttachment,
+    ProposedMilestone,
+    ScreeningQuestion,
 )
 
 PUBLISHED = (Project.Status.OPEN, Project.Status.FILLED, Project.Status.CLOSED)
@@ -296,6 +314,57 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
     """Proposals the user wrote or received on their projects."""
     return Proposal.objects.filter(pk__in=_proposal_ids_of(user)).select_related(
         "project", "project__client", "freelancer", "freelancer__freelancer_profile"
+    )
+
+
+def proposal_answers(proposal: Proposal) -> list[tuple[ScreeningQuestion, str]]:
+    """The project's screening questions, each with the proposal's answer ("" when unanswered), in
+    one query: the answer is joined to its question (one answer per proposal and question)."""
+    questions = (
+        ScreeningQuestion.objects.filter(project_id=proposal.project_id)
+        .annotate(answer=FilteredRelation("answers", condition=Q(answers__proposal=proposal)))
+        .annotate(answer_text=F("answer__text"))
+    )
+    return [(question, question.answer_text or "") for question in questions]
+
+
+def proposal_contents(proposal: Proposal) -> tuple[list[ProposedMilestone], list[ProposalAttachment]]:
+    """The proposal's milestones (in order) and attachments, in one query: a UNION ALL of both
+    short lists, so a proposal page does not pay a query for each."""
+    milestones = proposal.milestones.order_by().values_list(
+        Value("milestone", output_field=CharField()), "pk", "position", "title", "amount_cents", "due_date"
+    )
+    attachments = proposal.attachments.order_by().values_list(
+        Value("attachment", output_field=CharField()),
+        "pk",
+        "pk",
+        "original_name",
+        "size",
+        Value(None, output_field=DateField()),
+    )
+    found_milestones, found_attachments = [], []
+    rows = sorted(milestones.union(attachments, all=True), key=lambda row: (row[0], row[2], row[1]))
+    for kind, pk, position, name, number, day in rows:
+        if kind == "milestone":
+            found_milestones.append(
+                ProposedMilestone(
+                    pk=pk, proposal=proposal, position=position, title=name, amount_cents=number, due_date=day
+                )
+            )
+        else:
+            found_attachments.append(ProposalAttachment(pk=pk, proposal=proposal, original_name=name, size=number))
+    return found_milestones, found_attachments
+
+
+def proposal_interviews(proposal: Proposal, *, user) -> QuerySet[Interview]:
+    """The interviews about a proposal the user is a party to, newest first, each with the number of
+    times still open (`open_slot_count`) counted in the same query rather than prefetched."""
+    return (
+        interviews_for_user(user)
+        .filter(proposal=proposal)
+        .prefetch_related(None)
+        .annotate(open_slot_count=Count("slots", filter=Q(slots__is_open=True)))
+        .order_by("-created_at", "-pk")
     )
 
 
