@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -167,6 +168,14 @@ def _prefix_tsquery(query: str) -> str | None:
 # projects as fast as a rare one; the newest matches are the ones still worth proposing on.
 SEARCH_WINDOW = 1000
 
+# A text search that PostgreSQL expects to match more than GIN_RECHECK_LIMIT projects reads at most
+# the newest SEARCH_SCAN open projects, newest first: enough to fill the window for anything found in
+# one project in five. A quoted phrase of common words ("react dashboard") is expected as often as
+# all its words together, and its GIN path would read every such project to check the word order,
+# so its results stop at the newest projects. Fewer expected rows go through the GIN index in full.
+SEARCH_SCAN = 5000
+GIN_RECHECK_LIMIT = 3000
+
 # What a list card shows never needs the long texts; leaving them out keeps each row small.
 LIST_DEFERRED = ("description", "acceptance_criteria", "follow_on_plan", "nda_text", "search_text", "search_vector")
 
@@ -246,28 +255,55 @@ def project_search(filters: SearchFilters, *, now: datetime | None = None) -> Qu
         # sort (a rare one), each vector read once, with its rank; one more than the window, so a
         # count can tell "more than" apart. Ordering a thousand small tuples here costs less than
         # reading the vectors a second time for a count.
-        window = list(
-            matches.order_by(*newest)
-            .annotate(rank=rank)
-            .values_list("pk", "rank", "published_at", "budget_min_cents", "budget_max_cents")[: SEARCH_WINDOW + 1]
-        )
+        window, truncated = _search_window(projects, matches, rank, newest=newest)
         if filters.sort == "budget_high":
             window.sort(key=lambda row: (row[4], row[2], row[0]), reverse=True)
         elif filters.sort == "budget_low":
             window.sort(key=lambda row: (-row[3], row[2], row[0]), reverse=True)
         elif filters.sort != "newest":
             window.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
-        return RankedProjects([row[0] for row in window], _as_cards(Project.objects.all()))
+        return RankedProjects([row[0] for row in window], _as_cards(Project.objects.all()), truncated=truncated)
     return _as_cards(projects).order_by(*(order or newest))
+
+
+def _search_window(projects, matches, rank, *, newest: list[str]) -> tuple[list[tuple], bool]:
+    """The newest SEARCH_WINDOW + 1 matches with their rank, and whether older matches were left out.
+
+    Few expected rows: the GIN index and a short sort. Many: the list's index, newest first, down to
+    the SEARCH_SCAN-th newest open project at most; a common word fills the window long before, and a
+    phrase of common words (which PostgreSQL expects as often as all its words together) stops
+    there, leaving older matches out (the page says "more than")."""
+    fields = ("pk", "rank", "published_at", "budget_min_cents", "budget_max_cents")
+    ranked = matches.order_by(*newest).annotate(rank=rank).values_list(*fields)
+    if connection.vendor != "postgresql" or _estimated_rows(matches) <= GIN_RECHECK_LIMIT:
+        return list(ranked[: SEARCH_WINDOW + 1]), False
+    # From the partial index alone (an index-only scan): how far back the newest SEARCH_SCAN go.
+    listed = Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC)
+    boundary = listed.order_by("-published_at", "-pk").values_list("published_at", flat=True)[
+        SEARCH_SCAN - 1 : SEARCH_SCAN
+    ]
+    boundary = next(iter(boundary), None)
+    if boundary is None:  # fewer open projects than a scan: the walk is bounded already
+        return list(ranked[: SEARCH_WINDOW + 1]), False
+    window = list(ranked.filter(published_at__gte=boundary)[: SEARCH_WINDOW + 1])
+    return window, len(window) <= SEARCH_WINDOW
+
+
+def _estimated_rows(queryset: QuerySet) -> float:
+    """The rows PostgreSQL expects the query to return, from its plan (no rows are read). For a
+    phrase it counts every project holding all the words: the rows its GIN path would check."""
+    plan = json.loads(queryset.values("pk").explain(format="json"))
+    return plan[0]["Plan"]["Plan Rows"]
 
 
 class RankedProjects:
     """Search results in an order one query decided: their ids in memory, and a page fetches only
     its own rows (with their client, category and skills)."""
 
-    def __init__(self, ids: list[int], rows: QuerySet[Project]):
+    def __init__(self, ids: list[int], rows: QuerySet[Project], *, truncated: bool = False):
         self.ids = ids
         self.rows = rows
+        self.truncated = truncated  # older matches were left out: there may be more than `ids`
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -299,7 +335,7 @@ class SearchPaginator(Paginator):
 
     @property
     def more(self) -> bool:
-        return self.counted > SEARCH_WINDOW
+        return self.counted > SEARCH_WINDOW or getattr(self.object_list, "truncated", False)
 
 
 def _proposal_ids_of(user) -> QuerySet[Proposal]:

@@ -4,6 +4,8 @@ websearch syntax ("quoted phrases", -exclusions, or)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
@@ -324,3 +326,23 @@ def test_a_skill_and_budget_filter_finds_each_project_once_without_distinct(cata
     # the clinic project has both skills and appears once
     assert sorted(p.title for p in results) == sorted([catalogue["payouts"].title, catalogue["clinic"].title])
     assert "DISTINCT" not in str(results.query)
+
+
+def test_a_phrase_expected_in_many_projects_reads_the_newest_only_and_the_count_says_more(catalogue, monkeypatch):
+    # given the IoT dashboard posted weeks ago, a newer project with the same phrase, and a phrase
+    # PostgreSQL expects in more projects than the GIN path should check one by one
+    Project.objects.filter(pk=catalogue["iot"].pk).update(published_at=timezone.now() - timedelta(days=20))
+    newer = open_project(title="React dashboard for a bakery's orders")
+    monkeypatch.setattr(selectors, "GIN_RECHECK_LIMIT", 0)
+    monkeypatch.setattr(selectors, "SEARCH_SCAN", 3)
+    # when someone searches for the phrase
+    results = project_search(SearchFilters(query='"react dashboard"'))
+    # then the match among the newest projects is found, the older one is left out, and the count
+    # says there may be more
+    assert [project.pk for project in results] == [newer.pk]
+    assert SearchPaginator(results, 20).more
+    # and when few rows are expected, the GIN path finds both
+    monkeypatch.setattr(selectors, "GIN_RECHECK_LIMIT", 3000)
+    found = project_search(SearchFilters(query='"react dashboard"'))
+    assert {project.pk for project in found} == {newer.pk, catalogue["iot"].pk}
+    assert not SearchPaginator(found, 20).more
