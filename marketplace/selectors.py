@@ -277,16 +277,29 @@ def _search_window(projects, matches, rank, *, newest: list[str]) -> tuple[list[
     ranked = matches.order_by(*newest).annotate(rank=rank).values_list(*fields)
     if connection.vendor != "postgresql" or _estimated_rows(matches) <= GIN_RECHECK_LIMIT:
         return list(ranked[: SEARCH_WINDOW + 1]), False
-    # From the partial index alone (an index-only scan): how far back the newest SEARCH_SCAN go.
-    listed = Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC)
-    boundary = listed.order_by("-published_at", "-pk").values_list("published_at", flat=True)[
-        SEARCH_SCAN - 1 : SEARCH_SCAN
-    ]
-    boundary = next(iter(boundary), None)
+    boundary = _scan_boundary()
     if boundary is None:  # fewer open projects than a scan: the walk is bounded already
         return list(ranked[: SEARCH_WINDOW + 1]), False
     window = list(ranked.filter(published_at__gte=boundary)[: SEARCH_WINDOW + 1])
     return window, len(window) <= SEARCH_WINDOW
+
+
+# How far back the newest SEARCH_SCAN open projects go moves only as projects are published or
+# close; a few seconds stale shifts the depth of a scan by a few projects, so it is kept a while.
+SCAN_BOUNDARY_SECONDS = 30
+
+
+def _scan_boundary() -> datetime | None:
+    """When the SEARCH_SCAN-th newest open public project was published (None: there are fewer)."""
+    key = f"search:scan-boundary:{SEARCH_SCAN}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0]
+    listed = Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC)
+    found = listed.order_by("-published_at", "-pk").values_list("published_at", flat=True)[SEARCH_SCAN - 1 :][:1]
+    boundary = next(iter(found), None)
+    cache.set(key, (boundary,), SCAN_BOUNDARY_SECONDS)
+    return boundary
 
 
 def _estimated_rows(queryset: QuerySet) -> float:
