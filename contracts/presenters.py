@@ -236,26 +236,18 @@ def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple 
     again with its errors (or, when it is not on this person's page, its errors as messages)."""
     user = request.user
     fee_note = ""
-    pending_edits = {
-        edit.milestone_id: edit
-        for edit in MilestoneEdit.objects.filter(
-            milestone__contract=contract,
-            milestone__status=Milestone.Status.PENDING,
-            status=MilestoneEdit.Status.PENDING,
-        ).select_related("proposed_by")
-    }
     rows = []
     for milestone in selectors.contract_milestones(contract):
         milestone.contract = contract  # actions_for, rounds_left and the templates read it; spares a query each
-        requests = milestone.refund_requests.all()
-        pending_refund = next((r for r in requests if r.status == RefundRequest.Status.PENDING), None)
-        pending_edit = pending_edits.get(milestone.pk)
+        pending_refund = milestone.pending_refund
+        # A change waits only on an unfunded milestone: funding withdraws it.
+        pending_edit = milestone.pending_edit if milestone.is_pending else None
         row = MilestoneRow(
             milestone=milestone,
             actions=milestone.actions_for(user, pending_refund=pending_refund, pending_edit=pending_edit),
             pending_refund=pending_refund,
             pending_edit=pending_edit,
-            submissions=list(milestone.submissions.all()),
+            submissions=milestone.deliveries,
             change_reason=reasons.get(milestone.pk, ""),
         )
         _milestone_forms(row)

@@ -3,9 +3,18 @@ to does not exist for them (a 404, never a 403 that confirms it exists)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 
-from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest, Submission, SubmissionFile
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    Milestone,
+    MilestoneEdit,
+    Offer,
+    RefundRequest,
+    Submission,
+    SubmissionFile,
+)
 from marketplace.hiring import OfferSummary
 from payments.fees import FeeBreakdown, fee_breakdown
 from payments.selectors import ReferenceLabel, earnings_for_user
@@ -75,13 +84,43 @@ def submission_files_for_user(user) -> QuerySet[SubmissionFile]:
 
 
 def contract_milestones(contract: Contract) -> list[Milestone]:
-    """The contract's milestones with their submissions (and files) and refund requests."""
-    return list(
-        contract.milestones.order_by("position", "pk").prefetch_related(
-            Prefetch("submissions", queryset=Submission.objects.order_by("created_at", "pk").prefetch_related("files")),
-            Prefetch("refund_requests", queryset=RefundRequest.objects.order_by("-created_at", "-pk")),
+    """The contract's milestones in two queries, however many deliveries and files they hold.
+
+    Each carries `pending_refund` and `pending_edit` (the ones waiting for an answer, or None),
+    joined to its row: a UNIQUE key allows at most one of each per milestone. And `deliveries`:
+    its submissions, oldest first, each with its `delivered_files`, read in one joined query."""
+    milestones = list(
+        contract.milestones.order_by("position", "pk")
+        .annotate(
+            pending_refund=FilteredRelation(
+                "refund_requests", condition=Q(refund_requests__status=RefundRequest.Status.PENDING)
+            ),
+            pending_edit=FilteredRelation("edits", condition=Q(edits__status=MilestoneEdit.Status.PENDING)),
         )
+        .select_related("pending_refund", "pending_edit__proposed_by")
     )
+    deliveries: dict[int, list[Submission]] = {}
+    submissions: dict[int, Submission] = {}
+    joined = (
+        Submission.objects.filter(milestone__contract=contract)
+        .annotate(stored=FilteredRelation("files"))
+        .select_related("stored")
+        .order_by("created_at", "pk", "stored__pk")
+    )
+    for row in joined:  # one row per file, or one for a delivery without files
+        submission = submissions.get(row.pk)
+        if submission is None:
+            submission = submissions[row.pk] = row
+            submission.delivered_files = []
+            deliveries.setdefault(row.milestone_id, []).append(submission)
+        stored = getattr(row, "stored", None)  # a filtered join that found nothing sets no attribute
+        if stored is not None:
+            submission.delivered_files.append(stored)
+    for milestone in milestones:
+        milestone.pending_refund = getattr(milestone, "pending_refund", None)
+        milestone.pending_edit = getattr(milestone, "pending_edit", None)
+        milestone.deliveries = deliveries.get(milestone.pk, [])
+    return milestones
 
 
 def contract_timeline(contract: Contract) -> list[ContractEvent]:

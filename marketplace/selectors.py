@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.core.paginator import Paginator
-from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db import transaction
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from accounts.models import Skill, User
 from marketplace.models import (
@@ -23,6 +30,17 @@ from marketplace.models import (
     NdaAcceptance,
     Project,
     Proposal,
+    ProposalAttachment,
+    ProposedMilestone,
+    ScreeningQuestion,
+)
+from marketplace.search import (  # noqa: F401  (search lives in its own module; these names stay importable here)
+    LIST_DEFERRED,
+    SEARCH_WINDOW,
+    RankedProjects,
+    SearchFilters,
+    SearchPaginator,
+    project_search,
 )
 
 PUBLISHED = (Project.Status.OPEN, Project.Status.FILLED, Project.Status.CLOSED)
@@ -116,174 +134,6 @@ def client_projects(user) -> QuerySet[Project]:
     )
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    query: str = ""
-    skills: tuple[int, ...] = ()
-    category: int | None = None
-    budget_min_cents: int | None = None
-    budget_max_cents: int | None = None
-    test_only: bool = False
-    posted_within_days: int | None = None
-    payment_verified: bool = False
-    sort: str = "relevance"  # relevance | newest | budget_high | budget_low
-
-
-PREFIX_MIN_LENGTH = 4  # shorter words ("go", "ui") match whole words only, or they would match everything
-
-
-def _prefix_tsquery(query: str) -> str | None:
-    """A plain query ("postgres upgrade") also matches longer words that start with what was typed
-    ("PostgreSQL", "upgrades"). Queries that use websearch syntax (quotes, -exclusions, or) mean
-    exactly what they say and get no prefixes. Built from word characters only, so nothing the
-    person types can reach to_tsquery's own syntax."""
-    if re.search(r'["\-]|\bor\b', query, flags=re.IGNORECASE):
-        return None
-    words = re.findall(r"\w+", query)[:8]
-    terms = [f"{word}:*" if len(word) >= PREFIX_MIN_LENGTH else word for word in words]
-    return " & ".join(terms) or None
-
-
-# A text search ranks the newest this many matches, and every project list counts up to it: past
-# it a count says "more than", and pages stop. Ranking a bounded window keeps a word found in most
-# projects as fast as a rare one; the newest matches are the ones still worth proposing on.
-SEARCH_WINDOW = 1000
-
-# What a list card shows never needs the long texts; leaving them out keeps each row small.
-LIST_DEFERRED = ("description", "acceptance_criteria", "follow_on_plan", "nda_text", "search_text", "search_vector")
-
-
-def _as_cards(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """What a result card or a list item shows, in a fixed number of queries."""
-    return (
-        projects.defer(*LIST_DEFERRED)
-        .select_related("client", "client__client_profile", "category")
-        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
-    )
-
-
-def _listed_projects(now: datetime) -> QuerySet[Project]:
-    """Open public projects not yet expired: what anyone can find (the partial indexes hold these)."""
-    return Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
-
-
-def _text_search(projects: QuerySet[Project], query: str) -> tuple[QuerySet[Project], Any]:
-    """The projects matching the words, and what ranks them (best first)."""
-    if connection.vendor == "postgresql":
-        search = SearchQuery(query, config="english", search_type="websearch")
-        prefixes = _prefix_tsquery(query)
-        if prefixes:
-            search |= SearchQuery(prefixes, config="english", search_type="raw")
-        return projects.filter(search_vector=search), SearchRank(F("search_vector"), search)
-    words = [word for word in query.split() if word][:8]
-    for word in words:
-        projects = projects.filter(search_text__icontains=word)
-    title_hits = Q()
-    for word in words:
-        title_hits |= Q(title__icontains=word)
-    return projects, Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
-def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project] | RankedProjects:
-    """Open public projects matching the filters, in a fixed number of queries per page.
-
-    PostgreSQL: full-text search over the stored search_vector (title weighted A; skills, summary
-    and description B) through its GIN index; words of four letters or more also match as prefixes
-    ("postgres" finds PostgreSQL). SQLite: every word must appear in search_text; title matches
-    rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only, in one query
-    that returns their ids (RankedProjects); a list without words is a queryset sorted in full
-    through the partial indexes. Count either with SearchPaginator.
-    """
-    now = now or timezone.now()
-    projects = _listed_projects(now)
-    if filters.skills:
-        # EXISTS on the through table: each project once, without DISTINCT over whole rows.
-        projects = projects.filter(
-            Exists(Project.skills.through.objects.filter(project_id=OuterRef("pk"), skill_id__in=filters.skills))
-        )
-    if filters.category:
-        projects = projects.filter(category_id=filters.category)
-    if filters.budget_min_cents is not None:
-        projects = projects.filter(budget_max_cents__gte=filters.budget_min_cents)
-    if filters.budget_max_cents is not None:
-        projects = projects.filter(budget_min_cents__lte=filters.budget_max_cents)
-    if filters.test_only:
-        projects = projects.filter(kind=Project.Kind.TEST)
-    if filters.posted_within_days:
-        projects = projects.filter(published_at__gte=now - timedelta(days=filters.posted_within_days))
-    if filters.payment_verified:
-        projects = projects.filter(client__client_profile__payment_method_verified_at__isnull=False)
-    newest = ["-published_at", "-pk"]
-    order = {
-        "newest": newest,
-        "budget_high": ["-budget_max_cents", *newest],
-        "budget_low": ["budget_min_cents", *newest],
-    }.get(filters.sort)
-    query = filters.query.strip()
-    if query:
-        matches, rank = _text_search(projects, query)
-        # The newest matches come off the list index (a common word) or the GIN index and a short
-        # sort (a rare one), each vector read once, with its rank; one more than the window, so a
-        # count can tell "more than" apart. Ordering a thousand small tuples here costs less than
-        # reading the vectors a second time for a count.
-        window = list(
-            matches.order_by(*newest)
-            .annotate(rank=rank)
-            .values_list("pk", "rank", "published_at", "budget_min_cents", "budget_max_cents")[: SEARCH_WINDOW + 1]
-        )
-        if filters.sort == "budget_high":
-            window.sort(key=lambda row: (row[4], row[2], row[0]), reverse=True)
-        elif filters.sort == "budget_low":
-            window.sort(key=lambda row: (-row[3], row[2], row[0]), reverse=True)
-        elif filters.sort != "newest":
-            window.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
-        return RankedProjects([row[0] for row in window], _as_cards(Project.objects.all()))
-    return _as_cards(projects).order_by(*(order or newest))
-
-
-class RankedProjects:
-    """Search results in an order one query decided: their ids in memory, and a page fetches only
-    its own rows (with their client, category and skills)."""
-
-    def __init__(self, ids: list[int], rows: QuerySet[Project]):
-        self.ids = ids
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1 or None][0]
-        ids = self.ids[index]
-        by_pk = {project.pk: project for project in self.rows.filter(pk__in=ids)} if ids else {}
-        return [by_pk[pk] for pk in ids if pk in by_pk]
-
-    def __iter__(self):
-        return iter(self[:])
-
-
-class SearchPaginator(Paginator):
-    """Counts at most SEARCH_WINDOW projects, so neither the count nor a deep page costs more than
-    the window; `more` says there were more than it counts, and pages stop there."""
-
-    @cached_property
-    def counted(self) -> int:
-        if isinstance(self.object_list, RankedProjects):
-            return len(self.object_list)
-        return self.object_list[: SEARCH_WINDOW + 1].count()
-
-    @cached_property
-    def count(self) -> int:
-        return min(self.counted, SEARCH_WINDOW)
-
-    @property
-    def more(self) -> bool:
-        return self.counted > SEARCH_WINDOW
-
-
 def _proposal_ids_of(user) -> QuerySet[Proposal]:
     """The ids of the proposals the user wrote or received, as a UNION of two indexed lookups: an OR
     across the proposal's freelancer and its project's client makes PostgreSQL scan every row."""
@@ -296,6 +146,57 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
     """Proposals the user wrote or received on their projects."""
     return Proposal.objects.filter(pk__in=_proposal_ids_of(user)).select_related(
         "project", "project__client", "freelancer", "freelancer__freelancer_profile"
+    )
+
+
+def proposal_answers(proposal: Proposal) -> list[tuple[ScreeningQuestion, str]]:
+    """The project's screening questions, each with the proposal's answer ("" when unanswered), in
+    one query: the answer is joined to its question (one answer per proposal and question)."""
+    questions = (
+        ScreeningQuestion.objects.filter(project_id=proposal.project_id)
+        .annotate(answer=FilteredRelation("answers", condition=Q(answers__proposal=proposal)))
+        .annotate(answer_text=F("answer__text"))
+    )
+    return [(question, question.answer_text or "") for question in questions]
+
+
+def proposal_contents(proposal: Proposal) -> tuple[list[ProposedMilestone], list[ProposalAttachment]]:
+    """The proposal's milestones (in order) and attachments, in one query: a UNION ALL of both
+    short lists, so a proposal page does not pay a query for each."""
+    milestones = proposal.milestones.order_by().values_list(
+        Value("milestone", output_field=CharField()), "pk", "position", "title", "amount_cents", "due_date"
+    )
+    attachments = proposal.attachments.order_by().values_list(
+        Value("attachment", output_field=CharField()),
+        "pk",
+        "pk",
+        "original_name",
+        "size",
+        Value(None, output_field=DateField()),
+    )
+    found_milestones, found_attachments = [], []
+    rows = sorted(milestones.union(attachments, all=True), key=lambda row: (row[0], row[2], row[1]))
+    for kind, pk, position, name, number, day in rows:
+        if kind == "milestone":
+            found_milestones.append(
+                ProposedMilestone(
+                    pk=pk, proposal=proposal, position=position, title=name, amount_cents=number, due_date=day
+                )
+            )
+        else:
+            found_attachments.append(ProposalAttachment(pk=pk, proposal=proposal, original_name=name, size=number))
+    return found_milestones, found_attachments
+
+
+def proposal_interviews(proposal: Proposal, *, user) -> QuerySet[Interview]:
+    """The interviews about a proposal the user is a party to, newest first, each with the number of
+    times still open (`open_slot_count`) counted in the same query rather than prefetched."""
+    return (
+        interviews_for_user(user)
+        .filter(proposal=proposal)
+        .prefetch_related(None)
+        .annotate(open_slot_count=Count("slots", filter=Q(slots__is_open=True)))
+        .order_by("-created_at", "-pk")
     )
 
 

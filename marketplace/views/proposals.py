@@ -241,9 +241,8 @@ def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | 
     project = proposal.project
     as_client = project.client_id == user.pk
     is_author = proposal.freelancer_id == user.pk
-    milestones = list(proposal.milestones.all())
-    answers = {answer.question_id: answer.text for answer in proposal.answers.all()}
-    interviews = list(selectors.interviews_for_user(user).filter(proposal=proposal).order_by("-created_at", "-pk"))
+    milestones, attachments = selectors.proposal_contents(proposal)
+    interviews = list(selectors.proposal_interviews(proposal, user=user))
     has_active_interview = any(interview.status != Interview.Status.CANCELLED for interview in interviews)
     offer = hiring.offer_for_proposal(proposal.pk)
     live = proposal.status in Proposal.EDITABLE and project.is_open
@@ -256,8 +255,8 @@ def _detail_context(request, proposal: Proposal, *, decline_form: DeclineForm | 
         "guide": status_guide(proposal, as_client=as_client),
         "milestones": milestones,
         "milestones_total": sum(m.amount_cents for m in milestones),
-        "questions_and_answers": [(q, answers.get(q.pk, "")) for q in project.questions.all()],
-        "attachments": list(proposal.attachments.all()),
+        "questions_and_answers": selectors.proposal_answers(proposal),
+        "attachments": attachments,
         "interviews": interviews,
         "conversation": topic_conversation(topic_type=PROPOSAL_TOPIC, topic_id=proposal.pk, user=user),
         "offer": offer,

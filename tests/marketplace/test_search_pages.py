@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from marketplace import selectors
+from marketplace import search
 from tests.helpers import text
 from tests.marketplace.factories import ProjectFactory, skills_named
 
@@ -23,7 +23,7 @@ def projects(count: int, *, title: str = "Clinic booking app") -> None:
 
 @pytest.fixture
 def window_of_three(monkeypatch):
-    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 3)
 
 
 def test_a_list_longer_than_the_window_says_more_than_and_stops_there(client, window_of_three):

@@ -4,15 +4,17 @@ websearch syntax ("quoted phrases", -exclusions, or)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import SkillCategory
-from marketplace import selectors
+from marketplace import search
 from marketplace.models import Project
-from marketplace.selectors import SearchFilters, SearchPaginator, project_search
+from marketplace.search import SearchFilters, SearchPaginator, project_search
 from tests.marketplace.factories import open_project, skills_named
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -292,7 +294,7 @@ def test_rows_written_without_the_services_are_found_too(catalogue):
 
 def test_a_common_word_ranks_the_newest_window_and_the_count_says_more(catalogue, monkeypatch):
     # given a window of five and seven projects that say "django" (three in the catalogue, four more)
-    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 5)
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 5)
     many_data_entry_projects(catalogue["admin"], 4, word="Django")
     results = project_search(SearchFilters(query="django"))
     paginator = SearchPaginator(results, 2)
@@ -309,7 +311,7 @@ def test_a_common_word_ranks_the_newest_window_and_the_count_says_more(catalogue
 def test_ranking_within_the_window_puts_the_title_match_first(catalogue, monkeypatch):
     # given more "booking" matches than a window of three: older bulk rows that mention it once,
     # and the clinic project (booking in its title) and the translation job (a detail) posted since
-    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 3)
     many_data_entry_projects(catalogue["admin"], 4, word="booking")
     Project.objects.filter(pk__in=[catalogue["clinic"].pk, catalogue["german"].pk]).update(published_at=timezone.now())
     results = list(project_search(SearchFilters(query="booking")))
@@ -324,3 +326,23 @@ def test_a_skill_and_budget_filter_finds_each_project_once_without_distinct(cata
     # the clinic project has both skills and appears once
     assert sorted(p.title for p in results) == sorted([catalogue["payouts"].title, catalogue["clinic"].title])
     assert "DISTINCT" not in str(results.query)
+
+
+def test_a_phrase_expected_in_many_projects_reads_the_newest_only_and_the_count_says_more(catalogue, monkeypatch):
+    # given the IoT dashboard posted weeks ago, a newer project with the same phrase, and a phrase
+    # PostgreSQL expects in more projects than the GIN path should check one by one
+    Project.objects.filter(pk=catalogue["iot"].pk).update(published_at=timezone.now() - timedelta(days=20))
+    newer = open_project(title="React dashboard for a bakery's orders")
+    monkeypatch.setattr(search, "GIN_RECHECK_LIMIT", 0)
+    monkeypatch.setattr(search, "SEARCH_SCAN", 3)
+    # when someone searches for the phrase
+    results = project_search(SearchFilters(query='"react dashboard"'))
+    # then the match among the newest projects is found, the older one is left out, and the count
+    # says there may be more
+    assert [project.pk for project in results] == [newer.pk]
+    assert SearchPaginator(results, 20).more
+    # and when few rows are expected, the GIN path finds both
+    monkeypatch.setattr(search, "GIN_RECHECK_LIMIT", 3000)
+    found = project_search(SearchFilters(query='"react dashboard"'))
+    assert {project.pk for project in found} == {newer.pk, catalogue["iot"].pk}
+    assert not SearchPaginator(found, 20).more
