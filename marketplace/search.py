@@ -233,5 +233,12 @@ class SearchPaginator(Paginator):
         return min(self.counted, SEARCH_WINDOW)
 
     @property
+    def truncated(self) -> bool:
+        """Older matches were left out: only the newest `scanned` open projects were searched."""
+        return getattr(self.object_list, "truncated", False)
+
+    scanned = property(lambda self: SEARCH_SCAN)
+
+    @property
     def more(self) -> bool:
-        return self.counted > SEARCH_WINDOW or getattr(self.object_list, "truncated", False)
+        return self.counted > SEARCH_WINDOW or self.truncated

@@ -9,12 +9,14 @@ from datetime import timedelta
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SkillCategory
 from marketplace import search
 from marketplace.models import Project
 from marketplace.search import SearchFilters, SearchPaginator, project_search
+from tests.helpers import text
 from tests.marketplace.factories import open_project, skills_named
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -346,3 +348,15 @@ def test_a_phrase_expected_in_many_projects_reads_the_newest_only_and_the_count_
     found = project_search(SearchFilters(query='"react dashboard"'))
     assert {project.pk for project in found} == {newer.pk, catalogue["iot"].pk}
     assert not SearchPaginator(found, 20).more
+
+
+def test_the_page_says_when_only_the_newest_projects_were_searched(catalogue, monkeypatch, client):
+    # given a phrase whose search stops at the newest three open projects
+    Project.objects.filter(pk=catalogue["iot"].pk).update(published_at=timezone.now() - timedelta(days=20))
+    open_project(title="React dashboard for a bakery's orders")
+    monkeypatch.setattr(search, "GIN_RECHECK_LIMIT", 0)
+    monkeypatch.setattr(search, "SEARCH_SCAN", 3)
+    # when someone searches for it
+    page = text(client.get(reverse("project_search"), {"q": '"react dashboard"'}))
+    # then the page says how far it looked and how to reach older projects
+    assert "1 match among the newest 3 open projects. Add words or a filter to search older ones." in page
