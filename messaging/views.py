@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from core.exceptions import DomainError
 from core.files import attachment_response
+from core.forms import add_service_error
 from messaging import selectors, services
 from messaging.forms import MessageForm
 from messaging.models import Conversation
@@ -70,7 +71,7 @@ def conversation_detail(request, pk: int):
                     files=form.cleaned_data["files"],
                 )
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_service_error(form, error)
             else:
                 if not request.htmx:
                     target = return_to.split("#", 1)[0] or conversation.get_absolute_url()

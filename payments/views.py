@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core.exceptions import DomainError
-from core.forms import dollars_for_input
+from core.forms import add_service_error, dollars_for_input
 from core.templatetags.core_tags import money
 from payments import selectors
 from payments.forms import WithdrawForm
@@ -53,7 +53,7 @@ def earnings(request):
         try:
             payout = payout_request(freelancer=request.user, amount_cents=amount, key=key)
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,

@@ -35,4 +35,5 @@ from contracts.services.refunds import (  # noqa: F401
     milestone_settle_split,
     refund_request_accept,
     refund_request_decline,
+    release_partial_check,
 )

@@ -66,6 +66,21 @@ def _already_posted(key: str) -> bool:
     return ledger_key_used(key)
 
 
+def release_partial_check(*, milestone: Milestone, by, amount_cents: int) -> None:
+    """What refuses a partial release: the client only, on an active contract, from held money, less
+    than all of it. The page asks before it shows the fee to confirm; the release asks again under
+    its lock."""
+    contract = milestone.contract
+    check_party(contract, by, role="client", action="release money")
+    require_active(contract)
+    require_held(milestone, to="release")
+    check_amount(
+        amount_cents,
+        most=milestone.held_cents - 1,
+        what="A partial release (approve the milestone to release all of it)",
+    )
+
+
 @transaction.atomic
 def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, intent: str = "") -> Milestone:
     """The client releases part of a held milestone early; the rest stays held. With an `intent`
@@ -75,10 +90,7 @@ def milestone_release_partial(*, milestone: Milestone, by, amount_cents: int, in
     key = f"release-part:{milestone.pk}:{_intent(intent)}"
     if _already_posted(key):
         return milestone
-    require_active(contract)
-    require_held(milestone, to="release")
-    held = milestone.held_cents
-    check_amount(amount_cents, most=held - 1, what="A partial release (approve the milestone to release all of it)")
+    release_partial_check(milestone=milestone, by=by, amount_cents=amount_cents)
     prior = billed_before(contract)
     transitions.compare_and_set(
         milestone,

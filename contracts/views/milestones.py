@@ -36,7 +36,6 @@ from contracts.views._common import (
 )
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
-from core.templatetags.core_tags import money
 
 
 @login_required
@@ -166,28 +165,23 @@ def milestone_release_partial(request, pk: int):
             else:
                 messages.success(request, f"Released part of “{milestone.title}” early. The rest stays held.")
                 return redirect(_back_to(milestone))
-        elif contract.client_id != request.user.pk:
-            form.add_error(None, "Only the client can release money.")
-        elif not milestone.is_held:
-            form.add_error(None, f"This milestone is {milestone.get_status_display().lower()}; nothing is held.")
-        elif amount >= milestone.held_cents:
-            form.add_error(
-                "amount",
-                "A partial release is less than what is held "
-                f"({money(milestone.held_cents, contract.currency)}); approve the milestone to release all of it.",
-            )
         else:
-            context = {
-                "milestone": milestone,
-                "contract": contract,
-                "fees": selectors.release_fees(milestone, amount),
-                "mode": "partial",
-                "form": form,
-                "amount_input": dollars_for_input(amount),
-                "still_held": milestone.held_cents - amount,
-                "clearance_days": settings.CLEARANCE_DAYS,
-            }
-            return render(request, "contracts/release_confirm.html", context)
+            try:
+                services.release_partial_check(milestone=milestone, by=request.user, amount_cents=amount)
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                context = {
+                    "milestone": milestone,
+                    "contract": contract,
+                    "fees": selectors.release_fees(milestone, amount),
+                    "mode": "partial",
+                    "form": form,
+                    "amount_input": dollars_for_input(amount),
+                    "still_held": milestone.held_cents - amount,
+                    "clearance_days": settings.CLEARANCE_DAYS,
+                }
+                return render(request, "contracts/release_confirm.html", context)
     return _render_contract(request, contract, status=400, failed=(milestone.pk, "release_part", form))
 
 

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import user_suspend
 from contracts import services
 from contracts.invariants import money_problems
 from contracts.models import Contract, Milestone, Offer, Submission
@@ -532,6 +533,24 @@ def test_freelancer_cannot_release_money_partially():
     )
     assert response.status_code == 400
     assert "Only the client can release money." in text(response)
+    milestone.refresh_from_db()
+    assert milestone.released_cents == 0
+
+
+def test_the_fee_step_of_a_partial_release_refuses_what_the_release_would(moderator):
+    # given a submitted milestone whose client has since been suspended
+    contract = started_contract()
+    milestone = submitted(contract)
+    user_suspend(user=contract.client, by=moderator, reason="Chargeback under review")
+    # when the client asks for the fee breakdown of a partial release
+    response = browser_for(contract.client).post(
+        reverse("milestone_release_partial", args=[milestone.pk]),
+        {f"{form_prefix('release_part', milestone)}-amount": "10"},
+    )
+    # then no confirmation is offered: the page says why at once, and nothing moved
+    assert response.status_code == 400
+    assert "Your account is suspended" in text(response)
+    assert "Still held after this" not in text(response)
     milestone.refresh_from_db()
     assert milestone.released_cents == 0
 
