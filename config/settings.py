@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "core.middleware.StaffMFAMiddleware",
     "core.middleware.UserTimezoneMiddleware",
     "core.middleware.AnonymousPageCacheMiddleware",
+    "core.viewer_cache.ViewerPageCacheMiddleware",
 ]
 
 # The load benchmark (bench/README.md) routes a bare view and counts queries per request; off
@@ -134,7 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "notifications.context_processors.unread_notifications",
+                "config.context_processors.header_badges",
             ],
         },
     },
@@ -386,6 +387,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sessions are written to the database and kept in the cache: a signed-in page reads its session
+# from Redis, and the database still has every session if the cache is lost.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -455,4 +459,11 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
 # core.middleware.AnonymousPageCacheMiddleware. Nothing invalidates them: this is how stale they get.
 ANONYMOUS_PAGE_CACHE_SECONDS = env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10)
 ANONYMOUS_PAGE_CACHE_VIEWS = ("project_search", "project_detail", "project-list")
+# Pages a signed-in person reloads, kept this many seconds for that person in that browser (0:
+# never). Their own writes and every notification to them make the next page fresh at once; see
+# core.viewer_cache. The public project API list (marketplace.api.projects) is the same for every
+# caller, signed in or not: kept PUBLIC_LIST_CACHE_SECONDS per address, never invalidated.
+PUBLIC_LIST_CACHE_SECONDS = env_int("PUBLIC_LIST_CACHE_SECONDS", ANONYMOUS_PAGE_CACHE_SECONDS)
+VIEWER_PAGE_CACHE_SECONDS = env_int("VIEWER_PAGE_CACHE_SECONDS", 5)
+VIEWER_PAGE_CACHE_VIEWS = ("dashboard", "contract_detail", "contract_list", "project_detail", "project_search")
 VIDEO_MEETING_URL_TEMPLATE = os.environ.get("VIDEO_MEETING_URL_TEMPLATE", "https://meet.jit.si/proofwork-{token}")

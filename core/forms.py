@@ -1,5 +1,3 @@
-import uuid
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +8,7 @@ from core.exceptions import DomainError
 from core.files import validate_attachment
 from core.milestones import MilestoneTerms
 from core.money import parse_amount_to_cents
+from core.viewer_cache import new_form_key
 
 
 class FormRenderer(TemplatesSetting):
@@ -205,7 +204,7 @@ class MultipleFileField(forms.FileField):
 
 
 def new_intent() -> str:
-    return uuid.uuid4().hex
+    return new_form_key()
 
 
 class IntentField(forms.CharField):

@@ -81,16 +81,32 @@ def _unread_key(user_id: int) -> str:
     return f"messaging:unread:{user_id}"
 
 
-def conversation_unread_total_cached(user: User) -> int:
-    """`conversation_unread_total` for the page header, from the cache when read in the last few seconds."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    key = _unread_key(user.pk)
-    total = cache.get(key)
-    if total is None:
-        total = conversation_unread_total(user)
-        cache.set(key, total, UNREAD_CACHE_SECONDS)
-    return total
+def conversation_unread_expression(user_ref) -> Coalesce:
+    """`conversation_unread_total` as an expression over a user (an OuterRef), so the page header
+    reads it in the same query as another app's count."""
+    unread = (
+        Participant.objects.filter(user=user_ref)
+        .order_by()
+        .values("user")
+        .annotate(
+            n=Count(
+                "conversation__messages",
+                filter=~Q(conversation__messages__sender=user_ref)
+                & (Q(last_read_at__isnull=True) | Q(conversation__messages__created_at__gt=F("last_read_at"))),
+            )
+        )
+        .values("n")
+    )
+    return Coalesce(Subquery(unread), 0)
+
+
+def conversation_unread_kept(user_id: int) -> int | None:
+    """The total the header read in the last few seconds, or None."""
+    return cache.get(_unread_key(user_id))
+
+
+def conversation_unread_keep(user_id: int, total: int) -> None:
+    cache.set(_unread_key(user_id), total, UNREAD_CACHE_SECONDS)
 
 
 def unread_total_forget(user_ids: Iterable[int]) -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
@@ -25,14 +26,26 @@ def _unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
-def unread_count_cached(user) -> int:
-    """`unread_count` for the page header, from the cache when it was read in the last few seconds."""
-    key = _unread_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = unread_count(user)
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
-    return count
+def unread_count_expression(user_ref) -> Coalesce:
+    """`unread_count` as an expression over a user (an OuterRef), so the page header reads it in
+    the same query as another app's count."""
+    unread = (
+        Notification.objects.filter(recipient=user_ref, read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread), 0)
+
+
+def unread_count_kept(user_id: int) -> int | None:
+    """The count the header read in the last few seconds, or None."""
+    return cache.get(_unread_key(user_id))
+
+
+def unread_count_keep(user_id: int, count: int) -> None:
+    cache.set(_unread_key(user_id), count, UNREAD_CACHE_SECONDS)
 
 
 def unread_count_forget(user_id: int) -> None:

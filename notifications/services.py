@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError, NotAllowed
+from core.viewer_cache import viewer_changed
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 from notifications.selectors import unread_count_forget
@@ -40,9 +41,11 @@ def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", c
             if unread is not None:
                 unread.title, unread.body, unread.created_at = title[:200], body, timezone.now()
                 unread.save(update_fields=["title", "body", "created_at"])
+                viewer_changed(recipient.pk)
                 return unread
     notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
     unread_count_forget(recipient.pk)
+    viewer_changed(recipient.pk)
     if recipient.is_active and wants_email(user=recipient, kind=kind):
         from notifications.tasks import send_notification_email
 
@@ -66,6 +69,8 @@ def notifications_mark_read_for(*, user, kind: str, url: str) -> int:
         read_at=timezone.now()
     )
     unread_count_forget(user.pk)
+    if marked:
+        viewer_changed(user.pk)  # a page shown while reading (a conversation) changed the bell
     return marked
 
 

@@ -4,12 +4,11 @@ key); payout_request checks the rules (at most what is available, who may withdr
 from __future__ import annotations
 
 import re
-import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import parse_dollars
+from core.forms import new_intent, parse_dollars
 
 AMOUNT_MAX_LENGTH = 20
 EMPTY_AMOUNT = "Enter the amount to withdraw."
@@ -29,7 +28,7 @@ class WithdrawForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("key", uuid.uuid4().hex)
+        self.initial.setdefault("key", new_intent())
 
     def clean_amount(self) -> int:
         return parse_dollars(self.cleaned_data["amount"], empty_message=EMPTY_AMOUNT)

@@ -27,6 +27,8 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 # Tests create a project and read the list at once; the tests of the page cache turn it on.
 ANONYMOUS_PAGE_CACHE_SECONDS = 0
+VIEWER_PAGE_CACHE_SECONDS = 0
+PUBLIC_LIST_CACHE_SECONDS = 0
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

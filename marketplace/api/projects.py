@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -100,7 +104,17 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 .prefetch_related("skills")
             )
         else:
-            projects = selectors.project_search(params.filters())
+            # The public list is the same for every caller: kept a few seconds per address.
+            key = "public-project-list:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+            data = cache.get(key) if settings.PUBLIC_LIST_CACHE_SECONDS else None
+            if data is None:
+                data = self._list_page(request, selectors.project_search(params.filters())).data
+                if settings.PUBLIC_LIST_CACHE_SECONDS:
+                    cache.set(key, data, settings.PUBLIC_LIST_CACHE_SECONDS)
+            return Response(data)
+        return self._list_page(request, projects)
+
+    def _list_page(self, request, projects) -> Response:
         page = self.paginate_queryset(projects)
         context = self.get_serializer_context()
         # All clients on the page in two queries, so the page costs the same whatever its size.

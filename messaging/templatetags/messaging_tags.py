@@ -1,8 +1,7 @@
-"""Messaging on other apps' pages: a conversation panel, and the unread count for the nav.
+"""Messaging on other apps' pages: a conversation panel.
 
 {% load messaging_tags %}
 {% conversation_panel conversation user %}        (renders nothing unless user takes part)
-{% unread_messages user as unread_message_count %}
 {% for person in conversation|others:user %}…{% endfor %}
 """
 
@@ -32,11 +31,6 @@ def conversation_panel(context, conversation, user) -> dict:
         panel.update(thread_context(conversation=conversation, user=user, return_to=return_to, last=PANEL_MESSAGES))
         panel["more_messages"] = len(panel["message_list"]) >= PANEL_MESSAGES
     return panel
-
-
-@register.simple_tag
-def unread_messages(user) -> int:
-    return selectors.conversation_unread_total_cached(user)
 
 
 @register.filter

@@ -39,7 +39,7 @@ def test_the_contract_page_runs_the_same_queries_for_one_or_six_funded_milestone
     # when five more funded milestones (and their events) join it
     add_funded(contract, 5)
     # then neither side's page runs one query more
-    assert both_sides(contract, url) == one == (8, 8)
+    assert both_sides(contract, url) == one == (7, 7)
 
 
 def test_the_contract_page_runs_the_same_queries_whatever_state_its_milestones_are_in():
@@ -63,7 +63,7 @@ def test_the_contract_list_runs_the_same_queries_for_one_or_four_contracts():
     for _ in range(3):
         other = active_contract(client=contract.client, amounts=(100_00, 200_00))
         move_to(milestone_of(other), Milestone.Status.FUNDED)
-    assert queries(client, url) == one == 6
+    assert queries(client, url) == one == 5
 
 
 def test_the_offer_page_runs_the_same_queries_for_one_or_six_milestones_and_revisions():
@@ -81,7 +81,7 @@ def test_the_offer_page_runs_the_same_queries_for_one_or_six_milestones_and_revi
             ],
             note="Smaller steps.",
         )
-    assert both_sides(offer, url) == one == (7, 7)
+    assert both_sides(offer, url) == one == (6, 6)
 
 
 def test_the_earnings_page_runs_the_same_queries_for_one_or_four_releases_and_payouts():
@@ -93,7 +93,7 @@ def test_the_earnings_page_runs_the_same_queries_for_one_or_four_releases_and_pa
     for _ in range(3):
         other = active_contract(freelancer=contract.freelancer, amounts=(100_00,))
         move_to(milestone_of(other), Milestone.Status.RELEASED)
-    assert queries(freelancer, url) == one == 7
+    assert queries(freelancer, url) == one == 6
 
 
 def test_a_payout_does_not_add_a_query_to_the_earnings_page(settings):
