@@ -123,7 +123,10 @@ class Server:
 
 def pages(info, prep) -> list[dict]:
     s = info["search"]
-    cookie = lambda role: {"Cookie": f"sessionid={prep['sessions'][role]}"}  # noqa: E731
+    # A browser that has seen one page holds the CSRF cookie too; without it every page would set
+    # a new one, and a page that sets a cookie is never kept in the per-person cache.
+    csrf = secrets.token_hex(16)
+    cookie = lambda role: {"Cookie": f"sessionid={prep['sessions'][role]}; csrftoken={csrf}"}  # noqa: E731
     token = lambda role: {"Authorization": f"Token {info['tokens'][role]}"}  # noqa: E731
     skills = "&".join(f"skills={pk}" for pk in info["skills_filter"]["skills"])
     return [

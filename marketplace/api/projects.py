@@ -7,7 +7,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -104,15 +104,20 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 .prefetch_related("skills")
             )
         else:
-            # The public list is the same for every caller: kept a few seconds per address.
-            key = "public-project-list:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-            data = cache.get(key) if settings.PUBLIC_LIST_CACHE_SECONDS else None
-            if data is None:
-                data = self._list_page(request, selectors.project_search(params.filters())).data
-                if settings.PUBLIC_LIST_CACHE_SECONDS:
-                    cache.set(key, data, settings.PUBLIC_LIST_CACHE_SECONDS)
-            return Response(data)
+            projects = selectors.project_search(params.filters())
+            if settings.PUBLIC_LIST_CACHE_SECONDS and request.accepted_renderer.format == "json":
+                return self._public_list_json(request, projects)
         return self._list_page(request, projects)
+
+    def _public_list_json(self, request, projects) -> HttpResponse:
+        """The public list is the same for every caller: its JSON is kept a few seconds per address."""
+        key = "public-project-list:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        body = cache.get(key)
+        if body is None:
+            data = self._list_page(request, projects).data
+            body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            cache.set(key, body, settings.PUBLIC_LIST_CACHE_SECONDS)
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type)
 
     def _list_page(self, request, projects) -> Response:
         page = self.paginate_queryset(projects)
