@@ -196,6 +196,12 @@ class ContractSerializer(serializers.ModelSerializer):
     client = PartySerializer(read_only=True)
     freelancer = PartySerializer(read_only=True)
     status = ContractStatusField(read_only=True)
+    end_reason = serializers.ChoiceField(
+        choices=Contract.EndReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why the contract ended; empty while it runs.",
+    )
     offer = serializers.IntegerField(source="offer_id", read_only=True)
     follow_on_of = serializers.IntegerField(source="follow_on_of_id", read_only=True, allow_null=True)
     url = serializers.SerializerMethodField(help_text="The contract's page.")

@@ -79,6 +79,24 @@ def status_field(
     return extend_schema_field(schema, component_name=component_name)(field)
 
 
+class QueryParamsMixin:
+    """Query parameters are read strictly: one sent empty or more than once is refused, not taken as
+    left out (DRF reads an empty form value of an optional field as absent)."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        if hasattr(data, "getlist"):
+            for name, field in self.fields.items():
+                values = data.getlist(name) if name in data else []
+                if len(values) > 1:
+                    errors[name] = ["Send this parameter once."]
+                elif values and values[0] == "" and not getattr(field, "allow_blank", False):
+                    errors[name] = ["Leave this parameter out or give it a value."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     display_name = serializers.CharField(read_only=True)

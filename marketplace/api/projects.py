@@ -14,11 +14,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.files import attachment_response
+from core.pagination import PageNumberPagination
 from marketplace import selectors, services
 from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, client_ip, uploaded_files
 from marketplace.models import ConfidentialAccess, Project
@@ -203,7 +203,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         parameters=[ATTACHMENT_ID],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
         description="Download one of the project's files. On a confidential project only with the full brief; "
         "every download is logged for the client.",
     )

@@ -213,7 +213,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         parameters=[ATTACHMENT_ID],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
         description="Download one of the proposal's files (its freelancer and the project's client).",
     )
     @action(detail=True, methods=["get"], url_path=rf"attachments/(?P<attachment_pk>{ID_REGEX})", url_name="attachment")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
-from core.serializers import PartySerializer, RejectUnknownFieldsMixin
+from core.serializers import PartySerializer, QueryParamsMixin, RejectUnknownFieldsMixin
 from marketplace import selectors
 from marketplace.models import (
     Invitation,
@@ -41,7 +41,7 @@ class InvitationCreateSerializer(RejectUnknownFieldsMixin, serializers.Serialize
             self.fields["project"].queryset = selectors.client_projects(request.user)
 
 
-class InvitationListParamsSerializer(serializers.Serializer):
+class InvitationListParamsSerializer(QueryParamsMixin, serializers.Serializer):
     project = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Only this project.")
     direction = serializers.ChoiceField(
         choices=("received", "sent"),

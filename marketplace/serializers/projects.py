@@ -8,7 +8,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Skill
-from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin, StoredFileSerializer
+from core.serializers import (
+    CentsField,
+    PartySerializer,
+    QueryParamsMixin,
+    RejectUnknownFieldsMixin,
+    StoredFileSerializer,
+)
 from marketplace import selectors
 from marketplace.models import (
     Project,
@@ -146,6 +152,12 @@ class ProjectDetailSerializer(ProjectSerializer):
     attachments = serializers.SerializerMethodField()
     questions = ScreeningQuestionSerializer(many=True, read_only=True)
     full_brief_visible = serializers.SerializerMethodField()
+    close_reason = serializers.ChoiceField(
+        choices=Project.CloseReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why the project closed; empty while it is a draft or open.",
+    )
     nda_text = serializers.SerializerMethodField(
         help_text="What a freelancer agrees to; only on confidential projects."
     )
@@ -240,7 +252,7 @@ class ProjectWriteSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
         return attrs
 
 
-class ProjectSearchSerializer(serializers.Serializer):
+class ProjectSearchSerializer(QueryParamsMixin, serializers.Serializer):
     """Query parameters of the project list: the same search and filters as the search page."""
 
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="", help_text="Words to find.")
