@@ -46,7 +46,9 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
 def test_request_bodies_say_they_refuse_unknown_keys(schema):
     bodies = {name: c for name, c in schema["components"]["schemas"].items() if name.endswith("Request")}
     assert bodies
-    assert [name for name, c in bodies.items() if "properties" in c and c.get("additionalProperties") is not False] == []
+    assert [
+        name for name, c in bodies.items() if "properties" in c and c.get("additionalProperties") is not False
+    ] == []
 
 
 def test_file_downloads_declare_any_media_type(schema):
