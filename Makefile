@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format check-deploy clean bench
+.PHONY: run test install migrate seed lint format check-deploy clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Schemathesis against the API served by gunicorn on a database of its own (scripts/api_fuzz.py):
+# every operation as a client, a freelancer and an outsider. FUZZ_ARGS passes options.
+fuzz: install
+	$(BIN)/python scripts/api_fuzz.py $(FUZZ_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
