@@ -3,6 +3,8 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
+from core.middleware import client_address
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
@@ -16,6 +18,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if not email_address.user.has_chosen_role:
             return reverse("onboarding")
         return super().get_email_verification_redirect_url(email_address)
+
+    def get_client_ip(self, request) -> str:
+        # allauth's per-address limits key on the same address as every other limit; behind the
+        # proxy, REMOTE_ADDR alone would put every visitor in one bucket.
+        return client_address(request)
 
 
 def user_display(user) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import zoneinfo
 
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.utils import is_mfa_enabled
-from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import User
+from core.middleware import client_address
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -30,13 +30,28 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-def _mfa_code_is_valid(user: User, code: str) -> bool:
-    for authenticator in Authenticator.objects.filter(user=user):
-        if authenticator.type == Authenticator.Type.TOTP and TOTP(authenticator).validate_code(code):
-            return True
-        if authenticator.type == Authenticator.Type.RECOVERY_CODES and RecoveryCodes(authenticator).validate_code(code):
-            return True
-    return False
+class ClientAddressThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, keyed on the one client address every limit uses."""
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
+TOO_MANY_ATTEMPTS = "Too many failed attempts. Wait a few minutes before you try again."
+
+
+def _too_many_attempts() -> Response:
+    return Response({"detail": TOO_MANY_ATTEMPTS}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+def _check_second_factor(user: User, code: str) -> str | None:
+    """None when the code is good; else the reason. allauth's own form checks it, so wrong codes
+    here and on the web's two-factor page count against the same per-person limit."""
+    form = AuthenticateForm(user=user, data={"code": code})
+    if form.is_valid():
+        form.authenticator.record_usage()
+        return None
+    return form.errors.as_data()["code"][0].code
 
 
 class TokenView(APIView):
@@ -44,7 +59,7 @@ class TokenView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "auth_token"
 
     @extend_schema(
@@ -56,7 +71,12 @@ class TokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
-        user = authenticate(request, email=email, password=data.validated_data["password"])
+        # allauth's sign-in check: a failure counts against the address and the account in the
+        # same buckets as the web sign-in form, and a locked account stays locked here too.
+        try:
+            user = get_adapter(request).authenticate(request, email=email, password=data.validated_data["password"])
+        except ValidationError:
+            return _too_many_attempts()
         # One message for a wrong password and an unknown email, so the endpoint reveals no accounts.
         invalid = Response({"detail": "Email or password is not correct."}, status=status.HTTP_400_BAD_REQUEST)
         if user is None:
@@ -73,7 +93,10 @@ class TokenView(APIView):
                     {"code": ["This account uses two-factor authentication: send a code from your app."]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            if not _mfa_code_is_valid(user, code):
+            problem = _check_second_factor(user, code)
+            if problem == "too_many_login_attempts":
+                return _too_many_attempts()
+            if problem is not None:
                 return Response({"code": ["This code is not valid."]}, status=status.HTTP_400_BAD_REQUEST)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -1,10 +1,12 @@
-"""Request-wide rules: staff need two-factor for staff areas; times show in the viewer's timezone;
-public pages are kept a few seconds for visitors who are not signed in."""
+"""Request-wide rules: one notion of the client's address behind the proxy; staff need a sign-in with
+a second factor for staff areas; times show in the viewer's timezone; public pages are kept a few
+seconds for visitors who are not signed in."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import zoneinfo
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -17,6 +19,43 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 PROTECTED_PREFIXES = ("/admin/", "/moderation/")
+
+
+def client_address(request) -> str:
+    """The address of the person at the other end of the request.
+
+    Behind TRUSTED_PROXY_COUNT proxies that each append the address they saw to X-Forwarded-For,
+    it is the entry the outermost trusted proxy wrote, counted from the right. Entries further left
+    are whatever the client chose to send and are never believed. Without the header (no proxy, or
+    a count of 0) it is the connection's own address. Every rate limit (allauth's, DRF's, ours)
+    keys on this one answer."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",")]
+    candidate = hops[-min(count, len(hops))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class ClientAddressMiddleware:
+    """Puts the client's address (see `client_address`) in REMOTE_ADDR before anything reads it, so
+    code that reads REMOTE_ADDR agrees with the rate limits. The proxy's own address stays in
+    PROXY_REMOTE_ADDR."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        address = client_address(request)
+        if address != request.META.get("REMOTE_ADDR"):
+            request.META["PROXY_REMOTE_ADDR"] = request.META.get("REMOTE_ADDR", "")
+            request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)
 
 
 class StaffMFAMiddleware:
