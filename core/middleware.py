@@ -8,10 +8,13 @@ import contextlib
 import hashlib
 import ipaddress
 import zoneinfo
+from urllib.parse import urlencode
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.shortcuts import redirect
@@ -58,7 +61,21 @@ class ClientAddressMiddleware:
         return self.get_response(request)
 
 
+def signed_in_with_second_factor(request) -> bool:
+    """Whether this session's sign-in passed a two-factor challenge. allauth records every way the
+    session authenticated; a code given only to re-authenticate does not count, since anyone
+    holding the password can enrol an authenticator of their own and then "re-authenticate" with it."""
+    return any(
+        record.get("method") == "mfa" and not record.get("reauthenticated")
+        for record in get_authentication_records(request, request.user)
+    )
+
+
 class StaffMFAMiddleware:
+    """Staff areas open only to a session that signed in with a second factor. Staff without one
+    are sent to set one up; with one but signed in by password alone (including a session that
+    enrolled it), they are signed out and asked to sign in again with the code."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -67,16 +84,21 @@ class StaffMFAMiddleware:
         if (
             user is not None
             and user.is_authenticated
+            and user.is_staff
             and request.path.startswith(PROTECTED_PREFIXES)
             and not request.path.startswith("/admin/logout")
-            and user.is_staff
-            and not is_mfa_enabled(user)
+            and not signed_in_with_second_factor(request)
         ):
-            messages.warning(
-                request,
-                "Staff areas need two-factor authentication. Set up an authenticator app to continue.",
-            )
-            return redirect(reverse("mfa_activate_totp"))
+            if not is_mfa_enabled(user):
+                messages.warning(
+                    request,
+                    "Staff areas need two-factor authentication. Set up an authenticator app, "
+                    "then sign in again with a code from it.",
+                )
+                return redirect(reverse("mfa_activate_totp"))
+            logout(request)
+            messages.warning(request, "Staff areas need a sign-in with your authenticator code. Sign in again.")
+            return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
 

@@ -14,6 +14,7 @@ from tests.factories import (
     UserFactory,
     image_upload,
 )
+from tests.helpers import browser_for
 
 pytestmark = pytest.mark.django_db
 
@@ -304,9 +305,9 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
         assert response["Location"] == reverse("mfa_activate_totp")
 
 
-def test_moderator_with_two_factor_suspends_a_member(client, moderator):
+def test_moderator_with_two_factor_suspends_a_member(moderator):
     member = UserFactory(email="spammer@example.com")
-    client.force_login(moderator)
+    client = browser_for(moderator)
     assert "spammer@example.com" in client.get(reverse("moderation_members"), {"q": "spammer"}).text
     response = client.post(reverse("moderation_member", args=[member.pk]), {"action": "suspend", "reason": "Spam"})
     assert response.status_code == 302
