@@ -12,13 +12,14 @@ from django.core.exceptions import ValidationError
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.authentication import ApiTokenAuthentication
 from accounts.models import User
+from accounts.tokens import api_token_issue, api_token_revoke
 from core.middleware import client_address
 
 
@@ -27,6 +28,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     code = serializers.CharField(
         required=False, allow_blank=True, help_text="Authenticator or recovery code, for accounts with two-factor on."
+    )
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A label for the token on your settings page, e.g. the script that uses it. "
+        "Defaults to the client's User-Agent.",
     )
 
 
@@ -55,16 +63,48 @@ def _check_second_factor(user: User, code: str) -> str | None:
 
 
 class TokenView(APIView):
-    """Exchange email and password (and a two-factor code when on) for an API token."""
+    """API tokens: sign in for a new one (POST), or revoke the one you call with (DELETE)."""
 
-    authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ClientAddressThrottle]
     throttle_scope = "auth_token"
 
+    def get_authenticators(self):
+        # Signing in takes no credentials but the body's; revoking takes the token being revoked.
+        if getattr(self, "request", None) is not None and self.request.method == "DELETE":
+            return [ApiTokenAuthentication()]
+        return []
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
     @extend_schema(
+        summary="Sign in for an API token",
+        description=(
+            "Exchange email and password (and a `code` from the authenticator app when two-factor is "
+            "on) for a new API token; send it as `Authorization: Token <token>`. Each call issues a "
+            "new token, shown only in this response (the server keeps only its SHA-256 digest). A "
+            "token works until `expires_at`, a fixed time from issue (API_TOKEN_LIFETIME_DAYS, 30 "
+            "days by default) that use does not extend, and stops working sooner when it is revoked "
+            "(DELETE on this path, or on the settings page), the password is changed or reset, or "
+            "two-factor is turned on. Failed passwords and codes count against the same per-account "
+            "limits as the web sign-in: a locked account gets 429 here too."
+        ),
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer(
+                "TokenResponse",
+                {
+                    "token": serializers.CharField(help_text="The key; shown once."),
+                    "expires_at": serializers.DateTimeField(help_text="When the token stops working."),
+                },
+            )
+        },
         auth=[],
     )
     def post(self, request):
@@ -98,8 +138,19 @@ class TokenView(APIView):
                 return _too_many_attempts()
             if problem is not None:
                 return Response({"code": ["This code is not valid."]}, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        name = (data.validated_data.get("name") or "").strip() or request.headers.get("User-Agent", "")
+        token, key = api_token_issue(user=user, name=name)
+        return Response({"token": key, "expires_at": token.expires_at})
+
+    @extend_schema(
+        summary="Revoke this token",
+        description="Revokes the token the request is authenticated with: it stops working at once.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request):
+        api_token_revoke(user=request.user, token_id=request.auth.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
