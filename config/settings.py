@@ -208,6 +208,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Proofwork] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_USER_DISPLAY = "accounts.adapters.user_display"
 ACCOUNT_SIGNUP_REDIRECT_URL = "onboarding"
 # Failed sign-ins count per address and per account (the email for passwords, the person for
@@ -346,6 +347,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("default", "email", "money")]
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_notification_email": {"queue": "email"},
+    "accounts.tasks.send_account_email": {"queue": "email"},
     "contracts.tasks.auto_release_milestones": {"queue": "money"},
     "payments.tasks.clear_released_money": {"queue": "money"},
 }

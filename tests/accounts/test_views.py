@@ -50,11 +50,12 @@ def client_form(**overrides):
     return data
 
 
-def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client):
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
-    )
+def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the email goes out after commit
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
