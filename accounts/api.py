@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import zoneinfo
 
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.utils import is_mfa_enabled
-from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.authentication import ApiTokenAuthentication
 from accounts.models import User
+from accounts.tokens import api_token_issue, api_token_revoke
+from core.middleware import client_address
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -28,35 +29,94 @@ class TokenRequestSerializer(serializers.Serializer):
     code = serializers.CharField(
         required=False, allow_blank=True, help_text="Authenticator or recovery code, for accounts with two-factor on."
     )
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A label for the token on your settings page, e.g. the script that uses it. "
+        "Defaults to the client's User-Agent.",
+    )
 
 
-def _mfa_code_is_valid(user: User, code: str) -> bool:
-    for authenticator in Authenticator.objects.filter(user=user):
-        if authenticator.type == Authenticator.Type.TOTP and TOTP(authenticator).validate_code(code):
-            return True
-        if authenticator.type == Authenticator.Type.RECOVERY_CODES and RecoveryCodes(authenticator).validate_code(code):
-            return True
-    return False
+class ClientAddressThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, keyed on the one client address every limit uses."""
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
+TOO_MANY_ATTEMPTS = "Too many failed attempts. Wait a few minutes before you try again."
+
+
+def _too_many_attempts() -> Response:
+    return Response({"detail": TOO_MANY_ATTEMPTS}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+def _check_second_factor(user: User, code: str) -> str | None:
+    """None when the code is good; else the reason. allauth's own form checks it, so wrong codes
+    here and on the web's two-factor page count against the same per-person limit."""
+    form = AuthenticateForm(user=user, data={"code": code})
+    if form.is_valid():
+        form.authenticator.record_usage()
+        return None
+    return form.errors.as_data()["code"][0].code
 
 
 class TokenView(APIView):
-    """Exchange email and password (and a two-factor code when on) for an API token."""
+    """API tokens: sign in for a new one (POST), or revoke the one you call with (DELETE)."""
 
-    authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "auth_token"
 
+    def get_authenticators(self):
+        # Signing in takes no credentials but the body's; revoking takes the token being revoked.
+        if getattr(self, "request", None) is not None and self.request.method == "DELETE":
+            return [ApiTokenAuthentication()]
+        return []
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
     @extend_schema(
+        summary="Sign in for an API token",
+        description=(
+            "Exchange email and password (and a `code` from the authenticator app when two-factor is "
+            "on) for a new API token; send it as `Authorization: Token <token>`. Each call issues a "
+            "new token, shown only in this response (the server keeps only its SHA-256 digest). A "
+            "token works until `expires_at`, a fixed time from issue (API_TOKEN_LIFETIME_DAYS, 30 "
+            "days by default) that use does not extend, and stops working sooner when it is revoked "
+            "(DELETE on this path, or on the settings page), the password is changed or reset, or "
+            "two-factor is turned on. Failed passwords and codes count against the same per-account "
+            "limits as the web sign-in: a locked account gets 429 here too."
+        ),
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer(
+                "TokenResponse",
+                {
+                    "token": serializers.CharField(help_text="The key; shown once."),
+                    "expires_at": serializers.DateTimeField(help_text="When the token stops working."),
+                },
+            )
+        },
         auth=[],
     )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
-        user = authenticate(request, email=email, password=data.validated_data["password"])
+        # allauth's sign-in check: a failure counts against the address and the account in the
+        # same buckets as the web sign-in form, and a locked account stays locked here too.
+        try:
+            user = get_adapter(request).authenticate(request, email=email, password=data.validated_data["password"])
+        except ValidationError:
+            return _too_many_attempts()
         # One message for a wrong password and an unknown email, so the endpoint reveals no accounts.
         invalid = Response({"detail": "Email or password is not correct."}, status=status.HTTP_400_BAD_REQUEST)
         if user is None:
@@ -73,10 +133,24 @@ class TokenView(APIView):
                     {"code": ["This account uses two-factor authentication: send a code from your app."]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            if not _mfa_code_is_valid(user, code):
+            problem = _check_second_factor(user, code)
+            if problem == "too_many_login_attempts":
+                return _too_many_attempts()
+            if problem is not None:
                 return Response({"code": ["This code is not valid."]}, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        name = (data.validated_data.get("name") or "").strip() or request.headers.get("User-Agent", "")
+        token, key = api_token_issue(user=user, name=name)
+        return Response({"token": key, "expires_at": token.expires_at})
+
+    @extend_schema(
+        summary="Revoke this token",
+        description="Revokes the token the request is authenticated with: it stops working at once.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request):
+        api_token_revoke(user=request.user, token_id=request.auth.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):

@@ -3,8 +3,10 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import models
 
 from accounts.models import (
@@ -199,3 +201,14 @@ class SuspensionForm(forms.Form):
         max_length=1000,
         help_text="The person sees this reason in their notifications and by email.",
     )
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up, doing the same work whether or not the email already has an account, so
+    the answer's timing does not tell which addresses are registered."""
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            # A new account hashes its password; hash this one too (and throw it away).
+            make_password(self.cleaned_data.get("password1"))
+        return super().try_save(request)

@@ -207,3 +207,27 @@ class PortfolioItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ApiToken(models.Model):
+    """A key for the REST API. Only the SHA-256 digest of the key is stored: the key itself is shown
+    once, when it is issued, so a copy of the database opens no one's account. A token stops
+    working at `expires_at` (a fixed lifetime from issue, not extended by use), when its owner
+    revokes it, and when the password changes or two-factor is turned on."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the key
+    name = models.CharField(max_length=100, blank=True)  # what asked for it, e.g. the client's User-Agent
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token {self.pk} of {self.user_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -3,11 +3,14 @@ change to how a person signs in (these always email, so a hijacked account is no
 
 from __future__ import annotations
 
-from allauth.account.signals import email_changed, email_confirmed, password_changed, password_reset
+from allauth.account.signals import email_changed, email_confirmed, password_changed, password_reset, password_set
+from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
+from accounts.tokens import api_tokens_revoke_all
 from notifications.services import notify
 
 
@@ -44,6 +47,23 @@ def _security_notice(user, title: str, body: str) -> None:
         body=body + "\nIf this was not you, reset your password now and contact support.",
         url=reverse("account_settings"),
     )
+
+
+@receiver(password_changed)
+@receiver(password_reset)
+@receiver(password_set)
+def revoke_api_tokens(sender, request, user, **kwargs) -> None:
+    """API tokens issued under the old password stop working: a change or reset must shut out
+    whoever knew the old one."""
+    api_tokens_revoke_all(user=user)
+
+
+@receiver(post_save, sender=Authenticator)
+def revoke_api_tokens_on_new_authenticator(sender, instance, created, **kwargs) -> None:
+    """Turning on two-factor ends the tokens issued with the password alone, in the same transaction
+    as the new authenticator, however it was added."""
+    if created and instance.type != Authenticator.Type.RECOVERY_CODES:
+        api_tokens_revoke_all(user=instance.user)
 
 
 @receiver(password_changed)

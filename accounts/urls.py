@@ -12,4 +12,5 @@ urlpatterns = [
     path("freelancers/<int:pk>/", views.freelancer_public, name="freelancer_public"),
     path("clients/<int:pk>/", views.client_public, name="client_public"),
     path("settings/", views.account_settings, name="account_settings"),
+    path("settings/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

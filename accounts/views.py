@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import selectors, services, tokens
 from accounts.forms import (
     ClientProfileForm,
     FreelancerProfileForm,
@@ -155,7 +157,23 @@ def client_public(request, pk: int):
 
 @login_required
 def account_settings(request):
-    return render(request, "accounts/settings.html")
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "api_tokens": list(tokens.active_tokens(request.user)),
+            "api_token_lifetime_days": settings.API_TOKEN_LIFETIME.days,
+        },
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    if not tokens.api_token_revoke(user=request.user, token_id=pk):
+        raise Http404("No such token.")
+    messages.success(request, "The token is revoked: scripts that use it can no longer call the API.")
+    return redirect("account_settings")
 
 
 @moderator_required

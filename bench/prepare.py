@@ -30,9 +30,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core.management.base import OutputWrapper
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import ClientProfile, FreelancerProfile, Skill, User
+from accounts.tokens import api_token_issue
 from config.management.commands.seed_scale import PASSWORD, Command
 from contracts import services as deals
 from contracts.models import Contract, Milestone
@@ -78,8 +78,8 @@ def money_pairs(count: int, milestones: int) -> list[dict]:
         )
         pairs.append(
             {
-                "client_token": Token.objects.get_or_create(user=client)[0].key,
-                "freelancer_token": Token.objects.get_or_create(user=freelancer)[0].key,
+                "client_token": api_token_issue(user=client, name="load benchmark")[1],
+                "freelancer_token": api_token_issue(user=freelancer, name="load benchmark")[1],
                 "milestones": ids,
             }
         )

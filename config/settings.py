@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -98,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -208,8 +208,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Proofwork] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_USER_DISPLAY = "accounts.adapters.user_display"
 ACCOUNT_SIGNUP_REDIRECT_URL = "onboarding"
+# Failed sign-ins count per address and per account (the email for passwords, the person for
+# two-factor codes); the API's token endpoint counts in the same buckets (accounts/api.py).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -218,6 +221,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Proofwork"
+
+# How many reverse proxies stand in front of gunicorn, each appending the address it saw to
+# X-Forwarded-For (the documented deployment: one TLS proxy on the same host, so 1). Every rate
+# limit keys on the address the outermost of them saw (core.middleware.client_address); 0 when
+# gunicorn faces the internet itself. Too low and every visitor shares the proxy's address (one
+# visitor can lock everyone out); too high and a client picks its own address by sending the header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # --- Internationalization -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -336,6 +347,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("default", "email", "money")]
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_notification_email": {"queue": "email"},
+    "accounts.tasks.send_account_email": {"queue": "email"},
     "contracts.tasks.auto_release_milestones": {"queue": "money"},
     "payments.tasks.clear_released_money": {"queue": "money"},
 }
@@ -359,7 +371,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     # Token first: a call without credentials gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -367,10 +379,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # The same count as allauth's, so DRF's throttles see the same client address.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "auth_token": os.environ.get("THROTTLE_AUTH_TOKEN", "10/min"),
     },
 }
+# An API token works for this long from when it is issued (fixed, not extended by use); a password
+# change or reset, turning two-factor on, or DELETE /api/v1/auth/token/ ends it sooner.
+API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_LIFETIME_DAYS", 30))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Proofwork API",
     "DESCRIPTION": "The freelance marketplace's REST API. Every call runs the same services as the web pages.",

@@ -1,15 +1,20 @@
-"""Request-wide rules: staff need two-factor for staff areas; times show in the viewer's timezone;
-public pages are kept a few seconds for visitors who are not signed in."""
+"""Request-wide rules: one notion of the client's address behind the proxy; staff need a sign-in with
+a second factor for staff areas; times show in the viewer's timezone; public pages are kept a few
+seconds for visitors who are not signed in."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import zoneinfo
+from urllib.parse import urlencode
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.shortcuts import redirect
@@ -19,7 +24,58 @@ from django.utils import timezone
 PROTECTED_PREFIXES = ("/admin/", "/moderation/")
 
 
+def client_address(request) -> str:
+    """The address of the person at the other end of the request.
+
+    Behind TRUSTED_PROXY_COUNT proxies that each append the address they saw to X-Forwarded-For,
+    it is the entry the outermost trusted proxy wrote, counted from the right. Entries further left
+    are whatever the client chose to send and are never believed. Without the header (no proxy, or
+    a count of 0) it is the connection's own address. Every rate limit (allauth's, DRF's, ours)
+    keys on this one answer."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",")]
+    candidate = hops[-min(count, len(hops))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class ClientAddressMiddleware:
+    """Puts the client's address (see `client_address`) in REMOTE_ADDR before anything reads it, so
+    code that reads REMOTE_ADDR agrees with the rate limits. The proxy's own address stays in
+    PROXY_REMOTE_ADDR."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        address = client_address(request)
+        if address != request.META.get("REMOTE_ADDR"):
+            request.META["PROXY_REMOTE_ADDR"] = request.META.get("REMOTE_ADDR", "")
+            request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)
+
+
+def signed_in_with_second_factor(request) -> bool:
+    """Whether this session's sign-in passed a two-factor challenge. allauth records every way the
+    session authenticated; a code given only to re-authenticate does not count, since anyone
+    holding the password can enrol an authenticator of their own and then "re-authenticate" with it."""
+    return any(
+        record.get("method") == "mfa" and not record.get("reauthenticated")
+        for record in get_authentication_records(request, request.user)
+    )
+
+
 class StaffMFAMiddleware:
+    """Staff areas open only to a session that signed in with a second factor. Staff without one
+    are sent to set one up; with one but signed in by password alone (including a session that
+    enrolled it), they are signed out and asked to sign in again with the code."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -28,16 +84,21 @@ class StaffMFAMiddleware:
         if (
             user is not None
             and user.is_authenticated
+            and user.is_staff
             and request.path.startswith(PROTECTED_PREFIXES)
             and not request.path.startswith("/admin/logout")
-            and user.is_staff
-            and not is_mfa_enabled(user)
+            and not signed_in_with_second_factor(request)
         ):
-            messages.warning(
-                request,
-                "Staff areas need two-factor authentication. Set up an authenticator app to continue.",
-            )
-            return redirect(reverse("mfa_activate_totp"))
+            if not is_mfa_enabled(user):
+                messages.warning(
+                    request,
+                    "Staff areas need two-factor authentication. Set up an authenticator app, "
+                    "then sign in again with a code from it.",
+                )
+                return redirect(reverse("mfa_activate_totp"))
+            logout(request)
+            messages.warning(request, "Staff areas need a sign-in with your authenticator code. Sign in again.")
+            return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,10 +19,29 @@ from rest_framework.test import APIClient
 
 
 def browser_for(user) -> Client:
-    """Django's test client, signed in as `user`."""
+    """Django's test client, signed in as `user`; staff with an authenticator signed in with its
+    code too, as staff areas require."""
     browser = Client()
     browser.force_login(user)
+    if user.is_staff:
+        signed_in_with_code(browser, user)
     return browser
+
+
+def signed_in_with_code(browser: Client, user) -> None:
+    """Record in the browser's session what allauth records after a sign-in with password and an
+    authenticator code (when the person has one)."""
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        return
+    now = time.time()
+    session = browser.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "id": authenticator.pk, "type": authenticator.type},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
 
 
 def api_for(user=None) -> APIClient:

@@ -14,6 +14,7 @@ from tests.factories import (
     UserFactory,
     image_upload,
 )
+from tests.helpers import browser_for
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +50,12 @@ def client_form(**overrides):
     return data
 
 
-def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client):
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
-    )
+def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the email goes out after commit
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
@@ -304,9 +306,9 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
         assert response["Location"] == reverse("mfa_activate_totp")
 
 
-def test_moderator_with_two_factor_suspends_a_member(client, moderator):
+def test_moderator_with_two_factor_suspends_a_member(moderator):
     member = UserFactory(email="spammer@example.com")
-    client.force_login(moderator)
+    client = browser_for(moderator)
     assert "spammer@example.com" in client.get(reverse("moderation_members"), {"q": "spammer"}).text
     response = client.post(reverse("moderation_member", args=[member.pk]), {"action": "suspend", "reason": "Spam"})
     assert response.status_code == 302

@@ -149,10 +149,11 @@ def test_api_lists_own_notifications_and_marks_read(client):
 
 
 def test_confirming_email_sends_a_welcome(client, mailoutbox, django_capture_on_commit_callbacks):
-    client.post(
-        reverse("account_signup"),
-        {"email": "fresh@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the confirmation email goes out after commit
+        client.post(
+            reverse("account_signup"),
+            {"email": "fresh@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+        )
     link = next(word for word in mailoutbox[0].body.split() if "/accounts/confirm-email/" in word)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(link.split("testserver", 1)[1])

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, FreelancerProfileFactory, UserFactory
+from tests.helpers import browser_for
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_staff_read_contracts_and_the_ledger_in_the_admin_but_cannot_change_them
 
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     TOTP.activate(admin_user, generate_totp_secret())
-    client.force_login(admin_user)
+    client = browser_for(admin_user)
     for path in ("/admin/contracts/contract/", "/admin/payments/ledgertransaction/", "/admin/payments/accountbalance/"):
         page = client.get(path)
         assert page.status_code == 200

@@ -25,9 +25,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import ClientProfile, FreelancerProfile, Skill, User
+from accounts.tokens import api_token_issue
 from config.celery import app as celery_app
 from config.scale_text import (
     COMMON_WORD,
@@ -120,8 +120,8 @@ class Command(BaseCommand):
             "heavy_freelancer": {"id": heavy_freelancer.pk, "email": heavy_freelancer.email},
             "freelancer": {"id": sample_freelancer.pk, "email": sample_freelancer.email},
             "tokens": {
-                "heavy_client": Token.objects.get_or_create(user=heavy_client)[0].key,
-                "heavy_freelancer": Token.objects.get_or_create(user=heavy_freelancer)[0].key,
+                "heavy_client": api_token_issue(user=heavy_client, name="load benchmark")[1],
+                "heavy_freelancer": api_token_issue(user=heavy_freelancer, name="load benchmark")[1],
             },
             "project_id": heavy_project.pk,
             "contract_10_milestones": ten,
