@@ -93,6 +93,7 @@ def test_outsiders_get_the_sign_in_page_or_a_404_and_change_nothing(key):
     row = ROUTES[key]
     made = row.build()
     url, missing = _url(key, made.kwargs), _url(key, _missing(made.kwargs))
+    strangers = (new_freelancer(), new_client())
     before = state()
     for method in _methods(key):
         public = bool(row.public) and method == "get"
@@ -110,7 +111,7 @@ def test_outsiders_get_the_sign_in_page_or_a_404_and_change_nothing(key):
         else:
             assert _to_login(response), f"{where}: {response.status_code} {response.get('Location')}"
         # a signed-in stranger gets what an id that does not exist gets: a 404
-        for stranger in (new_freelancer(), new_client()):
+        for stranger in strangers:
             response = _ask(key, stranger, method, url)
             absent = _ask(key, stranger, method, missing)
             where = f"a stranger's {method.upper()} {url}"
