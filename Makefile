@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format check-deploy clean bench fuzz
+.PHONY: run test install migrate seed lint format check-deploy check-ledger clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ migrate: install | $(VAR_DIRS)
 # One process: pending migrations (if any), then the demo data (a few queries when it is there).
 seed: install | $(VAR_DIRS)
 	DEBUG=1 $(BIN)/python manage.py seed_demo --migrate
+
+# Every money invariant over the whole ledger of the database DATABASE_URL names (the local SQLite
+# file by default); prints each violation and fails on any. CI runs it on a freshly seeded demo.
+check-ledger: install | $(VAR_DIRS)
+	DEBUG=1 $(BIN)/python manage.py check_ledger
 
 # scripts/run.sh migrates and seeds in the same process that prints the demo logins.
 run: install | $(VAR_DIRS)
