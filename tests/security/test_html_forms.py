@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 ROLES = ("client@example.com", "freelancer@example.com")
 PAGES_PER_ROLE = 120
-SKIP_LINKS = re.compile(r"^/(admin|static|media|accounts/logout|api|moderation)/|/files?/|/attachments?/|\.ics$|/download")
+SKIP_LINKS = re.compile(
+    r"^/(admin|static|media|accounts/logout|api|moderation)/|/files?/|/attachments?/|\.ics$|/download"
+)
 LONG = "x" * 20_000
 VALUES = {
     "empty": "",
@@ -66,9 +68,8 @@ class Forms(HTMLParser):
             self._form["types"][a["name"]] = kind
             if tag == "select":
                 self._select = a["name"]
-        elif tag == "option" and self._select and self._form is not None:
-            if not self._form["fields"].get(self._select):
-                self._form["fields"][self._select] = a.get("value", "")
+        elif tag == "option" and self._select and self._form is not None and not self._form["fields"].get(self._select):
+            self._form["fields"][self._select] = a.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "form":
