@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.tokens import api_token_issue
 from contracts.models import SubmissionFile
 from contracts.services import milestone_removal_propose, milestone_submit
 from marketplace.models import ProjectAttachment, ProposalAttachment
@@ -216,6 +217,12 @@ def a_notification():
     return Made({"pk": note.pk}, {"owner": user})
 
 
+def an_api_token():
+    user = new_freelancer()
+    token, _key = api_token_issue(user=user, name="a script")
+    return Made({"pk": token.pk}, {"owner": user})
+
+
 def a_portfolio_item():
     item = PortfolioItemFactory()
     return Made({"pk": item.pk}, {"owner": item.profile.user})
@@ -266,6 +273,7 @@ ANY_CLIENT_INVITES = "any client may invite any freelancer from their public pro
 ROUTES: dict[str, Row] = {
     # Site pages (HTML)
     "notification_open": Row(a_notification),
+    "api_token_revoke": Row(an_api_token),
     "conversation_detail": Row(a_conversation()),
     "message_attachment": Row(a_message_attachment),
     "project_detail": Row(a_draft_project(), public=PUBLIC_PROJECT),
