@@ -20,9 +20,11 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import User
+from core.serializers import RejectUnknownFieldsMixin
+from core.text import single_line
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     code = serializers.CharField(
@@ -79,7 +81,7 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
-class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class MeSerializer(RejectUnknownFieldsMixin, CountryFieldMixin, serializers.ModelSerializer):
     is_suspended = serializers.BooleanField(read_only=True)
     freelancer_profile_url = serializers.SerializerMethodField()
     client_profile_url = serializers.SerializerMethodField()
@@ -100,6 +102,8 @@ class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "client_profile_url",
         ]
         read_only_fields = ["id", "email", "is_client", "is_freelancer", "date_joined"]
+        # The name is required and on one line, as on the account page.
+        extra_kwargs = {"full_name": {"allow_blank": False, "validators": [single_line]}}
 
     def get_freelancer_profile_url(self, user: User) -> str | None:
         profile = getattr(user, "freelancer_profile", None)

@@ -371,6 +371,16 @@ REST_FRAMEWORK = {
         "auth_token": os.environ.get("THROTTLE_AUTH_TOKEN", "10/min"),
     },
 }
+
+# --- API input -----------------------------------------------------------------------------
+# JSON that nests too deep, holds a lone UTF-16 surrogate or a number that is not finite is a 400
+# before any view sees it (core/parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.parsers.StrictJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Proofwork API",
     "DESCRIPTION": "The freelance marketplace's REST API. Every call runs the same services as the web pages.",

@@ -11,6 +11,8 @@ from core import views as core_views
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Proofwork administration"
 
+handler500 = "core.api.server_error"  # JSON under /api/
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),
