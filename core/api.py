@@ -61,10 +61,22 @@ def not_found(request, *args, **kwargs) -> JsonResponse:
     return JsonResponse({"detail": "Not found. Every path of the API is listed at /api/v1/docs/."}, status=404)
 
 
+def _under_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def server_error(request) -> HttpResponse:
     """The site's 500 handler (Django has logged the error by now): JSON under /api/, the page elsewhere."""
-    if request.path.startswith("/api/"):
+    if _under_api(request):
         return JsonResponse(
             {"detail": "Something went wrong on our side. It has been logged; please try again later."}, status=500
         )
     return defaults.server_error(request)
+
+
+def bad_request(request, exception) -> HttpResponse:
+    """A request Django refuses before any view reads it (too many form fields, a suspicious
+    header): JSON under /api/, the page elsewhere."""
+    if _under_api(request):
+        return JsonResponse({"detail": "The request could not be read."}, status=400)
+    return defaults.bad_request(request, exception)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -134,6 +136,15 @@ def test_an_unhandled_error_under_the_api_is_a_json_500_and_is_logged(monkeypatc
     assert response.status_code == 500 and is_json(response)
     assert "something broke" not in response.content.decode()
     assert any(record.exc_info and "something broke" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_a_form_post_django_refuses_to_read_is_a_json_400_under_the_api(freelancer):
+    api = api_for(freelancer)
+    api.raise_request_exception = False
+    fields = urlencode({f"field{i}": "1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)})
+    response = api.generic("POST", "/api/v1/payouts/", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and is_json(response)
+    assert urls.handler400 == "core.api.bad_request"
 
 
 def test_an_unhandled_error_on_a_page_still_gets_the_html_error_page(freelancer):
