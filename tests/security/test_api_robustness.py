@@ -14,13 +14,16 @@ from django.core import mail
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, resolve, reverse
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.relations import ManyRelatedField
 from rest_framework.test import APIClient
 
 from accounts.forms import UserDetailsForm
 from config import urls
 from core.api import not_found, server_error
 from core.privacy import PrivateResponsesMiddleware
+from core.serializers import RejectUnknownFieldsMixin
 from core.text import one_line
 from marketplace.forms import ProjectForm
 from marketplace.models import Project, Proposal
@@ -365,3 +368,58 @@ def test_a_proposal_that_could_be_edited_still_is(proposal_with_question):
     )
     assert response.status_code == 200
     assert Proposal.objects.get(pk=proposal.pk).cover_letter == "A better letter, still mine."
+
+
+# --- One rule for every serializer that accepts input ----------------------------------------
+
+QUERY_PARAMETER_SERIALIZERS = {"ProjectSearchSerializer", "InvitationListParamsSerializer"}  # unknown params pass
+
+
+APPS = {"accounts", "contracts", "core", "marketplace", "messaging", "notifications", "payments", "reviews"}
+
+
+def _our_serializers() -> list[type]:
+    import config.api_urls  # noqa: F401  (every API module, so every serializer class, is loaded)
+
+    found, pending = set(), [serializers.BaseSerializer]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.split(".")[0] in APPS:
+                found.add(sub)
+    return sorted(found, key=lambda cls: (cls.__module__, cls.__name__))
+
+
+def _writable_fields(serializer, where: str):
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        yield f"{where}.{name}", field
+        child = getattr(field, "child", None)
+        if isinstance(child, serializers.BaseSerializer):
+            yield from _writable_fields(child, f"{where}.{name}[]")
+        elif isinstance(field, serializers.BaseSerializer) and not isinstance(field, serializers.ListSerializer):
+            yield from _writable_fields(field, f"{where}.{name}")
+
+
+def test_every_serializer_that_takes_input_refuses_unknown_fields_and_reads_numbers_strictly():
+    checked, lenient, open_ended = 0, [], []
+    for cls in _our_serializers():
+        if cls.__name__.startswith("_") or (getattr(cls, "Meta", None) and getattr(cls.Meta, "abstract", False)):
+            continue
+        try:
+            instance = cls()
+            fields = list(_writable_fields(instance, cls.__name__))
+        except Exception:
+            continue
+        if not fields:
+            continue
+        checked += 1
+        if not isinstance(instance, RejectUnknownFieldsMixin) and cls.__name__ not in QUERY_PARAMETER_SERIALIZERS:
+            open_ended.append(cls.__name__)
+        for where, field in fields:
+            if type(field) in (serializers.IntegerField, serializers.PrimaryKeyRelatedField, ManyRelatedField):
+                lenient.append(where)
+    assert checked >= 20
+    assert open_ended == [], "input serializers without RejectUnknownFieldsMixin"
+    assert lenient == [], "use StrictIntegerField / StrictPrimaryKeyRelatedField for input"
