@@ -21,9 +21,11 @@ from accounts.authentication import ApiTokenAuthentication
 from accounts.models import User
 from accounts.tokens import api_token_issue, api_token_revoke
 from core.middleware import client_address
+from core.serializers import RejectUnknownFieldsMixin
+from core.text import single_line
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     code = serializers.CharField(
@@ -153,7 +155,7 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class MeSerializer(RejectUnknownFieldsMixin, CountryFieldMixin, serializers.ModelSerializer):
     is_suspended = serializers.BooleanField(read_only=True)
     freelancer_profile_url = serializers.SerializerMethodField()
     client_profile_url = serializers.SerializerMethodField()
@@ -174,6 +176,8 @@ class MeSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "client_profile_url",
         ]
         read_only_fields = ["id", "email", "is_client", "is_freelancer", "date_joined"]
+        # The name is required and on one line, as on the account page.
+        extra_kwargs = {"full_name": {"allow_blank": False, "validators": [single_line]}}
 
     def get_freelancer_profile_url(self, user: User) -> str | None:
         profile = getattr(user, "freelancer_profile", None)

@@ -18,6 +18,7 @@ from accounts.models import (
     Skill,
     User,
 )
+from core.text import single_line
 from core.uploads import validate_image_file
 
 
@@ -70,6 +71,7 @@ class UserDetailsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["full_name"].required = True
+        self.fields["full_name"].validators.append(single_line)
         if self.instance.avatar:
             self.fields["avatar"].initial = self.instance.avatar
 

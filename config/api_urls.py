@@ -1,12 +1,12 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
 from contracts.api.contracts import ContractViewSet
 from contracts.api.edits import MilestoneEditViewSet
 from contracts.api.milestones import MilestoneViewSet
 from contracts.api.offers import OfferViewSet
+from core.api import IdRouter
 from core.api import not_found as api_not_found
 from marketplace.api.interviews import InterviewViewSet
 from marketplace.api.invitations import InvitationViewSet
@@ -16,7 +16,7 @@ from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 from payments.api import BalanceViewSet, PayoutViewSet
 
-router = DefaultRouter()
+router = IdRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register(

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.privacy.PrivateResponsesMiddleware",  # Cache-Control: private, no-store for the signed in
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -388,6 +389,16 @@ REST_FRAMEWORK = {
 # An API token works for this long from when it is issued (fixed, not extended by use); a password
 # change or reset, turning two-factor on, or DELETE /api/v1/auth/token/ ends it sooner.
 API_TOKEN_LIFETIME = timedelta(days=env_int("API_TOKEN_LIFETIME_DAYS", 30))
+
+# --- API input -----------------------------------------------------------------------------
+# JSON that nests too deep, holds a lone UTF-16 surrogate or a number that is not finite is a 400
+# before any view sees it (core/parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.parsers.StrictJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Proofwork API",
     "DESCRIPTION": "The freelance marketplace's REST API. Every call runs the same services as the web pages.",

@@ -11,6 +11,10 @@ from core import views as core_views
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Proofwork administration"
 
+# Errors Django answers itself are JSON under /api/.
+handler400 = "core.api.bad_request"
+handler500 = "core.api.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),

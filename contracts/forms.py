@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from contracts.services.milestones import MAX_SUBMISSION_FILES
 from core.forms import IntentField, IntentFormMixin, MultipleFileField, optional_text, parse_dollars
+from core.text import single_line
 
 AMOUNT_MAX_LENGTH = 20
 CARD_DIGITS = re.compile(r"\d{12,19}")
@@ -58,7 +59,9 @@ class OfferReviseForm(forms.Form):
 
 
 class FollowOnForm(forms.Form):
-    title = forms.CharField(max_length=120, error_messages={"required": "Give the new work a title."})
+    title = forms.CharField(
+        max_length=120, validators=[single_line], error_messages={"required": "Give the new work a title."}
+    )
     scope = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=10_000,
@@ -140,7 +143,9 @@ class RefundDeclineForm(forms.Form):
 
 
 class AddMilestoneForm(forms.Form):
-    title = forms.CharField(max_length=120, error_messages={"required": "Give the milestone a title."})
+    title = forms.CharField(
+        max_length=120, validators=[single_line], error_messages={"required": "Give the milestone a title."}
+    )
     amount = AmountField(label="Amount (USD)")
     due_date = forms.DateField(
         label="Due date",

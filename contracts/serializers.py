@@ -23,8 +23,10 @@ from core.serializers import (
     PositiveCentsField,
     RejectUnknownFieldsMixin,
     StoredFileSerializer,
+    StrictIntegerField,
     status_field,
 )
+from core.text import single_line
 
 # --- Status fields ---------------------------------------------------------------------------
 
@@ -302,7 +304,7 @@ class OfferSerializer(serializers.ModelSerializer):
 class MilestoneTermsInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """One milestone of revised terms."""
 
-    title = serializers.CharField(max_length=120)
+    title = serializers.CharField(max_length=120, validators=[single_line])
     amount_cents = PositiveCentsField()
     due_date = serializers.DateField()
 
@@ -311,7 +313,7 @@ class OfferReviseSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Changed terms: the whole list of milestones, the change rounds, and an optional note."""
 
     milestones = MilestoneTermsInputSerializer(many=True, max_length=50, help_text="The whole new list, in order.")
-    change_rounds = serializers.IntegerField(
+    change_rounds = StrictIntegerField(
         required=False, min_value=0, max_value=5, help_text="Change requests allowed per milestone (kept if left out)."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")

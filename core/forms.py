@@ -8,6 +8,7 @@ from core.exceptions import DomainError
 from core.files import validate_attachment
 from core.milestones import MilestoneTerms
 from core.money import parse_amount_to_cents
+from core.text import single_line
 from core.viewer_cache import new_form_key
 
 
@@ -81,7 +82,12 @@ def dollars_for_input(cents: int) -> str:
 class MilestoneRowForm(forms.Form):
     """One row of the milestone table. A row left entirely blank is ignored."""
 
-    title = forms.CharField(max_length=120, required=False, widget=forms.TextInput(attrs={"data-milestone-title": ""}))
+    title = forms.CharField(
+        max_length=120,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"data-milestone-title": ""}),
+    )
     amount = forms.CharField(
         label="Amount (USD)",
         max_length=20,

@@ -11,6 +11,8 @@ from django.db import models
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
 # The largest value a 64-bit column holds: anything bigger is refused here, not by the database.
 MAX_BIGINT = 2**63 - 1
@@ -53,15 +55,91 @@ class PositiveCentsField(CentsField):
         super().__init__(**kwargs)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A whole number as JSON sends it, or ASCII digits as a form post sends them. 1.5, "1.5", 1.0,
+    true, 1e400 and other scripts' digits ("١٤") are refused rather than rounded or read as ASCII."""
+
+    _DIGITS = re.compile(r"[-+]?[0-9]{1,30}")
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and self._DIGITS.fullmatch(data.strip()):
+            data = int(data.strip())
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictManyRelatedField(ManyRelatedField):
+    """A list of ids: a JSON array (or repeated form keys), never an object or a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An object by its id: a whole number (or ASCII digits in a form post) in the id range. 1.5,
+    "1.5", 1e400, true and "١٤" are refused; a number past any id is simply not found."""
+
+    _DIGITS = re.compile(r"[0-9]{1,30}")
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
+        return StrictManyRelatedField(**list_kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and self._DIGITS.fullmatch(data.strip()):
+            data = int(data.strip())
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < data <= MAX_BIGINT:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+_INTEGER_MODEL_FIELDS = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
 class RejectUnknownFieldsMixin:
-    """Refuse fields the caller may not set (status, client, published_at…) instead of dropping
-    them silently, so a client that tries never believes it worked."""
+    """What every serializer that accepts a write shares.
+
+    - Fields the caller may not set (status, client, published_at…, and read-only ones) are refused
+      instead of dropped silently, so a client that tries never believes it worked.
+    - A nested object is checked whole even when the request is a PATCH: partial applies to the
+      top-level fields sent, never to the parts of one milestone or answer.
+    - Model fields map to the strict integer and id fields above."""
 
     protected_messages: dict[str, str] = {}
 
+    serializer_related_field = StrictPrimaryKeyRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **dict.fromkeys(_INTEGER_MODEL_FIELDS, StrictIntegerField),
+    }
+
+    def run_validation(self, data=empty):
+        root = self.root
+        if data is not empty and root is not self and getattr(root, "partial", False):
+            kwargs = {**self._kwargs, "context": self.context}
+            kwargs.pop("data", None)
+            kwargs.pop("partial", None)
+            return type(self)(*self._args, **kwargs).run_validation(data)  # unbound: its own root, not partial
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
             if unknown:
                 raise serializers.ValidationError(
                     {name: [self.protected_messages.get(name, "This field cannot be set here.")] for name in unknown}

@@ -12,6 +12,7 @@ from accounts.models import Skill, SkillCategory
 from core.exceptions import DomainError
 from core.forms import MultipleFileField
 from core.money import parse_amount_to_cents
+from core.text import single_line
 from marketplace.models import DEFAULT_NDA_TEXT, DESCRIPTION_MAX_LENGTH, Project
 
 # ---------------------------------------------------------------------------------------------
@@ -60,6 +61,7 @@ class ProjectForm(forms.Form):
 
     title = forms.CharField(
         max_length=120,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"placeholder": "Add Stripe refunds to our Django shop"}),
         help_text="What needs doing, in a few words.",
     )

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.files import attachment_response
-from core.serializers import StoredFileSerializer
+from core.serializers import RejectUnknownFieldsMixin, StoredFileSerializer
 from messaging import selectors, services
 from messaging.models import MESSAGE_MAX_LENGTH, Conversation, Message, MessageAttachment
 
@@ -81,7 +81,7 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, max_length=MESSAGE_MAX_LENGTH, default="")
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text="Up to 5 files (multipart only)."

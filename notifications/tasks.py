@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.text import one_line
 from notifications.models import Notification
 from notifications.services import notifications_purge_old
 
@@ -24,7 +25,7 @@ def send_notification_email(self, notification_id: int) -> None:
     context = {"notification": notification, "site_url": settings.SITE_URL}
     try:
         send_mail(
-            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{notification.title}",
+            subject=one_line(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{notification.title}"),
             message=render_to_string("notifications/email.txt", context),
             from_email=None,
             recipient_list=[notification.recipient.email],

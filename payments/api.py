@@ -16,7 +16,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.exceptions import DomainError
-from core.serializers import PositiveCentsField
+from core.serializers import PositiveCentsField, RejectUnknownFieldsMixin
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent
 from payments.models import Payout
 from payments.selectors import earnings_for_user
@@ -41,7 +41,7 @@ class PayoutSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PayoutCreateSerializer(serializers.Serializer):
+class PayoutCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     amount_cents = PositiveCentsField(help_text="How much to withdraw, in whole cents; at most what is available.")
 
 

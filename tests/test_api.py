@@ -89,10 +89,14 @@ def test_me_patch_validates_timezone_and_changes_nothing_on_error(api):
     assert response.status_code == 400 and "timezone" in response.json()
     user.refresh_from_db()
     assert user.timezone == "UTC"
+    # email changes go through confirmation, not the API: refused, like every field that cannot be set
     response = api.patch("/api/v1/me/", {"timezone": "Europe/Berlin", "email": "new@example.com"}, format="json")
+    assert response.status_code == 400 and "email" in response.json()
+    user.refresh_from_db()
+    assert user.timezone == "UTC" and user.email != "new@example.com"
+    response = api.patch("/api/v1/me/", {"timezone": "Europe/Berlin"}, format="json")
     user.refresh_from_db()
     assert user.timezone == "Europe/Berlin"
-    assert user.email != "new@example.com"  # email changes go through confirmation, not the API
 
 
 def test_schema_and_docs_are_served(client):

@@ -87,7 +87,9 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.project_detail_queryset(self.request.user)
 
     def _detail(self, project: Project, *, status_code: int = status.HTTP_200_OK) -> Response:
-        project = self.get_queryset().get(pk=project.pk)  # fresh, with its related rows prefetched
+        # Fresh, with its related rows prefetched. A draft its client just closed is discarded and
+        # gone from every list; the answer still shows it once, as it now stands.
+        project = self.get_queryset().filter(pk=project.pk).first() or project
         return Response(
             ProjectDetailSerializer(project, context=self.get_serializer_context()).data, status=status_code
         )
@@ -164,6 +166,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request, *args, **kwargs):
         project = self.get_object()
+        services.project_edit_check(project=project, by=request.user)  # who and when, before what
         data = ProjectWriteSerializer(project, data=request.data, partial=True, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -182,7 +185,10 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._detail(services.project_publish(project=self.get_object(), by=request.user))
 
     @extend_schema(
-        request=None, responses=ProjectDetailSerializer, description="Close a draft or open project (its client only)."
+        request=None,
+        responses=ProjectDetailSerializer,
+        description="Close an open project, or discard a draft (its client only). The answer shows it closed; "
+        "a discarded draft is gone from then on (404).",
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):

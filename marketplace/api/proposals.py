@@ -154,6 +154,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def update(self, request, *args, **kwargs):
         proposal = self.get_object()
+        services.proposal_edit_check(proposal=proposal, by=request.user)  # who and when, before what
         partial = kwargs.pop("partial", False)
         data = ProposalWriteSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)

@@ -6,7 +6,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from core.serializers import MAX_BIGINT, PartySerializer, RejectUnknownFieldsMixin
+from core.serializers import (
+    MAX_BIGINT,
+    PartySerializer,
+    RejectUnknownFieldsMixin,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from marketplace import selectors
 from marketplace.models import (
     Interview,
@@ -97,13 +103,13 @@ class InterviewSerializer(serializers.ModelSerializer):
 
 
 class InterviewCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    proposal = serializers.PrimaryKeyRelatedField(
+    proposal = StrictPrimaryKeyRelatedField(
         queryset=Proposal.objects.none(), error_messages={"does_not_exist": "There is no proposal with id {pk_value}."}
     )
     slots = serializers.ListField(
         child=AwareDateTimeField(), max_length=10, help_text="Up to 3 ISO 8601 times with their UTC offset."
     )
-    duration_minutes = serializers.IntegerField(required=False, default=30, help_text="15, 30, 45 or 60.")
+    duration_minutes = StrictIntegerField(required=False, default=30, help_text="15, 30, 45 or 60.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -114,7 +120,7 @@ class InterviewCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
 
 class InterviewPickSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    slot = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The id of one of the offered slots.")
+    slot = StrictIntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The id of one of the offered slots.")
 
 
 class InterviewTimesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -5,7 +5,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
-from core.serializers import PartySerializer, QueryParamsMixin, RejectUnknownFieldsMixin
+from core.serializers import (
+    PartySerializer,
+    QueryParamsMixin,
+    RejectUnknownFieldsMixin,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from marketplace import selectors
 from marketplace.models import (
     Invitation,
@@ -25,10 +31,10 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    project = serializers.PrimaryKeyRelatedField(
+    project = StrictPrimaryKeyRelatedField(
         queryset=Project.objects.none(), error_messages={"does_not_exist": "Choose one of your own projects."}
     )
-    freelancer = serializers.PrimaryKeyRelatedField(
+    freelancer = StrictPrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
         error_messages={"does_not_exist": "There is no freelancer with id {pk_value}."},
     )
@@ -42,7 +48,7 @@ class InvitationCreateSerializer(RejectUnknownFieldsMixin, serializers.Serialize
 
 
 class InvitationListParamsSerializer(QueryParamsMixin, serializers.Serializer):
-    project = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Only this project.")
+    project = StrictIntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Only this project.")
     direction = serializers.ChoiceField(
         choices=("received", "sent"),
         required=False,

@@ -14,7 +14,10 @@ from core.serializers import (
     QueryParamsMixin,
     RejectUnknownFieldsMixin,
     StoredFileSerializer,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
 )
+from core.text import single_line
 from marketplace import selectors
 from marketplace.models import (
     Project,
@@ -228,7 +231,7 @@ class ProjectWriteSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
     budget_max_cents = CentsField(
         required=False, help_text="Whole cents. Leave out on create for a fixed price (the same as the minimum)."
     )
-    skills = serializers.PrimaryKeyRelatedField(
+    skills = StrictPrimaryKeyRelatedField(
         many=True,
         queryset=Skill.objects.all(),
         required=False,
@@ -243,6 +246,7 @@ class ProjectWriteSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
         model = Project
         fields = [*PROJECT_FIELDS, "skills", "questions"]  # what project_create / project_update accept
         extra_kwargs = {
+            "title": {"validators": [single_line]},
             "category": {"error_messages": {"does_not_exist": "There is no category with id {pk_value}."}},
         }
 
@@ -259,11 +263,11 @@ class ProjectSearchSerializer(QueryParamsMixin, serializers.Serializer):
     skills = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Skill ids separated by commas, e.g. 3,7."
     )
-    category = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Category id.")
+    category = StrictIntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Category id.")
     budget_min = CentsField(required=False, help_text="Whole cents: projects whose budget reaches at least this.")
     budget_max = CentsField(required=False, help_text="Whole cents: projects whose budget starts at most at this.")
     test_only = serializers.BooleanField(required=False, default=False, help_text="Only paid test projects.")
-    posted_within_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
+    posted_within_days = StrictIntegerField(required=False, min_value=1, max_value=365)
     payment_verified = serializers.BooleanField(
         required=False, default=False, help_text="Only clients whose payment method is verified."
     )

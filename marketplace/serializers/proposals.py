@@ -5,7 +5,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import CentsField, PartySerializer, RejectUnknownFieldsMixin, StoredFileSerializer
+from core.serializers import (
+    CentsField,
+    PartySerializer,
+    RejectUnknownFieldsMixin,
+    StoredFileSerializer,
+    StrictIntegerField,
+)
+from core.text import single_line
 from marketplace.models import (
     COVER_LETTER_MAX_LENGTH,
     Proposal,
@@ -97,13 +104,13 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class ProposedMilestoneInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    title = serializers.CharField(max_length=120)
+    title = serializers.CharField(max_length=120, validators=[single_line])
     amount_cents = CentsField()
     due_date = serializers.DateField()
 
 
 class ScreeningAnswerInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    question = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="The screening question's id.")
+    question = StrictIntegerField(min_value=1, max_value=ID_MAX, help_text="The screening question's id.")
     text = serializers.CharField(max_length=2000, allow_blank=True)
 
 
@@ -122,7 +129,7 @@ class ProposalWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     cover_letter = serializers.CharField(max_length=COVER_LETTER_MAX_LENGTH)
     bid_cents = CentsField()
-    duration_days = serializers.IntegerField(min_value=0, max_value=ID_MAX, help_text="Estimated duration in days.")
+    duration_days = StrictIntegerField(min_value=0, max_value=ID_MAX, help_text="Estimated duration in days.")
     milestones = ProposedMilestoneInputSerializer(many=True, max_length=50)
     answers = ScreeningAnswerInputSerializer(many=True, required=False, max_length=20)
 

@@ -11,6 +11,7 @@ from marketplace.services.projects import (  # noqa: F401
     confidential_access_record,
     project_close,
     project_create,
+    project_edit_check,
     project_files_change,
     project_nda_accept,
     project_publish,
@@ -20,6 +21,7 @@ from marketplace.services.projects import (  # noqa: F401
 from marketplace.services.proposals import (  # noqa: F401
     MilestoneTerms,
     proposal_decline,
+    proposal_edit_check,
     proposal_files_change,
     proposal_hire,
     proposal_offer_accepted,

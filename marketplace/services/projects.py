@@ -129,11 +129,22 @@ def _validate_and_save(project: Project, *, skills: list[Skill], questions: list
 def _locked_draft(project: Project, *, by: User, action: str, refuse: str) -> Project:
     """The project, locked, once it is known its client may still change it: only drafts change."""
     project = transitions.lock(project)
+    _check_draft(project, by=by, action=action, refuse=refuse)
+    return project
+
+
+def _check_draft(project: Project, *, by: User, action: str, refuse: str) -> None:
     if project.client_id != by.pk:
         raise NotAllowed(f"Only the client who posted this project can {action}.")
     if project.status != Project.Status.DRAFT:
         raise InvalidTransition(f"{refuse} Close this project and post a new one to change it.")
-    return project
+
+
+def project_edit_check(*, project: Project, by: User) -> None:
+    """Refuses unless `by` may edit `project` now (its client, a draft). The API asks before it
+    reads the changes, so nobody else learns anything from how their input is judged;
+    project_update checks again under the lock."""
+    _check_draft(project, by=by, action="edit it", refuse="Only drafts can be edited.")
 
 
 def _save_related(project: Project, *, skills, questions, attachments, remove_attachment_ids=()) -> None:

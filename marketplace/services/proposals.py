@@ -197,6 +197,12 @@ def _tell_client(proposal: Proposal, *, title: str, body: str) -> None:
     )
 
 
+def proposal_edit_check(*, proposal: Proposal, by: User) -> None:
+    """Refuses unless `by` may edit `proposal` now (its author, still editable, the project open).
+    The API asks before it reads the changes; proposal_update checks again under the lock."""
+    _check_editable(proposal, by)
+
+
 def _check_editable(proposal: Proposal, by: User) -> None:
     if proposal.freelancer_id != by.pk:
         raise NotAllowed("Only the freelancer who sent this proposal can edit it.")
