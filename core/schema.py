@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, in a sentence a person can read.")
+    detail = serializers.CharField(read_only=True, help_text="What went wrong, in a sentence a person can read.")
 
 
 class FieldErrorsSerializer(serializers.Serializer):

@@ -15,11 +15,11 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, resolve, reverse
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.relations import ManyRelatedField
 from rest_framework.test import APIClient
 
 from accounts.forms import UserDetailsForm
+from accounts.tokens import api_token_issue
 from config import urls
 from core.api import not_found, server_error
 from core.privacy import PrivateResponsesMiddleware
@@ -221,9 +221,9 @@ def test_a_milestone_title_with_a_line_break_is_refused(proposal_with_question):
 def test_every_answer_to_a_signed_in_person_is_private_and_not_stored(path, freelancer):
     browser = browser_for(freelancer)
     assert browser.get(path)["Cache-Control"] == "private, no-store"
-    token = Token.objects.create(user=freelancer)
+    _token, key = api_token_issue(user=freelancer, name="a script")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     if path.startswith("/api/"):
         assert api.get(path)["Cache-Control"] == "private, no-store"
 
