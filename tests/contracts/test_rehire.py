@@ -15,7 +15,7 @@ from django.utils import timezone
 from contracts.models import Contract, Offer
 from contracts.services import offer_accept, offer_decline, offer_withdraw, offers_expire_due
 from marketplace.models import Project, Proposal
-from marketplace.services import project_close, proposal_hire, projects_expire_due
+from marketplace.services import project_close, projects_expire_due, proposal_hire
 from tests.contracts.factories import hire_offer
 from tests.helpers import api_for, browser_for, text
 
