@@ -12,6 +12,7 @@ from marketplace.api.interviews import InterviewViewSet
 from marketplace.api.invitations import InvitationViewSet
 from marketplace.api.projects import ProjectViewSet
 from marketplace.api.proposals import ProjectProposalViewSet, ProposalViewSet
+from marketplace.api.skills import CategoryViewSet, SkillViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 from payments.api import BalanceViewSet, PayoutViewSet
@@ -29,6 +30,8 @@ router.register(r"projects/(?P<project_pk>[0-9]+)/proposals", ProjectProposalVie
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("interviews", InterviewViewSet, basename="interview")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("skills", SkillViewSet, basename="skill")
 
 # Contracts and money: offers, contracts, milestones, earnings and withdrawals.
 router.register("offers", OfferViewSet, basename="offer")

@@ -470,6 +470,7 @@ TEST_PROJECT_MAX_DAYS = env_int("TEST_PROJECT_MAX_DAYS", 14)
 PROJECT_OPEN_DAYS = env_int("PROJECT_OPEN_DAYS", 30)
 PROJECT_MAX_BUDGET_CENTS = env_int("PROJECT_MAX_BUDGET_CENTS", 1_000_000_00)
 MILESTONE_MIN_CENTS = env_int("MILESTONE_MIN_CENTS", 5_00)
+MIN_PARTIAL_RELEASE_CENTS = env_int("MIN_PARTIAL_RELEASE_CENTS", 1_00)  # smallest early release of part
 PROPOSAL_MAX_MILESTONES = env_int("PROPOSAL_MAX_MILESTONES", 10)
 PROPOSAL_RATE_LIMIT = env_int("PROPOSAL_RATE_LIMIT", 30)  # proposals per person per hour
 # Money: fees in basis points (1/100 of a percent); tiers by lifetime billings, in cents.

@@ -33,6 +33,8 @@ class Offer(Stateful, models.Model):
         CLIENT = "client", "Client"
         FREELANCER = "freelancer", "Freelancer"
 
+    LIVE = (Status.OFFERED, Status.ACCEPTED)  # at most one live offer per proposal
+
     TRANSITIONS = {
         Status.OFFERED: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.EXPIRED},
         Status.ACCEPTED: set(),
@@ -41,8 +43,10 @@ class Offer(Stateful, models.Model):
         Status.EXPIRED: set(),
     }
 
-    proposal = models.OneToOneField(
-        "marketplace.Proposal", on_delete=models.PROTECT, related_name="offer", null=True, blank=True
+    # A proposal may be hired again after its offer was declined, withdrawn or expired: each hire
+    # is a new offer, and at most one offer of a proposal is live (waiting or accepted) at a time.
+    proposal = models.ForeignKey(
+        "marketplace.Proposal", on_delete=models.PROTECT, related_name="offers", null=True, blank=True
     )
     # A follow-on offer after a paid test: the record of which tests led to longer work.
     follow_on_of = models.ForeignKey(
@@ -67,7 +71,14 @@ class Offer(Stateful, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.CheckConstraint(condition=models.Q(total_cents__gt=0), name="offer_total_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total_cents__gt=0), name="offer_total_positive"),
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=models.Q(status__in=["offered", "accepted"]),
+                name="one_live_offer_per_proposal",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Offer: {self.title}"

@@ -234,8 +234,13 @@ def freelancer_dashboard(user) -> dict:
 
 
 def offer_summaries(proposal_ids: list[int]) -> dict[int, OfferSummary]:
-    """The offer made from each proposal, for the market's proposal pages and API, in one query."""
-    offers = Offer.objects.filter(proposal_id__in=proposal_ids).annotate(milestone_count=Count("milestones"))
+    """The latest offer made from each proposal (a proposal hired again has earlier, ended ones), for
+    the market's proposal pages and API, in one query."""
+    offers = (
+        Offer.objects.filter(proposal_id__in=proposal_ids)
+        .annotate(milestone_count=Count("milestones"))
+        .order_by("created_at", "pk")  # oldest first, so each proposal's latest offer is the one kept
+    )
     return {
         offer.proposal_id: OfferSummary(
             id=offer.pk,

@@ -374,3 +374,14 @@ class RefundRequestInputSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
     amount_cents = PositiveCentsField(required=False, help_text="Leave out to ask for everything still held.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class FollowOnInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Longer work offered to the freelancer of a completed paid test."""
+
+    title = serializers.CharField(max_length=120, help_text="The new work's title.")
+    scope = serializers.CharField(max_length=10_000, help_text="What the freelancer will do.")
+    milestones = MilestoneTermsInputSerializer(many=True, max_length=50, help_text="The milestones, in order.")
+    change_rounds = serializers.IntegerField(
+        required=False, min_value=0, max_value=5, help_text="Change requests allowed per milestone."
+    )

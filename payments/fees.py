@@ -5,9 +5,14 @@ their whole relationship (lifetime billings): by default 10% of the first $10,00
 A release that crosses a tier boundary pays each rate on its own part. The optional client fee
 is a flat rate on each funding (0% by default).
 
-Rounding rule: the exact fee is computed in hundredths of a basis point and rounded once, half
-up, to a whole cent. The freelancer receives exactly the amount minus the fee, so
-fee + net == amount for every amount.
+Rounding rule: fees are rounded on the pair's running total, never on a release alone. The exact
+fee on everything a client has paid a freelancer (their lifetime billings) is computed in
+hundredths of a basis point and rounded once, half up, to a whole cent; the fee of one release is
+that rounded fee on the billings after it minus the rounded fee on the billings before it. So
+however money is released (whole, or in parts, across milestones, across a tier boundary), the
+fees of a pair add up exactly to the fee on their total: many tiny releases cannot each round
+down to nothing. The freelancer receives exactly the amount minus the fee, so fee + net ==
+amount for every amount, and 0 <= fee <= amount.
 """
 
 from __future__ import annotations
@@ -33,21 +38,28 @@ def _round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def freelancer_fee_cents(*, amount_cents: int, billed_before_cents: int) -> int:
-    """Tiered fee on `amount_cents`, given what this client already paid this freelancer."""
-    if amount_cents < 0 or billed_before_cents < 0:
+def fee_on_billings_cents(billed_cents: int) -> int:
+    """The tiered fee on a pair's lifetime billings of `billed_cents`, rounded once, half up."""
+    if billed_cents < 0:
         raise ValueError("Amounts are never negative.")
     exact = 0  # cents × basis points
-    lower, end = 0, billed_before_cents + amount_cents
+    lower = 0
     for upper, bps in settings.FREELANCER_FEE_TIERS:
-        segment_start = max(billed_before_cents, lower)
-        segment_end = end if upper is None else min(end, upper)
-        if segment_end > segment_start:
-            exact += (segment_end - segment_start) * bps
+        segment_end = billed_cents if upper is None else min(billed_cents, upper)
+        if segment_end > lower:
+            exact += (segment_end - lower) * bps
         if upper is None:
             break
         lower = upper
     return _round_half_up(exact, 10_000)
+
+
+def freelancer_fee_cents(*, amount_cents: int, billed_before_cents: int) -> int:
+    """Tiered fee on `amount_cents`, given what this client already paid this freelancer: the fee on
+    the billings after it less the fee on the billings before it, so releases add up exactly."""
+    if amount_cents < 0 or billed_before_cents < 0:
+        raise ValueError("Amounts are never negative.")
+    return fee_on_billings_cents(billed_before_cents + amount_cents) - fee_on_billings_cents(billed_before_cents)
 
 
 def client_fee_cents(amount_cents: int) -> int:

@@ -1,4 +1,4 @@
-"""Contracts over the API: list, read, end, add a change order."""
+"""Contracts over the API: list, read, end, add a change order, continue after a paid test."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from rest_framework.response import Response
 
 from contracts import services
 from contracts.api.common import AMOUNT_FIELDS, MONEY_NOTE, contract_detail, milestone_detail, service_fields
-from contracts.models import Contract, Milestone
+from contracts.models import Contract, Milestone, Offer
 from contracts.selectors import (
     contracts_for_user,
 )
 from contracts.serializers import (
     ContractDetailSerializer,
     ContractSerializer,
+    FollowOnInputSerializer,
     MilestoneAddSerializer,
     MilestoneSerializer,
+    OfferSerializer,
 )
 from core.serializers import validated
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -76,3 +78,26 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             milestone = services.milestone_add(contract=contract, by=request.user, **data)
         fresh = milestone_detail(Milestone.objects.all()).get(pk=milestone.pk)
         return Response(MilestoneSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=FollowOnInputSerializer,
+        responses={201: OfferSerializer},
+        description="Continue with this freelancer (the client, after a paid test ended as completed): a new offer "
+        "of longer work with these milestones, linked to the test (`follow_on_of`), which the freelancer accepts "
+        "or declines like any offer. 400 for a contract that is not a completed paid test.",
+    )
+    @action(detail=True, methods=["post"], url_path="continue", url_name="continue")
+    def continue_(self, request, pk=None):
+        contract = self.get_object()
+        data = validated(FollowOnInputSerializer, request.data)
+        with service_fields(AMOUNT_FIELDS):
+            offer = services.offer_create_follow_on(
+                contract=contract,
+                by=request.user,
+                title=data["title"],
+                scope=data["scope"],
+                milestones=[services.MilestoneTerms(**dict(m)) for m in data["milestones"]],
+                change_rounds=data.get("change_rounds"),
+            )
+        fresh = Offer.objects.select_related("client", "freelancer", "contract").prefetch_related("milestones")
+        return Response(OfferSerializer(fresh.get(pk=offer.pk)).data, status=status.HTTP_201_CREATED)

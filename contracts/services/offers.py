@@ -46,10 +46,16 @@ def _offer_url(offer: Offer) -> str:
     return offer.get_absolute_url()
 
 
+def _live_offer(proposal_id: int) -> Offer | None:
+    return Offer.objects.filter(proposal_id=proposal_id, status__in=Offer.LIVE).first()
+
+
 @transaction.atomic
 def offer_create_from_hire(terms: HireTerms) -> Offer:
-    """A hire becomes an offer with the agreed terms, once per proposal (a replay returns it)."""
-    existing = Offer.objects.filter(proposal_id=terms.proposal_id).first()
+    """A hire becomes a new offer with the agreed terms; a proposal has at most one live offer (a
+    replay returns it), and a hire after its last offer was declined, withdrawn or expired makes a
+    new one the freelancer can answer."""
+    existing = _live_offer(terms.proposal_id)
     if existing is not None:
         return existing
     if not terms.milestones or sum(m.amount_cents for m in terms.milestones) != terms.total_cents:
@@ -70,7 +76,7 @@ def offer_create_from_hire(terms: HireTerms) -> Offer:
                 expires_at=timezone.now() + timedelta(days=settings.OFFER_EXPIRY_DAYS),
             )
     except IntegrityError:
-        return Offer.objects.get(proposal_id=terms.proposal_id)
+        return Offer.objects.get(proposal_id=terms.proposal_id, status__in=Offer.LIVE)
     OfferMilestone.objects.bulk_create(
         OfferMilestone(offer=offer, position=i, title=m.title, amount_cents=m.amount_cents, due_date=m.due_date)
         for i, m in enumerate(terms.milestones, start=1)

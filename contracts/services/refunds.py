@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -74,11 +75,23 @@ def release_partial_check(*, milestone: Milestone, by, amount_cents: int) -> Non
     check_party(contract, by, role="client", action="release money")
     require_active(contract)
     require_held(milestone, to="release")
+    least = settings.MIN_PARTIAL_RELEASE_CENTS
+    if milestone.held_cents - 1 < least:
+        raise ValidationError(
+            {
+                "amount": [
+                    f"Only {money(milestone.held_cents)} is held, too little to release part of it "
+                    f"(a partial release is at least {money(least)}). Approve the milestone to release all of it."
+                ]
+            }
+        )
     check_amount(
         amount_cents,
         most=milestone.held_cents - 1,
         what="A partial release (approve the milestone to release all of it)",
     )
+    if amount_cents < least:
+        raise ValidationError({"amount": [f"A partial release is at least {money(least)}."]})
 
 
 @transaction.atomic

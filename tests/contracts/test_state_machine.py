@@ -86,12 +86,17 @@ STEPS = 15
 OUTCOMES: Counter = Counter()
 
 
-def fee_of(amount: int, billed_before: int) -> int:
-    """10% of what falls under $10,000 of lifetime billings, 5% of the rest, rounded once, half up:
-    the model's own arithmetic, not payments.fees."""
-    below = max(0, min(amount, TIER_LIMIT - billed_before))
-    exact = below * FIRST_BPS + (amount - below) * AFTER_BPS
+def fee_on(billed: int) -> int:
+    """10% of lifetime billings up to $10,000, 5% of the rest, rounded once, half up: the model's
+    own arithmetic, not payments.fees."""
+    below = min(billed, TIER_LIMIT)
+    exact = below * FIRST_BPS + (billed - below) * AFTER_BPS
     return (2 * exact + 10_000) // 20_000
+
+
+def fee_of(amount: int, billed_before: int) -> int:
+    """A release pays the fee on the running total after it less the fee before it."""
+    return fee_on(billed_before + amount) - fee_on(billed_before)
 
 
 @dataclass
@@ -322,7 +327,7 @@ class ContractMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def release_partial(self, data):
         m, row, amount = self.part_of_a_held_milestone(data, "partial release")
-        allowed = m.status in FREE and amount < m.held
+        allowed = m.status in FREE and settings.MIN_PARTIAL_RELEASE_CENTS <= amount < m.held
         _, done = self.attempt(
             "release_partial",
             allowed,

@@ -463,7 +463,7 @@ def test_client_hires_after_confirming_the_terms(client, project, proposal, clie
     assert project.status == Project.Status.OPEN
     assert other.status == Proposal.Status.SUBMITTED
     assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.OFFERED
-    offer = Proposal.objects.get(pk=proposal.pk).offer
+    offer = Proposal.objects.get(pk=proposal.pk).offers.get()
     assert offer.total_cents == 600_00
     assert [(m.title, m.amount_cents, m.due_date) for m in offer.milestones.all()] == [
         ("Design the schema", 200_00, in_days(7)),

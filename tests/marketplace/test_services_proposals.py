@@ -609,7 +609,7 @@ def test_the_freelancer_cannot_withdraw_a_proposal_with_an_offer_out(bids):
 def test_hiring_hands_the_agreed_terms_to_contracts_as_an_offer(bids):
     proposal_hire(proposal=bids.chosen, by=bids.client)
     offer = Offer.objects.get(proposal=bids.chosen)
-    assert bids.chosen.offer == offer
+    assert list(bids.chosen.offers.all()) == [offer]
     assert (offer.client, offer.freelancer) == (bids.client, bids.chosen.freelancer)
     assert (offer.title, offer.scope, offer.acceptance_criteria) == (
         bids.project.title,

@@ -121,7 +121,7 @@ def test_the_dashboard_shows_a_deadline_only_for_open_projects(client_user):
     open_one = open_project(client=client_user, title="Still open")
     filled = open_project(client=client_user, title="Hired someone")
     hired = services.proposal_hire(proposal=submit_proposal(project=filled), by=client_user)
-    offer_accept(offer=hired.offer, by=hired.freelancer)
+    offer_accept(offer=hired.offers.get(), by=hired.freelancer)
     closed = services.project_close(project=open_project(client=client_user, title="Gave up"), by=client_user)
     filled.refresh_from_db()
     # when the client opens the dashboard
@@ -139,7 +139,7 @@ def test_the_dashboard_shows_a_deadline_only_for_open_projects(client_user):
 def test_the_offer_link_on_a_hired_proposal_fits_who_reads_it():
     proposal = submit_proposal(project=open_project(), freelancer=new_freelancer(full_name="Priya Raman"))
     services.proposal_hire(proposal=proposal, by=proposal.project.client)
-    offer_url = reverse("offer_detail", args=[proposal.offer.pk])
+    offer_url = reverse("offer_detail", args=[proposal.offers.get().pk])
     as_client = browser_for(proposal.project.client).get(proposal.get_absolute_url())
     as_freelancer = browser_for(proposal.freelancer).get(proposal.get_absolute_url())
     assert links_to(as_client, offer_url) == ["See the offer (waiting for Priya Raman to answer)"]

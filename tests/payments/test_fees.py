@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contracts.services import milestone_approve, milestone_fund
 from payments import accounts
-from payments.fees import client_fee_cents, fee_breakdown, freelancer_fee_cents
+from payments.fees import client_fee_cents, fee_breakdown, fee_on_billings_cents, freelancer_fee_cents
 from payments.models import GatewayOperation
 from tests.contracts.factories import (
     active_contract,
@@ -45,23 +45,44 @@ def test_fee_plus_net_is_always_the_amount(amount, billed_before):
     )
 
 
+def exact_hundredths_on(billed: int) -> int:
+    """The exact default-tier fee on lifetime billings of `billed` cents, in cents × basis points."""
+    below = min(billed, TIER_LIMIT)
+    return below * 1000 + (billed - below) * 500
+
+
+@given(billed=billings)
+def test_the_fee_on_lifetime_billings_is_the_exact_tiered_fee_rounded_once_half_up(billed):
+    assert fee_on_billings_cents(billed) == (2 * exact_hundredths_on(billed) + 10_000) // 20_000
+
+
 @given(amount=amounts, billed_before=billings)
-def test_the_fee_is_within_half_a_cent_of_the_exact_tiered_fee(amount, billed_before):
-    below = max(0, min(amount, TIER_LIMIT - billed_before))
-    exact_hundredths = below * 1000 + (amount - below) * 500  # cents × basis points
+def test_a_release_pays_the_fee_on_the_billings_after_it_less_the_fee_before_it(amount, billed_before):
     fee = freelancer_fee_cents(amount_cents=amount, billed_before_cents=billed_before)
-    assert abs(fee * 10_000 - exact_hundredths) <= 5_000
-    # and half a cent always rounds up
-    assert fee == (2 * exact_hundredths + 10_000) // 20_000
+    assert fee == fee_on_billings_cents(billed_before + amount) - fee_on_billings_cents(billed_before)
+    # within a cent of the exact tiered fee on this release, and never more than the release
+    exact = exact_hundredths_on(billed_before + amount) - exact_hundredths_on(billed_before)
+    assert abs(fee * 10_000 - exact) < 10_000
+    assert 0 <= fee <= amount
 
 
-@given(first=amounts, second=amounts, billed_before=billings)
-def test_splitting_a_release_in_two_changes_the_fee_by_at_most_a_cent_of_rounding(first, second, billed_before):
-    whole = freelancer_fee_cents(amount_cents=first + second, billed_before_cents=billed_before)
-    parts = freelancer_fee_cents(amount_cents=first, billed_before_cents=billed_before) + freelancer_fee_cents(
-        amount_cents=second, billed_before_cents=billed_before + first
-    )
-    assert abs(whole - parts) <= 1
+@given(parts=st.lists(st.integers(min_value=1, max_value=10**7), min_size=1, max_size=30), billed_before=billings)
+def test_any_split_of_a_release_pays_exactly_the_fee_of_releasing_it_whole(parts, billed_before):
+    whole = freelancer_fee_cents(amount_cents=sum(parts), billed_before_cents=billed_before)
+    paid, running = 0, billed_before
+    for part in parts:
+        paid += freelancer_fee_cents(amount_cents=part, billed_before_cents=running)
+        running += part
+    assert paid == whole
+
+
+def test_releases_of_a_few_cents_pay_their_share_of_the_fee():
+    # 4-cent releases at 10%: each alone would round 0.4 cent down to nothing; together they pay
+    fees = [freelancer_fee_cents(amount_cents=4, billed_before_cents=4 * k) for k in range(100)]
+    assert sum(fees) == 40 == freelancer_fee_cents(amount_cents=400, billed_before_cents=0)
+    # 9-cent releases at 5% (past the first tier)
+    fees = [freelancer_fee_cents(amount_cents=9, billed_before_cents=TIER_LIMIT + 9 * k) for k in range(100)]
+    assert sum(fees) == 45 == freelancer_fee_cents(amount_cents=900, billed_before_cents=TIER_LIMIT)
 
 
 @pytest.mark.parametrize(

@@ -203,9 +203,18 @@ def test_funded_equals_released_plus_refunded_plus_held_per_contract():
     assert funded == released + refunded + held
     # and what was released went to the freelancer and the platform, nowhere else
     assert pending_of(contract.freelancer) + platform_fees() == released
-    # and the platform got exactly the fee of each release, as payments.fees computes it
-    fees = [freelancer_fee_cents(amount_cents=a, billed_before_cents=0) for a in (123_45, 400_00 - 123_45)]
-    assert platform_fees() == sum(fees) == 12_35 + 27_66
+    # and the platform got exactly the fee of each release, as payments.fees computes it on the
+    # running total: $12.345 rounds up to $12.35, so the next part pays $27.65, $40.00 in all
+    fees = [
+        freelancer_fee_cents(amount_cents=123_45, billed_before_cents=0),
+        freelancer_fee_cents(amount_cents=400_00 - 123_45, billed_before_cents=123_45),
+    ]
+    assert (
+        platform_fees()
+        == sum(fees)
+        == 12_35 + 27_65
+        == freelancer_fee_cents(amount_cents=400_00, billed_before_cents=0)
+    )
     assert money_problems() == []
 
 
