@@ -7,6 +7,7 @@ skip with the reason (a failure under PROOFWORK_REQUIRE_SERVICES=1, as in tests/
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -90,10 +91,8 @@ class PrivatePostgres:
         )
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
