@@ -89,26 +89,27 @@ def ledger_check() -> dict:
     from django.db.models import Sum
 
     from contracts.invariants import money_problems
+    from payments import accounts
     from payments.models import LedgerEntry, LedgerTransaction
 
     escrow = LedgerEntry.objects.filter(account__startswith="escrow:")
     funded = escrow.filter(transaction__kind=LedgerTransaction.Kind.FUND).aggregate(s=Sum("amount_cents"))["s"] or 0
     held = escrow.aggregate(s=Sum("amount_cents"))["s"] or 0
-    fees = LedgerEntry.objects.filter(account="platform:fees").aggregate(s=Sum("amount_cents"))["s"] or 0
+    fees = LedgerEntry.objects.filter(account=accounts.PLATFORM_FEES).aggregate(s=Sum("amount_cents"))["s"] or 0
     to_freelancers = (
         LedgerEntry.objects.filter(
-            transaction__kind__in=["release", "partial_release", "split"], account__startswith="freelancer:"
+            transaction__kind__in=["release", "partial_release", "split"], account__startswith="user:"
         ).aggregate(s=Sum("amount_cents"))["s"]
         or 0
     )
     refunded = (
         LedgerEntry.objects.filter(
-            transaction__kind__in=["refund", "split"], account="external:gateway", amount_cents__gt=0
+            transaction__kind__in=["refund", "split"], account=accounts.GATEWAY, amount_cents__gt=0
         ).aggregate(s=Sum("amount_cents"))["s"]
         or 0
     )
     paid_out = (
-        LedgerEntry.objects.filter(transaction__kind="payout", account="external:gateway").aggregate(
+        LedgerEntry.objects.filter(transaction__kind="payout", account=accounts.GATEWAY).aggregate(
             s=Sum("amount_cents")
         )["s"]
         or 0
@@ -265,8 +266,10 @@ def drive(base: str, setup: dict, seconds: int) -> Stats:
 
 def in_django(env: dict, *argv: str) -> dict:
     done = subprocess.run(
-        [BIN / "python", __file__, "--inside", *argv], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [BIN / "python", __file__, "--inside", *argv], env=env, cwd=ROOT, capture_output=True, text=True, check=False
     )
+    if done.returncode:
+        raise RuntimeError(f"soak.py --inside {' '.join(argv)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
