@@ -41,9 +41,12 @@ run: install | $(VAR_DIRS)
 
 # The many-thread money races run after the rest, in one process: beside other tests they could
 # need more PostgreSQL connections than the server allows. Exit code 5 means none were selected.
+# The faults suite comes last, in one process too: it starts a PostgreSQL and a Redis of its own,
+# stops and restarts them under a live gunicorn and a worker (tests/reliability/, docs/reliability.md).
 test: install
-	$(BIN)/python -m pytest -m "not races" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not races and not faults" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m races -n 0 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m faults -n 0 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The load benchmark (bench/README.md): seeds proofwork_bench on the local PostgreSQL if needed,
 # serves it with production settings under gunicorn and drives it with wrk. BENCH_ARGS passes options.

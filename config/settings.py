@@ -175,9 +175,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 # Rate limits (allauth, DRF throttles) and used TOTP codes need a cache shared by every web
 # process: Redis in production. The single local development server can keep them in memory.
+# While Redis is unreachable the cache misses and skips writes instead of failing the page
+# (core/cache.py); short socket timeouts keep a hung Redis from holding requests.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FaultTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "proofwork"}}
 
@@ -361,6 +369,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-old-notifications": {"task": "notifications.tasks.purge_old_notifications", "schedule": timedelta(days=1)},
+    "requeue-unsent-emails": {"task": "notifications.tasks.requeue_unsent_emails", "schedule": timedelta(minutes=5)},
     "expire-projects": {"task": "marketplace.tasks.expire_projects", "schedule": timedelta(minutes=15)},
     "auto-release-milestones": {"task": "contracts.tasks.auto_release_milestones", "schedule": timedelta(minutes=15)},
     "send-review-reminders": {"task": "contracts.tasks.send_review_reminders", "schedule": timedelta(hours=1)},

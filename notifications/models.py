@@ -15,10 +15,20 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Set by the one task that may send the email, so a redelivered task sends nothing twice.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The person gets this one by email: until emailed_at is set, the sweep queues it again, so an
+    # email whose task could not be queued (the broker was down) still goes out once.
+    email_wanted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+                name="notification_email_unsent_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, QuerySet, Subquery
@@ -62,3 +64,18 @@ def email_preferences(user) -> list[tuple[str, str, bool, bool]]:
         (key, spec.label, True if spec.always_email else chosen.get(key, spec.email_default), spec.always_email)
         for key, spec in KINDS.items()
     ]
+
+
+def unsent_email_ids(
+    *, now, grace: timedelta = timedelta(minutes=2), max_age: timedelta = timedelta(days=2)
+) -> list[int]:
+    """Notifications whose email is wanted but was never sent, oldest first: their task could not be
+    queued, or was lost. Younger than `grace` they are left to the task queued at commit; older than
+    `max_age` they are news no longer worth an email."""
+    return list(
+        Notification.objects.filter(
+            email_wanted=True, emailed_at__isnull=True, created_at__lte=now - grace, created_at__gte=now - max_age
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:1000]
+    )

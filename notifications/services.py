@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,6 +12,8 @@ from core.viewer_cache import viewer_changed
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 from notifications.selectors import unread_count_forget
+
+logger = logging.getLogger(__name__)
 
 
 def wants_email(*, user, kind: str) -> bool:
@@ -43,14 +47,31 @@ def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "", c
                 unread.save(update_fields=["title", "body", "created_at"])
                 viewer_changed(recipient.pk)
                 return unread
-    notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:200], body=body, url=url)
+    email = recipient.is_active and wants_email(user=recipient, kind=kind)
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title[:200], body=body, url=url, email_wanted=email
+    )
     unread_count_forget(recipient.pk)
     viewer_changed(recipient.pk)
-    if recipient.is_active and wants_email(user=recipient, kind=kind):
-        from notifications.tasks import send_notification_email
-
-        transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
+    if email:
+        transaction.on_commit(lambda: notification_email_queue(notification_id=notification.pk))
     return notification
+
+
+def notification_email_queue(*, notification_id: int) -> bool:
+    """Queue one notification's email. While the task broker is unreachable the email is not lost:
+    the row still wants its email, and the sweep (`requeue_unsent_emails`) queues it again later.
+    Never fails the request whose work already committed."""
+    from kombu.exceptions import OperationalError
+
+    from notifications.tasks import send_notification_email
+
+    try:
+        send_notification_email.delay(notification_id)
+    except (OperationalError, OSError) as error:
+        logger.warning("Notification email %s not queued, the sweep will retry: %s", notification_id, error)
+        return False
+    return True
 
 
 def notification_mark_read(*, notification: Notification, user) -> Notification:

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from core.text import one_line
 from notifications.models import Notification
-from notifications.services import notifications_purge_old
+from notifications.selectors import unsent_email_ids
+from notifications.services import notification_email_queue, notifications_purge_old
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +42,10 @@ def send_notification_email(self, notification_id: int) -> None:
 def purge_old_notifications() -> int:
     """Daily: drop read notifications older than NOTIFICATION_RETENTION_DAYS. Safe to run twice."""
     return notifications_purge_old(older_than=settings.PROOFWORK_NOTIFICATION_RETENTION)
+
+
+@shared_task
+def requeue_unsent_emails() -> int:
+    """Every 5 minutes: queue again the emails that were wanted but never sent (their task could not
+    be queued while the broker was down). Sending claims the row, so an email still goes out once."""
+    return sum(notification_email_queue(notification_id=pk) for pk in unsent_email_ids(now=timezone.now()))
