@@ -223,6 +223,15 @@ def an_api_token():
     return Made({"pk": token.pk}, {"owner": user})
 
 
+def a_skill_category():
+    category = skills_named("Django")[0].category
+    return Made({"pk": category.pk}, {})
+
+
+def a_skill():
+    return Made({"pk": skills_named("Django")[0].pk}, {})
+
+
 def a_portfolio_item():
     item = PortfolioItemFactory()
     return Made({"pk": item.pk}, {"owner": item.profile.user})
@@ -268,6 +277,7 @@ class Row:
 PUBLIC_PROJECT = "a published project page is public to anyone; a draft is a 404 to all but its client"
 PUBLIC_PROFILE = "a freelancer's or client's public profile is public by design"
 PUBLIC_ATTACHMENT = "a published, non-confidential project's brief files are as public as its page"
+PUBLIC_CATALOGUE = "the categories and skills a project can be posted with are the same for everyone"
 ANY_CLIENT_INVITES = "any client may invite any freelancer from their public profile, to the client's own project"
 
 ROUTES: dict[str, Row] = {
@@ -366,6 +376,9 @@ ROUTES: dict[str, Row] = {
     "api:contract-detail": Row(a_contract),
     "api:contract-milestones": Row(a_contract),
     "api:contract-end": Row(a_contract),
+    "api:contract-continue": Row(a_contract, forbidden=("freelancer",)),
+    "api:category-detail": Row(a_skill_category, public=PUBLIC_CATALOGUE),
+    "api:skill-detail": Row(a_skill, public=PUBLIC_CATALOGUE),
     "api:milestone-detail": Row(a_funded_milestone),
     "api:milestone-approve": Row(a_funded_milestone, forbidden=("freelancer",)),
     "api:milestone-cancel": Row(a_funded_milestone),
