@@ -382,6 +382,6 @@ class FollowOnInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=120, help_text="The new work's title.")
     scope = serializers.CharField(max_length=10_000, help_text="What the freelancer will do.")
     milestones = MilestoneTermsInputSerializer(many=True, max_length=50, help_text="The milestones, in order.")
-    change_rounds = serializers.IntegerField(
+    change_rounds = StrictIntegerField(
         required=False, min_value=0, max_value=5, help_text="Change requests allowed per milestone."
     )

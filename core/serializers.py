@@ -117,7 +117,9 @@ class RejectUnknownFieldsMixin:
       instead of dropped silently, so a client that tries never believes it worked.
     - A nested object is checked whole even when the request is a PATCH: partial applies to the
       top-level fields sent, never to the parts of one milestone or answer.
-    - Model fields map to the strict integer and id fields above."""
+    - Model fields map to the strict integer and id fields above.
+    - In a form or multipart body, a field sent empty is refused unless it may be blank (DRF would
+      otherwise read it as left out, and the schema's minimum length would not hold)."""
 
     protected_messages: dict[str, str] = {}
 
@@ -144,6 +146,19 @@ class RejectUnknownFieldsMixin:
                 raise serializers.ValidationError(
                     {name: [self.protected_messages.get(name, "This field cannot be set here.")] for name in unknown}
                 )
+        if hasattr(data, "getlist"):  # a form or multipart body: an empty value is a value, not "left out"
+            blank = {
+                name: ["This field may not be blank."]
+                for name, field in self.fields.items()
+                if not field.read_only
+                and name in data
+                and data.get(name) == ""
+                and not getattr(field, "allow_blank", False)
+                and not getattr(field, "allow_null", False)
+                and not isinstance(field, (serializers.FileField, serializers.ListField, serializers.ManyRelatedField))
+            }
+            if blank:
+                raise serializers.ValidationError(blank)
         return super().to_internal_value(data)
 
 

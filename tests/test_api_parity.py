@@ -76,6 +76,8 @@ PROFILES = (
 
 # The page's action (URL name) → why the API has no operation for it.
 PAGES_ONLY = {
+    "api_token_revoke": "The settings page revokes any of your tokens by id; the API revokes the token it is "
+    "called with (DELETE /api/v1/auth/token/), so a stolen token cannot revoke the others.",
     "account_logout": "A token is revoked by signing out on the pages; the API has no session to end.",
     "account_signup": ALLAUTH,
     "account_reauthenticate": ALLAUTH,

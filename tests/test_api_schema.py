@@ -109,3 +109,13 @@ def test_a_page_past_the_last_is_a_404_and_the_last_page_can_be_asked_for_by_nam
     api = api_for(None)
     assert api.get("/api/v1/projects/?page=2").status_code == 404
     assert [p["title"] for p in api.get("/api/v1/projects/?page=last").json()["results"]] == ["Clinic booking app"]
+
+
+@pytest.mark.parametrize("field", ["timezone", "full_name"])
+def test_a_form_body_field_sent_empty_is_refused_not_taken_as_left_out(field):
+    freelancer = new_freelancer(full_name="Ada Lovelace")
+    before = api_for(freelancer).get("/api/v1/me/").json()
+    response = api_for(freelancer).patch("/api/v1/me/", {field: ""}, format="multipart")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert api_for(freelancer).get("/api/v1/me/").json() == before

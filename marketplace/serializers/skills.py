@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import Skill, SkillCategory
+from core.serializers import QueryParamsMixin, StrictIntegerField
 
 
 class SkillSerializer(serializers.ModelSerializer):
@@ -32,8 +33,8 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SkillSearchSerializer(serializers.Serializer):
+class SkillSearchSerializer(QueryParamsMixin, serializers.Serializer):
     q = serializers.CharField(
         required=False, allow_blank=True, max_length=80, default="", help_text="Part of a skill's name."
     )
-    category = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Category id.")
+    category = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Category id.")

@@ -372,7 +372,11 @@ def test_a_proposal_that_could_be_edited_still_is(proposal_with_question):
 
 # --- One rule for every serializer that accepts input ----------------------------------------
 
-QUERY_PARAMETER_SERIALIZERS = {"ProjectSearchSerializer", "InvitationListParamsSerializer"}  # unknown params pass
+QUERY_PARAMETER_SERIALIZERS = {
+    "ProjectSearchSerializer",
+    "InvitationListParamsSerializer",
+    "SkillSearchSerializer",
+}  # unknown params pass
 
 
 APPS = {"accounts", "contracts", "core", "marketplace", "messaging", "notifications", "payments", "reviews"}
