@@ -119,3 +119,10 @@ def test_a_form_body_field_sent_empty_is_refused_not_taken_as_left_out(field):
     assert response.status_code == 400
     assert field in response.json()
     assert api_for(freelancer).get("/api/v1/me/").json() == before
+
+
+@pytest.mark.parametrize("query", ["status=", "project=", "project=abc", "status=lost", "project=1&project=2"])
+def test_your_proposals_refuse_a_malformed_filter(query):
+    response = api_for(new_freelancer()).get(f"/api/v1/proposals/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()

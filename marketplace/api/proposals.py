@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -21,7 +18,7 @@ from marketplace import hiring, selectors, services
 from marketplace.api.common import ATTACHMENT_ID, ID_REGEX, PROJECT_ID, uploaded_files
 from marketplace.models import Project, Proposal
 from marketplace.serializers.common import DeclineReasonSerializer, FilesUploadSerializer
-from marketplace.serializers.proposals import ProposalSerializer, ProposalWriteSerializer
+from marketplace.serializers.proposals import ProposalListParamsSerializer, ProposalSerializer, ProposalWriteSerializer
 from marketplace.services.downloads import proposal_attachment_download
 from marketplace.topics import PROPOSAL_TOPIC
 from messaging.selectors import topic_conversation_ids
@@ -108,10 +105,7 @@ def _proposal_response(view, proposal: Proposal, *, status_code: int = status.HT
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=Proposal.Status.values, description="Only this status."),
-            OpenApiParameter("project", OpenApiTypes.INT, description="Only this project."),
-        ],
+        parameters=[ProposalListParamsSerializer],
         description="Your proposals: the ones you sent and the ones on your projects.",
     ),
     retrieve=extend_schema(description="One proposal; only its freelancer and the project's client see it."),
@@ -134,16 +128,12 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def list(self, request, *args, **kwargs):
         proposals = self.get_queryset()
-        wanted = request.query_params.get("status")
-        if wanted:
-            if wanted not in Proposal.Status.values:
-                raise ValidationError({"status": [f"Choose one of: {', '.join(Proposal.Status.values)}."]})
-            proposals = proposals.filter(status=wanted)
-        project = request.query_params.get("project")
-        if project:
-            if not re.fullmatch(r"[0-9]{1,18}", project):
-                raise ValidationError({"project": ["Send a project id."]})
-            proposals = proposals.filter(project_id=int(project))
+        params = ProposalListParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        if "status" in params.validated_data:
+            proposals = proposals.filter(status=params.validated_data["status"])
+        if "project" in params.validated_data:
+            proposals = proposals.filter(project_id=params.validated_data["project"])
         page = self.paginate_queryset(proposals)
         return self.get_paginated_response(
             ProposalSerializer(page, many=True, context=_proposal_context(self, page)).data

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from core.serializers import (
     CentsField,
     PartySerializer,
+    QueryParamsMixin,
     RejectUnknownFieldsMixin,
     StoredFileSerializer,
     StrictIntegerField,
@@ -138,3 +139,10 @@ class ProposalWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         if len(questions) != len(set(questions)):
             raise serializers.ValidationError("Answer each question once.")
         return value
+
+
+class ProposalListParamsSerializer(QueryParamsMixin, serializers.Serializer):
+    """Query parameters of your proposals: both optional; sent empty or twice, a 400."""
+
+    status = serializers.ChoiceField(choices=Proposal.Status.values, required=False, help_text="Only this status.")
+    project = StrictIntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="Only this project.")

@@ -373,6 +373,7 @@ def test_a_proposal_that_could_be_edited_still_is(proposal_with_question):
 # --- One rule for every serializer that accepts input ----------------------------------------
 
 QUERY_PARAMETER_SERIALIZERS = {
+    "ProposalListParamsSerializer",
     "ProjectSearchSerializer",
     "InvitationListParamsSerializer",
     "SkillSearchSerializer",
