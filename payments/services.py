@@ -97,8 +97,13 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         )
     except InsufficientFunds as error:
         raise DomainError("You cannot withdraw more than is available.", field="amount") from error
+    # The processor's key comes from the withdrawal's own key, not the row's id: if this process dies
+    # after the processor paid but before commit, the retry (same key, new row) is the same payout there.
     result = get_gateway().payout(
-        amount_cents=amount_cents, currency=payout.currency, key=f"payout:{payout.pk}", description="Withdrawal"
+        amount_cents=amount_cents,
+        currency=payout.currency,
+        key=f"payout:{freelancer.pk}:{key}",
+        description="Withdrawal",
     )
     Payout.objects.filter(pk=payout.pk).update(gateway_reference=result.reference)
     payout.refresh_from_db()

@@ -23,7 +23,7 @@ from notifications.models import Notification
 from notifications.tasks import send_notification_email
 from payments import services as payment_services
 from payments.fees import freelancer_fee_cents
-from payments.models import LedgerTransaction
+from payments.models import LedgerTransaction, Payout
 from tests.contracts.factories import active_contract, available_of, later, pending_of, submitted_milestone
 from tests.marketplace.factories import new_client, new_freelancer
 
@@ -173,3 +173,35 @@ def test_email_task_killed_after_sending_is_not_sent_again(monkeypatch):
     # then the redelivered task sends nothing a second time
     send_notification_email.run(notification.pk)
     assert [m.subject for m in mail.outbox] == ["[Proofwork] Welcome"]
+
+
+def test_a_withdrawal_retried_after_the_processor_paid_sends_the_processor_the_same_key(monkeypatch):
+    # given a freelancer with cleared money, and a processor that keeps what it paid whatever
+    # happens to our transaction (as Stripe would)
+    contract = active_contract(amounts=(500_00,))
+    milestone = contract.milestones.get()
+    milestone_services.milestone_fund(milestone=milestone, by=contract.client)
+    milestone_services.milestone_submit(milestone=milestone, by=contract.freelancer, message="Done.")
+    milestone_services.milestone_approve(milestone=milestone, by=contract.client)
+    payment_services.clearances_due(now=later(30))
+    freelancer = contract.freelancer
+    available = available_of(freelancer)
+    paid_with_keys = []
+    gateway = type(payment_services.get_gateway())
+    real_payout = gateway.payout
+
+    def processor_payout(self, **kwargs):
+        paid_with_keys.append(kwargs["key"])
+        return real_payout(self, **kwargs)
+
+    monkeypatch.setattr(gateway, "payout", processor_payout)
+    # when the process dies after the processor paid, before our commit
+    crash_on_call(monkeypatch, gateway, "payout", call=1, after=True)
+    with pytest.raises(WorkerKilled):
+        payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
+    # and meanwhile another withdrawal takes the next row
+    other = Payout.objects.create(freelancer=new_freelancer(), amount_cents=1, idempotency_key="x1")
+    assert other.pk
+    payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
+    # then the processor saw one payout key twice: it pays once
+    assert len(paid_with_keys) == 2 and paid_with_keys[0] == paid_with_keys[1]
