@@ -46,9 +46,8 @@ def _django():
 def prepare_users(count: int) -> dict:
     """`count` clients and `count` freelancers with profiles and API tokens, and the ids a project needs."""
     _django()
-    from rest_framework.authtoken.models import Token
-
     from accounts.models import ClientProfile, FreelancerProfile, Skill, SkillCategory, User
+    from accounts.tokens import api_token_issue
 
     run = uuid.uuid4().hex[:6]
     pairs = []
@@ -60,7 +59,10 @@ def prepare_users(count: int) -> dict:
         ClientProfile.objects.create(user=client, company_name=f"Soak {n}", about_team="Pays on time.")
         FreelancerProfile.objects.create(user=freelancer, headline="Ships", bio="Ships.", hourly_rate_cents=50_00)
         pairs.append(
-            {"client": Token.objects.create(user=client).key, "freelancer": Token.objects.create(user=freelancer).key}
+            {
+                "client": api_token_issue(user=client, name="soak")[1],
+                "freelancer": api_token_issue(user=freelancer, name="soak")[1],
+            }
         )
     category = SkillCategory.objects.order_by("pk").first()
     skills = list(Skill.objects.filter(category=category).order_by("pk").values_list("pk", flat=True)[:2])

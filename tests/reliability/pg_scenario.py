@@ -24,8 +24,8 @@ from collections import Counter
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import api_token_issue
 from contracts.invariants import money_problems
 from contracts.models import Milestone
 from contracts.services import milestones_auto_release_due
@@ -45,8 +45,8 @@ def prepare(count: int) -> dict:
         contract = active_contract(amounts=(150_00, 250_00))
         contracts.append(
             {
-                "client": Token.objects.get_or_create(user=contract.client)[0].key,
-                "freelancer": Token.objects.get_or_create(user=contract.freelancer)[0].key,
+                "client": api_token_issue(user=contract.client, name="a script")[1],
+                "freelancer": api_token_issue(user=contract.freelancer, name="a script")[1],
                 "milestones": list(contract.milestones.order_by("position").values_list("pk", flat=True)),
             }
         )

@@ -19,8 +19,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import api_token_issue
 from config.celery import app as celery_app
 from contracts import tasks as contract_tasks
 from contracts.invariants import money_problems
@@ -83,7 +83,7 @@ def statuses(milestone: Milestone) -> dict[str, int]:
     anonymous = Client(raise_request_exception=False)
     signed_in = Client(raise_request_exception=False)
     signed_in.force_login(client_user)
-    token = Token.objects.get_or_create(user=client_user)[0].key
+    token = api_token_issue(user=client_user, name="a script")[1]
     seen = {}
     for who, path in pages_for(milestone):
         browser = anonymous if who == "anonymous" else signed_in
@@ -103,7 +103,7 @@ def test_pages_serve_while_redis_is_down_and_after_it_returns(redis_cache):
     assert set(statuses(milestone).values()) == {200}, statuses(milestone)
     # and a money action through the API works (its notification's page refresh cannot be recorded)
     api = Client(raise_request_exception=False)
-    token = Token.objects.get_or_create(user=milestone.contract.client)[0].key
+    token = api_token_issue(user=milestone.contract.client, name="a script")[1]
     approved = api.post(
         f"/api/v1/milestones/{milestone.pk}/approve/", HTTP_AUTHORIZATION=f"Token {token}", HTTP_IDEMPOTENCY_KEY="k1"
     )
@@ -168,7 +168,7 @@ def test_work_that_could_not_be_queued_while_redis_was_down_is_done_once_it_retu
     due = submitted_milestone(amounts=(100_00,))
     Milestone.objects.filter(pk=due.pk).update(auto_release_at=timezone.now() - timedelta(minutes=1))
     approving = submitted_milestone(amounts=(200_00,))
-    token = Token.objects.get_or_create(user=approving.contract.client)[0].key
+    token = api_token_issue(user=approving.contract.client, name="a script")[1]
     # when Redis stops
     private_redis.stop()
     # then the client's approval still succeeds: the money moved, and its email waits in the database
