@@ -118,6 +118,7 @@ class RejectUnknownFieldsMixin:
     - A nested object is checked whole even when the request is a PATCH: partial applies to the
       top-level fields sent, never to the parts of one milestone or answer.
     - Model fields map to the strict integer and id fields above.
+    - In JSON, a text field takes a string: 0, true or a list is refused, not turned into "0".
     - In a form or multipart body, a field sent empty is refused unless it may be blank (DRF would
       otherwise read it as left out, and the schema's minimum length would not hold)."""
 
@@ -146,8 +147,19 @@ class RejectUnknownFieldsMixin:
                 raise serializers.ValidationError(
                     {name: [self.protected_messages.get(name, "This field cannot be set here.")] for name in unknown}
                 )
+        errors = {}
+        if isinstance(data, Mapping) and not hasattr(data, "getlist"):  # JSON: text is a string, not 0 or true
+            errors = {
+                name: ["Send text (a JSON string)."]
+                for name, field in self.fields.items()
+                if not field.read_only
+                and isinstance(field, serializers.CharField)
+                and name in data
+                and data[name] is not None
+                and not isinstance(data[name], str)
+            }
         if hasattr(data, "getlist"):  # a form or multipart body: an empty value is a value, not "left out"
-            blank = {
+            errors = {
                 name: ["This field may not be blank."]
                 for name, field in self.fields.items()
                 if not field.read_only
@@ -157,9 +169,17 @@ class RejectUnknownFieldsMixin:
                 and not getattr(field, "allow_null", False)
                 and not isinstance(field, (serializers.FileField, serializers.ListField, serializers.ManyRelatedField))
             }
-            if blank:
-                raise serializers.ValidationError(blank)
-        return super().to_internal_value(data)
+        if not errors:
+            return super().to_internal_value(data)
+        rest = data.copy()  # a QueryDict keeps its lists of files
+        for name in errors:
+            rest.pop(name, None)
+        try:
+            super().to_internal_value(rest)
+        except serializers.ValidationError as error:  # every field at fault is named, not only these
+            if isinstance(error.detail, dict):
+                errors = {**error.detail, **errors}
+        raise serializers.ValidationError(errors)
 
 
 def status_field(

@@ -126,3 +126,12 @@ def test_your_proposals_refuse_a_malformed_filter(query):
     response = api_for(new_freelancer()).get(f"/api/v1/proposals/?{query}")
     assert response.status_code == 400
     assert query.split("=")[0] in response.json()
+
+
+@pytest.mark.parametrize("value", [0, 1.5, True, ["a"], {"a": 1}])
+def test_a_text_field_sent_as_another_json_type_is_refused(value):
+    freelancer = new_freelancer(full_name="Ada Lovelace")
+    response = api_for(freelancer).patch("/api/v1/me/", {"full_name": value}, format="json")
+    assert response.status_code == 400
+    assert "full_name" in response.json()
+    assert api_for(freelancer).get("/api/v1/me/").json()["full_name"] == "Ada Lovelace"
