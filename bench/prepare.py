@@ -92,6 +92,8 @@ def main() -> None:
     users = {role: User.objects.get(pk=info[role]["id"]) for role in ("heavy_client", "heavy_freelancer", "freelancer")}
     out = {
         "sessions": {role: session_for(user) for role, user in users.items()},
+        # Fresh API tokens: the seeded ones expire, and a data set seeded before tokens were hashed has none.
+        "tokens": {role: api_token_issue(user=user, name="bench")[1] for role, user in users.items()},
         "pairs": money_pairs(pairs, per_pair) if pairs else [],
     }
     Path(sys.argv[4]).write_text(json.dumps(out))

@@ -127,7 +127,7 @@ def pages(info, prep) -> list[dict]:
     # a new one, and a page that sets a cookie is never kept in the per-person cache.
     csrf = secrets.token_hex(16)
     cookie = lambda role: {"Cookie": f"sessionid={prep['sessions'][role]}; csrftoken={csrf}"}  # noqa: E731
-    token = lambda role: {"Authorization": f"Token {info['tokens'][role]}"}  # noqa: E731
+    token = lambda role: {"Authorization": f"Token {prep['tokens'][role]}"}  # noqa: E731
     skills = "&".join(f"skills={pk}" for pk in info["skills_filter"]["skills"])
     return [
         {"name": "/projects/", "path": "/projects/"},
@@ -153,6 +153,7 @@ def pages(info, prep) -> list[dict]:
             "path": f"/contracts/{info['contract_10_milestones']}/",
             "headers": cookie("heavy_client"),
         },
+        {"name": "/api/v1/projects/ (anonymous)", "path": "/api/v1/projects/?page=2"},
         {"name": "/api/v1/projects/", "path": "/api/v1/projects/", "headers": token("heavy_freelancer")},
         {"name": "/api/v1/contracts/", "path": "/api/v1/contracts/", "headers": token("heavy_client")},
     ]

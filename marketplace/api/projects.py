@@ -95,6 +95,15 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
     def list(self, request, *args, **kwargs):
+        # The public list is the same for every caller: its JSON is kept a few seconds per address.
+        # Only an address that was read as a valid public search is ever stored, so a hit needs
+        # neither the parameters read again nor the query built.
+        key = None
+        if settings.PUBLIC_LIST_CACHE_SECONDS and request.accepted_renderer.format == "json":
+            key = "public-project-list:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type=request.accepted_renderer.media_type)
         params = ProjectSearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         if params.validated_data["mine"]:
@@ -105,20 +114,12 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 .select_related("client", "client__client_profile", "category")
                 .prefetch_related("skills")
             )
-        else:
-            projects = selectors.project_search(params.filters())
-            if settings.PUBLIC_LIST_CACHE_SECONDS and request.accepted_renderer.format == "json":
-                return self._public_list_json(request, projects)
-        return self._list_page(request, projects)
-
-    def _public_list_json(self, request, projects) -> HttpResponse:
-        """The public list is the same for every caller: its JSON is kept a few seconds per address."""
-        key = "public-project-list:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        body = cache.get(key)
-        if body is None:
-            data = self._list_page(request, projects).data
-            body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
-            cache.set(key, body, settings.PUBLIC_LIST_CACHE_SECONDS)
+            return self._list_page(request, projects)
+        response = self._list_page(request, selectors.project_search(params.filters()))
+        if key is None:
+            return response
+        body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        cache.set(key, body, settings.PUBLIC_LIST_CACHE_SECONDS)
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)
 
     def _list_page(self, request, projects) -> Response:
