@@ -3,9 +3,10 @@ change to how a person signs in (these always email, so a hijacked account is no
 
 from __future__ import annotations
 
-from allauth.account.signals import email_changed, email_confirmed, password_changed, password_reset, password_set
+from allauth.account.signals import email_changed, email_confirmed, password_changed, password_reset
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
+from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -49,13 +50,14 @@ def _security_notice(user, title: str, body: str) -> None:
     )
 
 
-@receiver(password_changed)
-@receiver(password_reset)
-@receiver(password_set)
-def revoke_api_tokens(sender, request, user, **kwargs) -> None:
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def revoke_api_tokens(sender, instance, created, **kwargs) -> None:
     """API tokens issued under the old password stop working: a change or reset must shut out
-    whoever knew the old one."""
-    api_tokens_revoke_all(user=user)
+    whoever knew the old one. Read from the save that stores a new password (set_password leaves
+    it in `_password` until then), so the account pages, a reset link, the admin's form and the
+    shell all end the tokens alike."""
+    if not created and getattr(instance, "_password", None) is not None:
+        api_tokens_revoke_all(user=instance)
 
 
 @receiver(post_save, sender=Authenticator)

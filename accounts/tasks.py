@@ -27,3 +27,11 @@ def send_account_email(self, message: dict) -> None:
     except Exception as error:
         logger.warning("Account email to %s failed: %s", message["to"], error)
         raise self.retry(exc=error) from error
+
+
+@shared_task
+def purge_expired_api_tokens() -> int:
+    """Daily: expired API tokens are deleted, not only when their owner signs in again."""
+    from accounts.tokens import api_tokens_purge_expired
+
+    return api_tokens_purge_expired()

@@ -74,3 +74,9 @@ def api_tokens_revoke_all(*, user: User) -> int:
     so keys issued under the old way of signing in must not outlive it."""
     deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted
+
+
+def api_tokens_purge_expired(*, now=None) -> int:
+    """Delete every token past its expiry (they no longer open anything); returns how many."""
+    deleted, _ = ApiToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -343,6 +343,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-old-notifications": {"task": "notifications.tasks.purge_old_notifications", "schedule": timedelta(days=1)},
+    "purge-expired-api-tokens": {"task": "accounts.tasks.purge_expired_api_tokens", "schedule": timedelta(days=1)},
     "requeue-unsent-emails": {"task": "notifications.tasks.requeue_unsent_emails", "schedule": timedelta(minutes=5)},
     "expire-projects": {"task": "marketplace.tasks.expire_projects", "schedule": timedelta(minutes=15)},
     "auto-release-milestones": {"task": "contracts.tasks.auto_release_milestones", "schedule": timedelta(minutes=15)},

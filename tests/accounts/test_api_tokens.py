@@ -137,3 +137,36 @@ def test_the_settings_page_lists_active_tokens_and_revokes_one():
     response = browser.post(reverse("api_token_revoke", args=[token.pk]), follow=True)
     assert "You have no active API tokens" in text(response)
     assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_a_password_set_anywhere_else_ends_the_tokens_too():
+    # given a person signed in to the API
+    user = UserFactory()
+    key = sign_in_for_token(user)
+    assert me_status(key) == 200
+    # when their password is changed outside the account pages (the admin's form, a shell)
+    user.set_password("an-entirely-new-passphrase")
+    user.save()
+    # then the token stops working; other saves of the person leave tokens alone
+    assert me_status(key) == 401
+    fresh = (
+        APIClient()
+        .post(TOKEN_URL, {"email": user.email, "password": "an-entirely-new-passphrase"}, format="json")
+        .json()["token"]
+    )
+    user.full_name = "Renamed"
+    user.save()
+    assert me_status(fresh) == 200
+
+
+def test_expired_tokens_are_deleted_by_the_daily_task():
+    from accounts.tasks import purge_expired_api_tokens
+
+    user = UserFactory()
+    sign_in_for_token(user)
+    live = sign_in_for_token(user)
+    oldest = ApiToken.objects.filter(user=user).order_by("pk").first()
+    ApiToken.objects.filter(pk=oldest.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert purge_expired_api_tokens() == 1
+    assert ApiToken.objects.filter(user=user).count() == 1
+    assert me_status(live) == 200
