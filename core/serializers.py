@@ -110,6 +110,21 @@ _INTEGER_MODEL_FIELDS = (
 )
 
 
+def sent_blank(serializer, data) -> list[str]:
+    """Fields of a form, multipart or query body sent as an empty string that may not be blank (DRF
+    would read them as left out, so an optional one would pass unnoticed)."""
+    return [
+        name
+        for name, field in serializer.fields.items()
+        if not field.read_only
+        and name in data
+        and data.get(name) == ""
+        and not getattr(field, "allow_blank", False)
+        and not getattr(field, "allow_null", False)
+        and not isinstance(field, (serializers.FileField, serializers.ListField, serializers.ManyRelatedField))
+    ]
+
+
 class RejectUnknownFieldsMixin:
     """What every serializer that accepts a write shares.
 
@@ -159,16 +174,7 @@ class RejectUnknownFieldsMixin:
                 and not isinstance(data[name], str)
             }
         if hasattr(data, "getlist"):  # a form or multipart body: an empty value is a value, not "left out"
-            errors = {
-                name: ["This field may not be blank."]
-                for name, field in self.fields.items()
-                if not field.read_only
-                and name in data
-                and data.get(name) == ""
-                and not getattr(field, "allow_blank", False)
-                and not getattr(field, "allow_null", False)
-                and not isinstance(field, (serializers.FileField, serializers.ListField, serializers.ManyRelatedField))
-            }
+            errors = {name: ["This field may not be blank."] for name in sent_blank(self, data)}
         if not errors:
             return super().to_internal_value(data)
         rest = data.copy()  # a QueryDict keeps its lists of files
@@ -199,12 +205,11 @@ class QueryParamsMixin:
     def to_internal_value(self, data):
         errors = {}
         if hasattr(data, "getlist"):
-            for name, field in self.fields.items():
+            for name in self.fields:
                 values = data.getlist(name) if name in data else []
                 if len(values) > 1:
                     errors[name] = ["Send this parameter once."]
-                elif values and values[0] == "" and not getattr(field, "allow_blank", False):
-                    errors[name] = ["Leave this parameter out or give it a value."]
+            errors |= {name: ["Leave this parameter out or give it a value."] for name in sent_blank(self, data)}
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

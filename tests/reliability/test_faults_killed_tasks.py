@@ -131,16 +131,21 @@ def test_clearance_killed_between_two_releases_clears_each_release_once(monkeypa
     assert money_problems() == []
 
 
-@pytest.mark.parametrize("after", [False, True], ids=["before-the-gateway", "after-the-gateway"])
-def test_withdrawal_killed_around_the_gateway_call_pays_out_once_on_retry(monkeypatch, after):
-    # given a freelancer with cleared money
+def freelancer_with_cleared_money():
+    """The freelancer of a $500 milestone funded, delivered, approved and cleared."""
     contract = active_contract(amounts=(500_00,))
     milestone = contract.milestones.get()
     milestone_services.milestone_fund(milestone=milestone, by=contract.client)
     milestone_services.milestone_submit(milestone=milestone, by=contract.freelancer, message="Done.")
     milestone_services.milestone_approve(milestone=milestone, by=contract.client)
     payment_services.clearances_due(now=later(30))
-    freelancer = contract.freelancer
+    return contract.freelancer
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-the-gateway", "after-the-gateway"])
+def test_withdrawal_killed_around_the_gateway_call_pays_out_once_on_retry(monkeypatch, after):
+    # given a freelancer with cleared money
+    freelancer = freelancer_with_cleared_money()
     available = available_of(freelancer)
     # when the process dies around the payout call to the payment processor
     gateway = type(payment_services.get_gateway())
@@ -178,13 +183,7 @@ def test_email_task_killed_after_sending_is_not_sent_again(monkeypatch):
 def test_a_withdrawal_retried_after_the_processor_paid_sends_the_processor_the_same_key(monkeypatch):
     # given a freelancer with cleared money, and a processor that keeps what it paid whatever
     # happens to our transaction (as Stripe would)
-    contract = active_contract(amounts=(500_00,))
-    milestone = contract.milestones.get()
-    milestone_services.milestone_fund(milestone=milestone, by=contract.client)
-    milestone_services.milestone_submit(milestone=milestone, by=contract.freelancer, message="Done.")
-    milestone_services.milestone_approve(milestone=milestone, by=contract.client)
-    payment_services.clearances_due(now=later(30))
-    freelancer = contract.freelancer
+    freelancer = freelancer_with_cleared_money()
     available = available_of(freelancer)
     paid_with_keys = []
     gateway = type(payment_services.get_gateway())
