@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
@@ -350,6 +351,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-review-reminders": {"task": "contracts.tasks.send_review_reminders", "schedule": timedelta(hours=1)},
     "expire-offers": {"task": "contracts.tasks.expire_offers", "schedule": timedelta(hours=1)},
     "clear-released-money": {"task": "payments.tasks.clear_released_money", "schedule": timedelta(hours=1)},
+    "sweep-payments": {"task": "payments.tasks.sweep_payments", "schedule": timedelta(minutes=5)},
+    "reconcile-payments": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -416,6 +419,8 @@ if env_bool("SECURE_PROXY_SSL_HEADER", not DEBUG):
 
 from csp.constants import NONE, SELF
 
+# Stripe's hosted pages a form here may lead to (Checkout, Connect onboarding): the CSP's form-action.
+STRIPE_HOSTED_ORIGINS = ["https://checkout.stripe.com", "https://connect.stripe.com"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -425,7 +430,8 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # Saving a card and connecting a payout account send the browser on to Stripe's own pages.
+        "form-action": [SELF, *STRIPE_HOSTED_ORIGINS],
         "base-uri": [SELF],
         "object-src": [NONE],
     }
@@ -468,7 +474,15 @@ AUTO_RELEASE_DAYS = env_int("AUTO_RELEASE_DAYS", 14)
 OFFER_EXPIRY_DAYS = env_int("OFFER_EXPIRY_DAYS", 7)
 DEFAULT_CHANGE_ROUNDS = env_int("DEFAULT_CHANGE_ROUNDS", 2)
 MILESTONE_MAX_CENTS = env_int("MILESTONE_MAX_CENTS", 100_000_00)
-PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
+# Payments (docs/payments.md): with STRIPE_SECRET_KEY set, Stripe replaces the sandbox.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a test server instead of api.stripe.com
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "stripe" if STRIPE_SECRET_KEY else "sandbox")
+# A payment still processing this long is looked up at the processor (a webhook may be lost).
+PAYMENT_STALE_MINUTES = env_int("PAYMENT_STALE_MINUTES", 10)
 # Public pages kept this many seconds for visitors who are not signed in (0: never); see
 # core.middleware.AnonymousPageCacheMiddleware. Nothing invalidates them: this is how stale they get.
 ANONYMOUS_PAGE_CACHE_SECONDS = env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10)

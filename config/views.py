@@ -17,6 +17,7 @@ from core.decorators import moderator_required
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
 from notifications.selectors import notifications_for_user
+from payments.moderation import payments_attention
 
 
 def home(request):
@@ -95,4 +96,4 @@ def moderation_home(request):
         members=Count("pk", filter=Q(is_active=True)),
         suspended=Count("pk", filter=Q(suspended_at__isnull=False)),
     )
-    return render(request, "site/moderation_home.html", {"figures": figures})
+    return render(request, "site/moderation_home.html", {"figures": figures, "payments": payments_attention()})

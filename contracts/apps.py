@@ -22,3 +22,7 @@ class ContractsConfig(AppConfig):
         from payments.selectors import register_reference_resolver
 
         register_reference_resolver("milestone", milestone_references)
+
+        from contracts.payment_events import register
+
+        register()

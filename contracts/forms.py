@@ -74,6 +74,9 @@ class FollowOnForm(forms.Form):
 
 
 class FundForm(forms.Form):
+    """The card for a payment. In the sandbox a test card number is typed here (optional when a
+    card is saved); with Stripe the saved card is charged and there is no field at all."""
+
     card_number = forms.CharField(
         label="Card number",
         max_length=40,
@@ -83,8 +86,19 @@ class FundForm(forms.Form):
         error_messages={"required": "Enter a card number."},
     )
 
+    def __init__(self, *args, card_entry: bool = True, saved_card: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if not card_entry:
+            del self.fields["card_number"]
+        elif saved_card:
+            field = self.fields["card_number"]
+            field.required = False
+            field.help_text = f"Leave it empty to pay with your saved {saved_card}."
+
     def clean_card_number(self) -> str:
         digits = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
+        if not digits and not self.fields["card_number"].required:
+            return ""
         if not CARD_DIGITS.fullmatch(digits):
             raise ValidationError("Enter a card number: 12 to 19 digits.", code="invalid")
         return digits

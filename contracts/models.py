@@ -169,6 +169,11 @@ class Contract(Stateful, models.Model):
         return reverse("contract_detail", args=[self.pk])
 
     @property
+    def payment_group(self) -> str:
+        """The processor's transfer_group of this contract's card payments, refunds and transfers."""
+        return f"contract_{self.pk}"
+
+    @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
@@ -404,6 +409,7 @@ class ContractEvent(models.Model):
         REFUND_REQUEST_WITHDRAWN = "refund request withdrawn", "Refund request withdrawn"
         REFUNDED_BY_FREELANCER = "refunded by the freelancer", "Refunded by the freelancer"
         SETTLED_BY_SPLIT = "settled by a split", "Settled by a split"
+        CHARGEBACK = "chargeback", "Payment disputed at the bank"
         MILESTONE_ADDED = "milestone added", "Change order added"
         REMOVED = "removed", "Milestone removed"
         CHANGE_PROPOSED = "milestone change proposed", "Change proposed"

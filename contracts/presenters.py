@@ -29,6 +29,7 @@ from contracts.forms import (
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
 from core.forms import dollars_for_input
 from messaging.selectors import topic_conversation
+from payments.charges import processing_references
 from payments.fees import fee_breakdown
 from payments.gateways import get_gateway
 
@@ -125,6 +126,7 @@ class MilestoneRow:
     submissions: list = field(default_factory=list)
     fee_note: str = ""
     change_reason: str = ""
+    payment_processing: bool = False
 
 
 FORMS_FOR_ACTION = {
@@ -237,7 +239,9 @@ def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple 
     user = request.user
     fee_note = ""
     rows = []
-    for milestone in selectors.contract_milestones(contract):
+    milestones = list(selectors.contract_milestones(contract))
+    processing = processing_references(contract.payment_group)
+    for milestone in milestones:
         milestone.contract = contract  # actions_for, rounds_left and the templates read it; spares a query each
         pending_refund = milestone.pending_refund
         # A change waits only on an unfunded milestone: funding withdraws it.
@@ -249,7 +253,11 @@ def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple 
             pending_edit=pending_edit,
             submissions=milestone.deliveries,
             change_reason=reasons.get(milestone.pk, ""),
+            payment_processing=milestone.ledger_reference in processing,
         )
+        if row.payment_processing:
+            # Paid and waiting for the processor's confirmation: no second payment, no edits meanwhile.
+            row.actions -= {"fund", "remove", "decline", "edit", "propose_removal", "answer_edit", "withdraw_edit"}
         _milestone_forms(row)
         if failed and failed[0] == milestone.pk:
             if failed[1] in row.actions:

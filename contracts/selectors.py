@@ -157,8 +157,8 @@ def funding_fees(milestone: Milestone) -> FeeBreakdown:
 
 
 def milestone_references(references: list[str], viewer) -> dict[str, ReferenceLabel]:
-    """What the ledger's "milestone:<id>" references are, for the payee's earnings page: only
-    milestones of the viewer's own contracts as the freelancer; any other is left out."""
+    """What the ledger's "milestone:<id>" references are, for the payee's earnings page and the
+    payer's billing page: only milestones of contracts the viewer is a party to; any other is left out."""
     ids = set()
     for reference in references:
         prefix, _, number = reference.partition(":")
@@ -166,10 +166,15 @@ def milestone_references(references: list[str], viewer) -> dict[str, ReferenceLa
             ids.add(int(number))
     if not ids or not _signed_in(viewer):
         return {}
-    milestones = Milestone.objects.filter(pk__in=ids, contract__freelancer=viewer).select_related("contract")
+    milestones = Milestone.objects.filter(
+        Q(contract__freelancer=viewer) | Q(contract__client=viewer), pk__in=ids
+    ).select_related("contract")
     return {
         m.ledger_reference: ReferenceLabel(
-            title=m.title, context=m.contract.title, url=f"{m.contract.get_absolute_url()}#milestone-{m.pk}"
+            title=m.title,
+            context=m.contract.title,
+            url=f"{m.contract.get_absolute_url()}#milestone-{m.pk}",
+            context_url=m.contract.get_absolute_url(),
         )
         for m in milestones
     }

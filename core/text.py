@@ -25,3 +25,14 @@ def one_line(text: str, *, max_length: int = 200) -> str:
     becomes one space, and a text longer than `max_length` ends in an ellipsis. For email subjects."""
     text = _CONTROL_RUNS.sub(" ", str(text)).strip()
     return text if len(text) <= max_length else text[: max_length - 1].rstrip() + "…"
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (or, with a tab or a
+# carriage return first, may): a title such as "=HYPERLINK(…)" in an export would run when opened.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """User text for a CSV cell: a leading apostrophe on anything a spreadsheet would run as a formula."""
+    text = str(text)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text

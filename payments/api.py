@@ -37,7 +37,7 @@ class BalanceSerializer(serializers.Serializer):
 class PayoutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payout
-        fields = ["id", "amount_cents", "currency", "status", "gateway_reference", "created_at"]
+        fields = ["id", "amount_cents", "currency", "status", "destination", "gateway_reference", "created_at"]
         read_only_fields = fields
 
 
@@ -85,7 +85,9 @@ class PayoutViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=PayoutCreateSerializer,
         responses={201: PayoutSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        description="Withdraw available money to your payout account (sandbox: simulated). Send an "
+        description="Withdraw available money to your payout account (set it up on the earnings page first; "
+        "sandbox: simulated). The withdrawal is `sending` until the transfer is made, then `paid`; a transfer that "
+        "fails for good or is reversed returns the money to your balance (`failed`, `reversed`). Send an "
         "Idempotency-Key so that a retry pays once; without one, each request is a new withdrawal.",
     )
     @idempotent

@@ -38,3 +38,43 @@ class WithdrawForm(forms.Form):
         if not KEY_PATTERN.fullmatch(key):
             raise ValidationError("This form is out of date. Reload the page and try again.", code="invalid")
         return key
+
+
+CARD_DIGITS = re.compile(r"[0-9]{12,19}")
+
+
+class SandboxCardForm(forms.Form):
+    """The sandbox's stand-in for the processor's card page: a test card number."""
+
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}
+        ),
+        error_messages={"required": "Enter a card number."},
+    )
+
+    def clean_card_number(self) -> str:
+        digits = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
+        if not CARD_DIGITS.fullmatch(digits):
+            raise ValidationError("Enter a card number: 12 to 19 digits.", code="invalid")
+        return digits
+
+
+class SandboxBankForm(forms.Form):
+    """The sandbox's stand-in for Stripe's onboarding: where simulated withdrawals go."""
+
+    holder = forms.CharField(label="Account holder's name", max_length=100)
+    routing_number = forms.RegexField(
+        label="Routing number",
+        regex=r"^[0-9]{9}$",
+        initial="110000000",
+        error_messages={"invalid": "A routing number is 9 digits (the sandbox's test number is 110000000)."},
+    )
+    account_number = forms.RegexField(
+        label="Account number",
+        regex=r"^[0-9]{4,17}$",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"invalid": "An account number is 4 to 17 digits (try 000123456789)."},
+    )

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from core.transitions import Stateful
+from core.transitions import Stateful, StatusEvent
 
 EXTERNAL_PREFIX = "external:"
 PLATFORM_PREFIX = "platform:"
@@ -112,6 +112,7 @@ class GatewayOperation(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     reference = models.CharField(max_length=100, unique=True)  # the processor's id for it
     description = models.CharField(max_length=300, blank=True)
+    group = models.CharField(max_length=100, blank=True, db_index=True)  # transfer group, or a transfer's destination
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -119,21 +120,34 @@ class GatewayOperation(models.Model):
 
 
 class Payout(Stateful, models.Model):
-    """A freelancer withdrawing available earnings."""
+    """A freelancer withdrawing available earnings to their payout account.
+
+    The ledger moves the money out of their available balance when they ask (so it cannot be
+    withdrawn twice); the transfer to their payout account follows from the outbox. It is
+    `sending` until the processor has made it, then `paid`; a transfer the processor later
+    reverses puts the money back in their available balance (`reversed`)."""
 
     class Status(models.TextChoices):
-        PAID = "paid", "Paid"
+        SENDING = "sending", "Sending"
+        PAID = "paid", "Sent"
         FAILED = "failed", "Failed"
+        REVERSED = "reversed", "Returned to your balance"
 
-    # A payout is written with its outcome and never changes status after.
-    TRANSITIONS = {Status.PAID: set(), Status.FAILED: set()}
+    TRANSITIONS = {
+        Status.SENDING: {Status.PAID, Status.FAILED, Status.REVERSED},
+        Status.PAID: {Status.REVERSED},
+        Status.FAILED: set(),
+        Status.REVERSED: set(),
+    }
 
     freelancer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
     amount_cents = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3, default="USD")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PAID)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
     idempotency_key = models.CharField(max_length=200, unique=True)
     gateway_reference = models.CharField(max_length=100, blank=True)
+    # Where it went: the payout account's label at the time ("Visa debit •••• 4242", "Stripe account").
+    destination = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -161,3 +175,256 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class PayoutEvent(StatusEvent):
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events")
+
+
+class Payment(Stateful, models.Model):
+    """A card payment for something held in escrow ("milestone:12"): recorded before the processor
+    is called, so a crash between the call and our answer leaves a row to finish, never money taken
+    with nothing to show for it. It is `processing` until the processor confirms it (its webhook,
+    or the sandbox at once); only then does the ledger hold the money."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Payment processing"
+        SUCCEEDED = "succeeded", "Paid"
+        FAILED = "failed", "Declined"
+
+    TRANSITIONS = {
+        Status.PROCESSING: {Status.SUCCEEDED, Status.FAILED},
+        # A payment the processor reported failed may still succeed (a retried confirmation).
+        Status.FAILED: {Status.SUCCEEDED},
+        Status.SUCCEEDED: set(),
+    }
+
+    reference = models.CharField(max_length=100, db_index=True)  # what it pays for
+    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    amount_cents = models.PositiveBigIntegerField()  # into escrow
+    fee_cents = models.PositiveBigIntegerField(default=0)  # the client's marketplace fee
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    group = models.CharField(max_length=100, blank=True)  # the processor's transfer_group: "contract_7"
+    description = models.CharField(max_length=300, blank=True)
+    gateway = models.CharField(max_length=20)
+    intent_id = models.CharField(max_length=100, blank=True, db_index=True)  # pi_… at Stripe
+    charge_id = models.CharField(max_length=100, blank=True)
+    card_label = models.CharField(max_length=60, blank=True)  # "Visa •••• 4242"
+    receipt_url = models.URLField(max_length=500, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    refunded_cents = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_cents__lte=models.F("amount_cents") + models.F("fee_cents")),
+                name="payment_refund_within_charge",
+            ),
+            # At most one payment in flight or made for one thing: a second is refused before any charge.
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=models.Q(status__in=["processing", "succeeded"]),
+                name="one_live_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk} for {self.reference} ({self.status})"
+
+    @property
+    def total_cents(self) -> int:
+        return self.amount_cents + self.fee_cents
+
+
+class PaymentEvent(StatusEvent):
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+
+
+class BillingProfile(models.Model):
+    """A payer's customer record at the processor and the card saved there."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_profile")
+    gateway = models.CharField(max_length=20)
+    customer_id = models.CharField(max_length=100, blank=True)
+    card_id = models.CharField(max_length=100, blank=True)  # pm_… at Stripe
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_saved_at = models.DateTimeField(null=True, blank=True)
+    # A card setup started and not finished (a Checkout session): checked when the payer comes back.
+    pending_setup_id = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"Billing of {self.user_id}"
+
+    @property
+    def has_card(self) -> bool:
+        return bool(self.card_id)
+
+    @property
+    def card_label(self) -> str:
+        if not self.card_id:
+            return ""
+        return f"{self.card_brand.title() or 'Card'} •••• {self.card_last4}"
+
+
+class PayoutAccount(models.Model):
+    """Where a freelancer's withdrawals go: a Stripe Express account, or the sandbox's stand-in.
+    Kept current from the processor (account.updated); withdrawals need payouts enabled."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_account")
+    gateway = models.CharField(max_length=20)
+    account_id = models.CharField(max_length=100, unique=True)  # acct_… at Stripe
+    label = models.CharField(max_length=100, blank=True)  # "Bank account •••• 6789"
+    details_submitted = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Payout account {self.account_id} of {self.user_id}"
+
+
+class BankPayout(Stateful, models.Model):
+    """The processor paying a payout account's balance to the bank (Stripe's payout.paid/failed)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "On its way"
+        PAID = "paid", "Arrived"
+        FAILED = "failed", "Failed"
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.PAID, Status.FAILED},
+        Status.PAID: {Status.FAILED},  # a bank can return a payout after it was marked paid
+        Status.FAILED: set(),
+    }
+
+    account = models.ForeignKey(PayoutAccount, on_delete=models.CASCADE, related_name="bank_payouts")
+    payout_id = models.CharField(max_length=100, unique=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.CharField(max_length=300, blank=True)
+    arrival_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Bank payout {self.payout_id}"
+
+
+class BankPayoutEvent(StatusEvent):
+    bank_payout = models.ForeignKey(BankPayout, on_delete=models.CASCADE, related_name="events")
+
+
+class GatewayCall(Stateful, models.Model):
+    """The outbox: a processor call that must follow a committed state (a refund after the ledger
+    refunded, a transfer after a withdrawal) is written in the same transaction as that state and
+    carried out after commit by a task; a sweeper retries what is still pending. The call's key is
+    fixed here, so however often it is retried the processor acts once."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund"
+        TRANSFER = "transfer", "Transfer"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    TRANSITIONS = {Status.PENDING: {Status.DONE, Status.FAILED}, Status.FAILED: {Status.DONE}, Status.DONE: set()}
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    amount_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="USD")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="calls")
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, null=True, blank=True, related_name="calls")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    result_id = models.CharField(max_length=100, blank=True)  # re_… / tr_…
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="gateway_call_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key} ({self.status})"
+
+    @property
+    def is_retrying(self) -> bool:
+        return self.status == self.Status.PENDING and bool(self.last_error)
+
+    @property
+    def has_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+
+class GatewayCallEvent(StatusEvent):
+    call = models.ForeignKey(GatewayCall, on_delete=models.CASCADE, related_name="events")
+
+
+class WebhookEvent(models.Model):
+    """Each processor event, stored under its own id in the same transaction as its effect: a
+    redelivered event finds its row and changes nothing."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    gateway = models.CharField(max_length=20)
+    type = models.CharField(max_length=100)
+    account = models.CharField(max_length=100, blank=True)  # a connected account's events name it
+    payload = models.JSONField()
+    outcome = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ReconciliationRun(models.Model):
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    gateway = models.CharField(max_length=20)
+    groups_checked = models.PositiveIntegerField(default=0)
+    differences = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.started_at:%Y-%m-%d %H:%M}: {self.differences} differences"
+
+
+class ReconciliationDifference(models.Model):
+    """One thing the ledger and the processor disagree on."""
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="items")
+    group = models.CharField(max_length=100)  # "contract_7", or a payout account for transfers
+    kind = models.CharField(max_length=40)  # charges, refunds, transfers, orphan refund, …
+    ledger_cents = models.BigIntegerField(default=0)
+    processor_cents = models.BigIntegerField(default=0)
+    detail = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.detail}"

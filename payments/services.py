@@ -1,4 +1,4 @@
-"""Money movements that are not about any one deal: clearing and payouts."""
+"""Money movements that are not about any one deal: clearing and withdrawals."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from core import transitions
 from core.exceptions import DomainError, NotAllowed
 from core.templatetags.core_tags import money
-from payments import accounts
-from payments.gateways import get_gateway
-from payments.ledger import InsufficientFunds, balance, ledger_post
-from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout
+from payments import accounts, listeners
+from payments.ledger import InsufficientFunds, balance, ledger_post, ledger_reverse
+from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout, PayoutAccount, PayoutEvent
+from payments.outbox import transfer_enqueue
 from payments.selectors import RELEASE_KINDS
 
 
@@ -60,7 +61,9 @@ def clear_release(*, release: LedgerTransaction) -> bool:
 
 @transaction.atomic
 def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
-    """A freelancer withdraws available money, at most what is available; the same key pays once."""
+    """A freelancer withdraws available money to their payout account, at most what is available;
+    the same key pays once. The ledger moves the money now; the transfer follows from the outbox
+    after commit (key transfer:<ledger transaction>), so nothing is sent for a rolled-back request."""
     # Serialize one freelancer's withdrawals on their balance row before looking at keys and amounts.
     AccountBalance.objects.get_or_create(account=accounts.available(freelancer.pk))
     AccountBalance.objects.select_for_update().filter(account=accounts.available(freelancer.pk)).first()
@@ -69,18 +72,23 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
             raise DomainError("This withdrawal key was already used for a different amount.")
         return existing
-    if freelancer.is_suspended:
-        raise NotAllowed("Your account is suspended, so withdrawals are on hold.")
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount")
+    account = PayoutAccount.objects.filter(user=freelancer).first()
+    if account is None or not account.payouts_enabled:
+        raise NotAllowed(
+            "Add a payout account first: withdrawals go to it."
+            if account is None
+            else "Your payout account is not ready to receive money yet: finish setting it up."
+        )
     available = balance(accounts.available(freelancer.pk))
     if amount_cents > available:
-        raise DomainError(
-            f"You can withdraw at most {money(available)} now; the rest is still clearing.", field="amount"
-        )
+        raise DomainError(_over_available(freelancer.pk, available), field="amount")
     try:
         with transaction.atomic():
-            payout = Payout.objects.create(freelancer=freelancer, amount_cents=amount_cents, idempotency_key=key)
+            payout = Payout.objects.create(
+                freelancer=freelancer, amount_cents=amount_cents, idempotency_key=key, destination=account.label[:100]
+            )
     except IntegrityError:
         # The same key won a race on SQLite (no row locks): it is the same withdrawal.
         existing = Payout.objects.get(idempotency_key=key)
@@ -88,7 +96,7 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
             raise DomainError("This withdrawal key was already used for a different amount.") from None
         return existing
     try:
-        ledger_post(
+        txn, _ = ledger_post(
             kind=LedgerTransaction.Kind.PAYOUT,
             key=f"payout:{payout.pk}",
             reference=f"payout:{payout.pk}",
@@ -97,14 +105,44 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         )
     except InsufficientFunds as error:
         raise DomainError("You cannot withdraw more than is available.", field="amount") from error
-    # The processor's key comes from the withdrawal's own key, not the row's id: if this process dies
-    # after the processor paid but before commit, the retry (same key, new row) is the same payout there.
-    result = get_gateway().payout(
-        amount_cents=amount_cents,
-        currency=payout.currency,
-        key=f"payout:{freelancer.pk}:{key}",
-        description="Withdrawal",
-    )
-    Payout.objects.filter(pk=payout.pk).update(gateway_reference=result.reference)
-    payout.refresh_from_db()
+    transfer_enqueue(payout=payout, amount_cents=amount_cents, key=f"transfer:{txn.pk}", currency=payout.currency)
     return payout
+
+
+def _over_available(user_id: int, available: int) -> str:
+    pending = balance(accounts.pending(user_id))
+    if not pending:
+        return f"You can withdraw at most {money(available)}: that is all that is available now."
+    return (
+        f"You can withdraw at most {money(available)} now. {money(pending)} is still clearing and becomes "
+        f"available {settings.CLEARANCE_DAYS} days after each release (see the list below)."
+    )
+
+
+@transaction.atomic
+def payout_sent(payout: Payout, *, reference: str) -> Payout:
+    """The processor made the transfer; the payout account pays it out to the bank from there."""
+    current = transitions.lock(payout)
+    Payout.objects.filter(pk=payout.pk).update(gateway_reference=reference)
+    if current.status != Payout.Status.SENDING:
+        return current
+    current = transitions.move(current, to=Payout.Status.PAID, by=None, event_model=PayoutEvent, event_field="payout")
+    listeners.emit(listeners.PAYOUT_SENT, payout=current)
+    return current
+
+
+@transaction.atomic
+def payout_returned(payout: Payout, *, reason: str) -> Payout:
+    """A transfer that failed for good, or that the processor reversed: the money goes back to
+    the freelancer's available balance (a reversing ledger transaction), once."""
+    current = transitions.lock(payout)
+    if current.status in (Payout.Status.FAILED, Payout.Status.REVERSED):
+        return current
+    to = Payout.Status.FAILED if current.status == Payout.Status.SENDING else Payout.Status.REVERSED
+    current = transitions.move(
+        current, to=to, by=None, event_model=PayoutEvent, event_field="payout", note=reason[:300]
+    )
+    original = LedgerTransaction.objects.get(idempotency_key=f"payout:{payout.pk}")
+    ledger_reverse(original=original, key=f"payout-returned:{payout.pk}", memo=f"Withdrawal returned: {reason}"[:300])
+    listeners.emit(listeners.PAYOUT_RETURNED, payout=current, reason=reason)
+    return current

@@ -82,8 +82,12 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         request=FundSerializer,
         responses=MilestoneSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        description="Fund the milestone (the client): the card is charged (sandbox: simulated) and the amount is "
-        "held in escrow. 409 unless it is waiting for funding; 400 if the card is declined." + MONEY_NOTE,
+        description="Fund the milestone (the client): the card is charged and the amount is held in escrow. "
+        "Sandbox: `card_number` is a test card (any number; 4000 0000 0000 0002 is declined; empty uses the saved "
+        "card) and the milestone is funded at once. Stripe: the card saved on the billing page is charged "
+        "(`card_number` is refused: card numbers never reach this API) and the milestone stays `pending` until "
+        "Stripe confirms the payment, usually within seconds; read the milestone again. 409 unless it is waiting "
+        "for funding or while a payment for it is processing; 400 if the card is declined." + MONEY_NOTE,
     )
     @action(detail=True, methods=["post"])
     @idempotent

@@ -43,9 +43,11 @@ from core.exceptions import DomainError, InvalidTransition
 from core.files import check_uploads
 from core.templatetags.core_tags import money
 from notifications.services import notify
+from payments.charges import payment_record, payment_submit
 from payments.escrow import escrow_fund, escrow_release
 from payments.fees import client_fee_cents
-from payments.gateways import get_gateway
+from payments.gateways import GatewayError
+from payments.outbox import payment_return
 
 MAX_SUBMISSION_FILES = 10
 
@@ -57,39 +59,85 @@ def withdraw_pending_edits(milestone: Milestone, contract: Contract, *, note: st
         event(contract=contract, milestone=milestone, verb=ContractEvent.Verb.CHANGE_LAPSED, note=note)
 
 
-@transaction.atomic
 def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milestone:
-    """The client funds a milestone before work on it starts; the money is held in escrow."""
+    """The client pays for a milestone before work on it starts; the money is held in escrow.
+
+    Two phases, as with any processor: the payment is recorded and committed first (refused if
+    one is already processing or made), then the card is charged, then the outcome is posted. The
+    milestone becomes funded when the processor confirms the payment (the sandbox at once, Stripe
+    by its webhook: milestone_payment_succeeded); until then its page says payment processing.
+    A declined card raises GatewayError with the processor's words; nothing was charged."""
+    payment = _payment_record(milestone=milestone, by=by)
+    outcome = payment_submit(payment, card_number=card_number)
+    if outcome.status == "failed":
+        raise GatewayError(outcome.message or "The card was declined. Nothing was charged.")
+    milestone.refresh_from_db()
+    return milestone
+
+
+@transaction.atomic
+def _payment_record(*, milestone: Milestone, by):
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="fund milestones")
     require_active(contract)
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition(f"This milestone is already {milestone.get_status_display().lower()}.")
-    client_fee = client_fee_cents(milestone.amount_cents)
-    total = milestone.amount_cents + client_fee
+    return payment_record(
+        reference=milestone.ledger_reference,
+        payer=by,
+        amount_cents=milestone.amount_cents,
+        fee_cents=client_fee_cents(milestone.amount_cents),
+        currency=contract.currency,
+        group=contract.payment_group,
+        description=f"Milestone “{milestone.title}” of “{contract.title}”",
+    )
+
+
+@transaction.atomic
+def milestone_payment_succeeded(*, payment) -> None:
+    """The processor confirmed a milestone's payment: the milestone is funded and the money held,
+    once. A payment that can no longer fund it (removed, the contract ended, its amount changed
+    meanwhile) is booked and returned to the card in full."""
+    kind, _, pk = payment.reference.partition(":")
+    if kind != "milestone" or not pk.isdigit():
+        return
+    milestone = Milestone.objects.filter(pk=int(pk)).first()
+    if milestone is None:
+        payment_return(payment, key=f"refund:unusable:{payment.pk}")
+        return
+    contract, milestone = lock_milestone(milestone)
+    usable = (
+        milestone.status == Milestone.Status.PENDING
+        and contract.status == Contract.Status.ACTIVE
+        and milestone.amount_cents == payment.amount_cents
+    )
+    if not usable:
+        payment_return(payment, key=f"refund:unusable:{payment.pk}")
+        notify(
+            recipient=contract.client,
+            kind="milestone.payment_returned",
+            title=f"Payment returned: “{milestone.title}”",
+            body=f"The milestone changed while your payment was processing, so {money(payment.total_cents)} "
+            "goes back to your card.",
+            url=milestone_url(milestone),
+        )
+        return
     milestone = move_milestone(
         milestone,
         to=Milestone.Status.FUNDED,
-        by=by,
+        by=contract.client,
         verb=ContractEvent.Verb.FUNDED,
         amount_cents=milestone.amount_cents,
         funded_at=timezone.now(),
     )
     withdraw_pending_edits(milestone, contract, note="The milestone was funded at its agreed amount.")
-    charge = get_gateway().charge(
-        amount_cents=total,
-        currency=contract.currency,
-        key=f"fund:{milestone.pk}",
-        description=f"Milestone “{milestone.title}” of “{contract.title}”",
-        card_number=card_number,
-    )
     escrow_fund(
         reference=milestone.ledger_reference,
-        amount_cents=milestone.amount_cents,
-        client_fee_cents=client_fee,
+        amount_cents=payment.amount_cents,
+        client_fee_cents=payment.fee_cents,
         key=f"fund:{milestone.pk}",
         currency=contract.currency,
-        charge_reference=charge.reference,
+        charge_reference=payment.charge_id or payment.intent_id,
     )
     client_payment_method_verified(user=contract.client)
     notify(
@@ -99,7 +147,6 @@ def milestone_fund(*, milestone: Milestone, by, card_number: str = "") -> Milest
         body="The money is held until the client approves your work. You can start.",
         url=milestone_url(milestone),
     )
-    return milestone
 
 
 @transaction.atomic

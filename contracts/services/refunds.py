@@ -37,8 +37,9 @@ from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
 from notifications.services import notify
+from payments.charges import live_payment
 from payments.escrow import escrow_refund, escrow_release, escrow_split
-from payments.gateways import get_gateway
+from payments.outbox import refund_enqueue
 from payments.selectors import ledger_key_used
 
 
@@ -174,8 +175,11 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
     )
     refund = None
     if client_cents:
-        refund = get_gateway().refund(
-            amount_cents=client_cents, currency=contract.currency, key=key, description=f"Split of “{milestone.title}”"
+        refund = refund_enqueue(
+            payment=live_payment(milestone.ledger_reference),
+            amount_cents=client_cents,
+            key=key,
+            currency=contract.currency,
         )
     escrow_split(
         reference=milestone.ledger_reference,
@@ -185,7 +189,7 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
         billed_before_cents=prior,
         key=key,
         currency=contract.currency,
-        refund_reference=refund.reference if refund else "",
+        refund_reference=refund.idempotency_key if refund else "",
     )
     cancel_pending_refund_requests(milestone, contract, note="The dispute was settled.")
     return milestone
@@ -212,15 +216,16 @@ def _refund(milestone: Milestone, contract: Contract, *, amount_cents: int, by, 
         )
         event(contract=contract, milestone=milestone, actor=by, verb=verb, amount_cents=amount_cents)
         milestone.refresh_from_db()
-    refund = get_gateway().refund(
-        amount_cents=amount_cents, currency=contract.currency, key=key, description=f"Refund for “{milestone.title}”"
+    # The ledger gives the money back now; the processor's refund follows from the outbox after commit.
+    refund = refund_enqueue(
+        payment=live_payment(milestone.ledger_reference), amount_cents=amount_cents, key=key, currency=contract.currency
     )
     escrow_refund(
         reference=milestone.ledger_reference,
         amount_cents=amount_cents,
         key=key,
         currency=contract.currency,
-        refund_reference=refund.reference,
+        refund_reference=refund.idempotency_key,
     )
     if full:
         cancel_pending_refund_requests(milestone, contract, note="The milestone was refunded in full.")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from contracts import selectors, services
@@ -36,28 +37,47 @@ from contracts.views._common import (
 )
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
+from payments.charges import latest_payment
+from payments.gateways import get_gateway
+from payments.models import BillingProfile
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def milestone_fund(request, pk: int):
-    """The funding page: the amount, any client fee and the total charged, then the card."""
+    """The funding page: the amount, any client fee and the total charged, then the card. With
+    Stripe the saved card is charged (or the client saves one on Stripe's page first); the
+    milestone is funded when Stripe confirms, and this page says so until then."""
     milestone = _party_milestone(request, pk)
     contract = milestone.contract
     if contract.client_id != request.user.pk:
         messages.error(request, "Only the client funds milestones.")
         return redirect(_back_to(milestone))
-    form = FundForm(request.POST if request.method == "POST" else None)
+    gateway = get_gateway()
+    profile = BillingProfile.objects.filter(user=request.user).first()
+    saved_card = profile.card_label if profile and profile.has_card else ""
+    form = FundForm(
+        request.POST if request.method == "POST" else None, card_entry=gateway.is_sandbox, saved_card=saved_card
+    )
+    payment = latest_payment(milestone.ledger_reference)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.milestone_fund(
-                    milestone=milestone, by=request.user, card_number=form.cleaned_data["card_number"]
+                funded = services.milestone_fund(
+                    milestone=milestone, by=request.user, card_number=form.cleaned_data.get("card_number", "")
                 )
             except ServiceError as error:
                 add_service_error(form, error)
+                payment = latest_payment(milestone.ledger_reference)
             else:
+                if funded.status == funded.Status.PENDING:
+                    messages.info(
+                        request,
+                        f"Payment processing. “{milestone.title}” is funded as soon as the card payment is confirmed; "
+                        "this takes a few seconds.",
+                    )
+                    return redirect(reverse("milestone_fund", args=[milestone.pk]))
                 messages.success(
                     request,
                     f"Funded. The money for “{milestone.title}” is held until you approve the work; "
@@ -73,6 +93,10 @@ def milestone_fund(request, pk: int):
         "contract": contract,
         "fees": selectors.funding_fees(milestone),
         "form": form,
+        "processing": payment is not None and payment.status == payment.Status.PROCESSING,
+        "declined": payment if payment is not None and payment.status == payment.Status.FAILED else None,
+        "saved_card": saved_card,
+        "card_entry": gateway.is_sandbox,
         **sandbox(),
     }
     return render(request, "contracts/milestone_fund.html", context, status=status)
