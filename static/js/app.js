@@ -103,3 +103,12 @@
   });
   update();
 })();
+
+// A "Print" button where there is something to print (a receipt); without script, the browser's own print.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
