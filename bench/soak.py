@@ -48,6 +48,7 @@ def prepare_users(count: int) -> dict:
     _django()
     from accounts.models import ClientProfile, FreelancerProfile, Skill, SkillCategory, User
     from accounts.tokens import api_token_issue
+    from payments.payout_accounts import payout_account_start
 
     run = uuid.uuid4().hex[:6]
     pairs = []
@@ -58,6 +59,13 @@ def prepare_users(count: int) -> dict:
         )
         ClientProfile.objects.create(user=client, company_name=f"Soak {n}", about_team="Pays on time.")
         FreelancerProfile.objects.create(user=freelancer, headline="Ships", bio="Ships.", hourly_rate_cents=50_00)
+        # Withdrawals go to a payout account (the sandbox's stand-in for Stripe's onboarding).
+        payout_account_start(
+            user=freelancer,
+            return_url="",
+            refresh_url="",
+            details={"holder": "Soak", "routing_number": "110000000", "account_number": "000123456789"},
+        )
         pairs.append(
             {
                 "client": api_token_issue(user=client, name="soak")[1],
@@ -70,17 +78,20 @@ def prepare_users(count: int) -> dict:
 
 
 def sweep(stop_file: str) -> dict:
-    """What the Celery beat does, compressed: released money clears at once, so it can be withdrawn."""
+    """What the Celery beat does, compressed: released money clears at once, so it can be withdrawn, and
+    the outbox's transfers are made."""
     _django()
     from django.db import close_old_connections
     from django.utils import timezone
 
+    from payments.outbox import calls_sweep
     from payments.services import clearances_due
 
     cleared = 0
     while not Path(stop_file).exists():
         close_old_connections()
         cleared += clearances_due(now=timezone.now() + timedelta(days=365))
+        calls_sweep()
         time.sleep(1)
     return {"cleared": cleared}
 

@@ -15,7 +15,10 @@ What it checks (see docs/testing.md, "Ledger check"):
   pair had been billed before it, in the order the releases were posted;
 - a clearance moves exactly the pending money of the release it names, once;
 - every withdrawal row has its ledger posting for the same amount, every payout posting has its
-  withdrawal row, and no freelancer's available balance was ever below zero after a posting.
+  withdrawal row, a failed or reversed withdrawal was given back once (and only those), and no
+  freelancer's available balance was ever below zero after a posting;
+- every card payment that succeeded funded escrow for exactly what was charged, or was returned
+  to the card in full, and every funding has its card payment.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from contracts.invariants import money_problems
 from contracts.models import Milestone
 from payments import accounts
 from payments.fees import client_fee_cents, freelancer_fee_cents
-from payments.models import LedgerEntry, LedgerTransaction, Payout
+from payments.models import LedgerEntry, LedgerTransaction, Payment, Payout
 
 Kind = LedgerTransaction.Kind
 PAYEE_KINDS = (Kind.RELEASE, Kind.PARTIAL_RELEASE, Kind.SPLIT)
@@ -122,10 +125,15 @@ def payout_problems(transactions, entries) -> list[str]:
     """Withdrawals and their postings agree, and no available balance ever went below zero."""
     problems = []
     posted = {txn.idempotency_key: txn for txn in transactions if txn.kind == Kind.PAYOUT}
+    returned = {txn.idempotency_key for txn in transactions if txn.kind == Kind.REVERSAL}
     for payout in Payout.objects.order_by("pk"):
         txn = posted.pop(f"payout:{payout.pk}", None)
-        if payout.status != Payout.Status.PAID:
-            continue
+        # Every withdrawal posts when asked; one that failed or was reversed is also given back once.
+        gave_back = f"payout-returned:{payout.pk}" in returned
+        if payout.status in (Payout.Status.FAILED, Payout.Status.REVERSED) and not gave_back:
+            problems.append(f"withdrawal {payout.pk} was {payout.status} but its money was never returned")
+        elif payout.status in (Payout.Status.SENDING, Payout.Status.PAID) and gave_back:
+            problems.append(f"withdrawal {payout.pk} is {payout.status} yet its money was returned")
         if txn is None:
             problems.append(f"withdrawal {payout.pk} of {payout.amount_cents} has no ledger posting")
             continue
@@ -145,6 +153,30 @@ def payout_problems(transactions, entries) -> list[str]:
     return problems
 
 
+def payment_problems(transactions, entries) -> list[str]:
+    """Each card payment that succeeded is in escrow for exactly what was charged (or was returned
+    to the card in full), and every funding in the ledger has the card payment that paid it."""
+    problems = []
+    funds = {txn.reference: txn for txn in transactions if txn.kind == Kind.FUND}
+    paid = set()
+    for payment in Payment.objects.filter(status=Payment.Status.SUCCEEDED).order_by("pk"):
+        txn = funds.get(payment.reference)
+        if txn is None:
+            if payment.refunded_cents != payment.total_cents:
+                problems.append(f"payment {payment.pk} of {payment.total_cents} is neither in escrow nor returned")
+            continue
+        paid.add(payment.reference)
+        charged = -sum(amount for a, amount, _ in entries.get(txn.pk, []) if a == accounts.GATEWAY)
+        if charged != payment.total_cents:
+            problems.append(f"payment {payment.pk} charged {payment.total_cents}, the ledger funded {charged}")
+    problems += [
+        f"transaction {txn.pk} ({txn.idempotency_key}) funds escrow with no card payment"
+        for reference, txn in funds.items()
+        if reference not in paid
+    ]
+    return problems
+
+
 def ledger_check() -> tuple[list[str], int, int]:
     """Every violation as a readable line, with the numbers of transactions and entries read."""
     transactions = list(LedgerTransaction.objects.order_by("created_at", "pk"))
@@ -154,6 +186,7 @@ def ledger_check() -> tuple[list[str], int, int]:
     problems += fee_problems(transactions, entries)
     problems += clearance_problems(transactions, entries)
     problems += payout_problems(transactions, entries)
+    problems += payment_problems(transactions, entries)
     return problems, len(transactions), sum(len(rows) for rows in entries.values())
 
 
