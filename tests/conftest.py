@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory, UserFactory
+from tests.fakestripe.fixtures import stripe_api, stripe_server, webhook_receiver  # noqa: F401
 
 REQUIRE_SERVICES = os.environ.get("PROOFWORK_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

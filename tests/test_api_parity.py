@@ -103,6 +103,11 @@ PAGES_ONLY = {
     "portfolio_item_create": PROFILES,
     "portfolio_item_edit": PROFILES,
     "portfolio_item_delete": PROFILES,
+    "billing_card": "A card is typed on Stripe's own page (or the sandbox's form) in a browser, never sent to "
+    "our API; the API's fund operation pays with the saved card.",
+    "payout_account": "Stripe's Express onboarding happens on Stripe's pages in a browser; the API reads the "
+    "balance and withdraws to the account once it is ready.",
+    "stripe_webhook": "Stripe's own calls, verified by their signature: not something a member does.",
 }
 
 # Not the site's pages: the admin is Django's own staff tool, and /api/ is the API itself.

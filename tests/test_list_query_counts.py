@@ -34,6 +34,7 @@ PAGES = [
     "notification_list",
     "conversation_list",
     "earnings",
+    "billing",
 ]
 API_LISTS = [
     "contracts",

@@ -309,25 +309,46 @@ def test_hire_fund_deliver_approve_and_withdraw(open_browser, tmp_path: Path):
     expect(release).to_contain_text(f"From {moment(clears, FREELANCER_ZONE)}")
     expect(freelancer.get_by_role("form", name="Withdraw")).to_have_count(0)
 
-    # 10. The clearance period passes; the freelancer withdraws what is now available. -------------
+    # 10. The clearance period passes; the freelancer adds a payout account and withdraws. ---------
     assert clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1)) == 1
     freelancer.reload()
     expect(balance(freelancer, "Available")).to_have_text("$540.00")
     expect(balance(freelancer, "Pending")).to_have_text("$0.00")
     expect(release).to_contain_text("Cleared")
+    available = freelancer.get_by_role("region", name="Available")
+    expect(available).to_contain_text("To withdraw, add the account your money goes to.")
+    available.get_by_role("link", name="Add a payout account").click()
+    expect(freelancer.get_by_role("heading", level=1, name="Payout account")).to_be_visible()
+    freelancer.get_by_label(label("Account holder's name")).fill("Fran Freelancer")
+    freelancer.get_by_label(label("Account number")).fill("12")
+    freelancer.get_by_role("button", name="Save payout account").click()
+    expect(freelancer.get_by_text("An account number is 4 to 17 digits (try 000123456789).")).to_be_visible()
+    freelancer.get_by_label(label("Account number")).fill("000123456789")
+    freelancer.get_by_role("button", name="Save payout account").click()
+    expect(freelancer.get_by_text("Payout account added. You can withdraw available money to it.")).to_be_visible()
     withdraw = freelancer.get_by_role("form", name="Withdraw")
+    expect(withdraw).to_contain_text("It is sent to Sandbox bank account •••• 6789")
     expect(withdraw.get_by_label(label("Amount to withdraw (USD)"))).to_have_value("540")
     expect(withdraw).to_contain_text("You can withdraw up to $540.00.")
     withdraw.get_by_role("button", name="Withdraw").click()
 
-    expect(freelancer.get_by_text("Withdrawal of $540.00 sent. It reaches your bank in 1–3 days.")).to_be_visible()
+    expect(
+        freelancer.get_by_text(
+            "Withdrawal of $540.00 on its way to Sandbox bank account •••• 6789. It reaches your bank in 1–3 business days."
+        )
+    ).to_be_visible()
     expect(balance(freelancer, "Available")).to_have_text("$0.00")
     expect(freelancer.get_by_role("form", name="Withdraw")).to_have_count(0)
     payout_row = freelancer.get_by_role("region", name="Withdrawals").get_by_role("row").nth(1)
     expect(payout_row).to_contain_text("$540.00")
-    expect(payout_row).to_contain_text(re.compile(r"po_sandbox_[0-9a-f]{16}"))
+    expect(payout_row).to_contain_text("Sent to Sandbox bank account •••• 6789")
+    expect(payout_row).to_contain_text(re.compile(r"tr_sandbox_[0-9a-f]{16}"))
     freelancer.screenshot(path="/tmp/contract_journey_3_earnings.png", full_page=True)
 
     payout = Payout.objects.get()
-    assert (payout.freelancer_id, payout.amount_cents) == (freelancer_user.pk, 540_00)
+    assert (payout.freelancer_id, payout.amount_cents, payout.status) == (
+        freelancer_user.pk,
+        540_00,
+        Payout.Status.PAID,
+    )
     assert money_problems() == []

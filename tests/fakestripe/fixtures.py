@@ -155,7 +155,7 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhook"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def event_types(self) -> list[str]:
@@ -171,6 +171,20 @@ class WebhookReceiver:
                     raise AssertionError(f"waited for {sorted(types)}, received {self.event_types()}")
                 self._arrived.wait(left)
             return [(h, b) for h, b in self.received if json.loads(b)["type"] in types]
+
+    def wait_for_event(self, type: str, match=lambda obj: True, timeout: float = 10) -> tuple[dict, bytes]:
+        """Wait until an event of `type` whose data.object satisfies `match` has arrived; returns its delivery."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for headers, body in self.received:
+                    event = json.loads(body)
+                    if event["type"] == type and match(event["data"]["object"]):
+                        return headers, body
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"waited for a matching {type}, received {self.event_types()}")
+                self._arrived.wait(left)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -199,15 +199,17 @@ def test_the_earnings_page_names_and_links_each_released_milestone():
         assert f"{milestone.title} {milestone.contract.title} · {how}" in shown
 
 
-def test_a_reference_is_described_only_to_the_payee_of_its_contract():
+def test_a_reference_is_described_only_to_the_parties_of_its_contract():
     milestone = submitted_milestone()
     milestone_approve(milestone=milestone, by=milestone.contract.client)
     reference = milestone.ledger_reference
-    described = references_described([reference, "test:1", "milestone:x"], viewer=milestone.contract.freelancer)
-    assert list(described) == [reference]
-    assert described[reference].title == milestone.title
-    assert described[reference].context == milestone.contract.title
-    assert references_described([reference], viewer=milestone.contract.client) == {}
+    # the payee (earnings) and the payer (billing) read what it is
+    for party in (milestone.contract.freelancer, milestone.contract.client):
+        described = references_described([reference, "test:1", "milestone:x"], viewer=party)
+        assert list(described) == [reference]
+        assert described[reference].title == milestone.title
+        assert described[reference].context == milestone.contract.title
+        assert described[reference].context_url == milestone.contract.get_absolute_url()
     assert references_described([reference], viewer=UserFactory()) == {}
 
 

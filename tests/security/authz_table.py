@@ -26,6 +26,7 @@ from marketplace.services import project_create
 from messaging.models import MessageAttachment
 from messaging.services import conversation_for_topic, message_send
 from notifications.services import notify
+from payments.models import Payment
 from tests.contracts.factories import active_contract, funded_milestone, hire_offer, milestone_of, refund_request_on
 from tests.factories import PortfolioItemFactory
 from tests.marketplace.factories import (
@@ -174,6 +175,15 @@ def a_delivered_file(key="pk", milestone_key=None):
         return Made(kwargs, {"client": contract.client, "freelancer": contract.freelancer})
 
     return build
+
+
+def a_payment():
+    """A paid card payment: its receipt is the payer's alone (the freelancer of the contract is
+    refused too, in tests/payments/test_billing.py)."""
+    milestone = funded_milestone()
+    contract = milestone.contract
+    payment = Payment.objects.get(reference=milestone.ledger_reference, status=Payment.Status.SUCCEEDED)
+    return Made({"pk": payment.pk}, {"client": contract.client, "freelancer": contract.freelancer})
 
 
 def a_milestone_edit():
@@ -336,6 +346,7 @@ ROUTES: dict[str, Row] = {
     "refund_request_accept": Row(a_refund_request, forbidden=("client",)),
     "refund_request_decline": Row(a_refund_request, forbidden=("client",)),
     "submission_file": Row(a_delivered_file()),
+    "billing_receipt": Row(a_payment),
     "moderation_member": Row(a_member, staff=True),
     "portfolio_item_edit": Row(a_portfolio_item),
     "portfolio_item_delete": Row(a_portfolio_item),

@@ -1,1 +1,0 @@
-from tests.fakestripe.fixtures import stripe_api, stripe_server, webhook_receiver  # noqa: F401
