@@ -31,9 +31,10 @@ def on_payment_succeeded(*, payment) -> None:
     milestone_payment_succeeded(payment=payment)
 
 
-def on_payment_failed(*, payment) -> None:
+def on_payment_failed(*, payment, payer_present: bool) -> None:
+    """A decline the client did not see on the fund page (Stripe's webhook, the sweeper) is told."""
     milestone = _milestone_of(payment)
-    if milestone is None:
+    if milestone is None or payer_present:
         return
     notify(
         recipient=milestone.contract.client,

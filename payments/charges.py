@@ -81,9 +81,10 @@ def _metadata(payment: Payment) -> dict[str, str]:
     }
 
 
-def payment_submit(payment: Payment, *, card_number: str = "") -> PaymentOutcome:
+def payment_submit(payment: Payment, *, card_number: str = "", payer_present: bool = True) -> PaymentOutcome:
     """Call the processor for a recorded payment and post what it answered. No answer (a timeout)
-    leaves the payment processing: the webhook or the sweeper settles it."""
+    leaves the payment processing: the webhook or the sweeper settles it. `payer_present`: the
+    payer is on the page that reads the answer, so a decline is told there, not notified too."""
     gateway = get_gateway()
     profile = BillingProfile.objects.filter(user_id=payment.payer_id).first()
     try:
@@ -104,7 +105,7 @@ def payment_submit(payment: Payment, *, card_number: str = "") -> PaymentOutcome
         outcome = PaymentOutcome(status="failed", message=str(error))
     if gateway.is_sandbox and outcome.status == "succeeded":
         outcome = _sandbox_card(payment, outcome, card_number, profile)
-    payment_apply(payment, outcome, confirmed=gateway.is_sandbox)
+    payment_apply(payment, outcome, confirmed=gateway.is_sandbox, payer_present=payer_present)
     return outcome
 
 
@@ -130,7 +131,9 @@ def _sandbox_card(payment: Payment, outcome: PaymentOutcome, card_number: str, p
 
 
 @transaction.atomic
-def payment_apply(payment: Payment, outcome: PaymentOutcome, *, confirmed: bool) -> Payment:
+def payment_apply(
+    payment: Payment, outcome: PaymentOutcome, *, confirmed: bool, payer_present: bool = False
+) -> Payment:
     """Keep what the processor said of a payment. A success counts only when `confirmed` (the
     sandbox's own answer, a webhook, or a status read from the processor); Stripe's answer to
     the create call alone leaves it processing until the webhook comes."""
@@ -149,7 +152,7 @@ def payment_apply(payment: Payment, outcome: PaymentOutcome, *, confirmed: bool)
     if outcome.status == "succeeded" and confirmed:
         return payment_succeeded(payment)
     if outcome.status == "failed":
-        return payment_failed(payment, message=outcome.message)
+        return payment_failed(payment, message=outcome.message, payer_present=payer_present)
     payment.refresh_from_db()
     return payment
 
@@ -195,7 +198,7 @@ def _another_live(payment: Payment) -> bool:
 
 
 @transaction.atomic
-def payment_failed(payment: Payment, *, message: str) -> Payment:
+def payment_failed(payment: Payment, *, message: str, payer_present: bool = False) -> Payment:
     current = transitions.lock(payment)
     if current.status != Payment.Status.PROCESSING:
         return current  # a late failure after success, or a repeat: nothing to change
@@ -209,7 +212,7 @@ def payment_failed(payment: Payment, *, message: str) -> Payment:
         failure_message=(message or "The payment did not go through. Nothing was charged.")[:300],
         settled_at=timezone.now(),
     )
-    listeners.emit(listeners.PAYMENT_FAILED, payment=current)
+    listeners.emit(listeners.PAYMENT_FAILED, payment=current, payer_present=payer_present)
     return current
 
 
@@ -226,7 +229,7 @@ def payments_sweep(*, now=None) -> int:
                 outcome = gateway.payment_status(intent_id=payment.intent_id)
             else:
                 # Never reached the processor, or its answer was lost: the same key replays it.
-                outcome = payment_submit(payment)
+                outcome = payment_submit(payment, payer_present=False)
                 if outcome.status != "succeeded" or gateway.is_sandbox:
                     settled += outcome.status != "processing"
                     continue

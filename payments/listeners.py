@@ -15,7 +15,7 @@ _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
 # The things payments says, and what each listener receives.
 PAYMENT_SUCCEEDED = "payment.succeeded"  # payment
-PAYMENT_FAILED = "payment.failed"  # payment
+PAYMENT_FAILED = "payment.failed"  # payment, payer_present (the payer read the decline on the page)
 CARD_SAVED = "card.saved"  # user_id
 CHARGE_DISPUTED = "charge.disputed"  # payment, reason, amount_cents
 REFUND_FAILED = "refund.failed"  # call

@@ -72,8 +72,13 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
             raise DomainError("This withdrawal key was already used for a different amount.")
         return existing
+    if freelancer.is_suspended:
+        raise NotAllowed("Your account is suspended, so withdrawals are on hold.")
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount")
+    available = balance(accounts.available(freelancer.pk))
+    if amount_cents > available:
+        raise DomainError(_over_available(freelancer.pk, available), field="amount")
     account = PayoutAccount.objects.filter(user=freelancer).first()
     if account is None or not account.payouts_enabled:
         raise NotAllowed(
@@ -81,9 +86,6 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
             if account is None
             else "Your payout account is not ready to receive money yet: finish setting it up."
         )
-    available = balance(accounts.available(freelancer.pk))
-    if amount_cents > available:
-        raise DomainError(_over_available(freelancer.pk, available), field="amount")
     try:
         with transaction.atomic():
             payout = Payout.objects.create(

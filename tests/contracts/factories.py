@@ -204,3 +204,28 @@ def postings(kind: str, reference: str) -> list[dict[str, int]]:
 
 def later(days: float) -> datetime:
     return timezone.now() + timedelta(days=days)
+
+
+def with_payout_account(user: User) -> User:
+    """The freelancer adds a (sandbox) payout account, as on the earnings page: withdrawals go to it."""
+    from payments.payout_accounts import payout_account_start
+
+    payout_account_start(
+        user=user,
+        return_url="",
+        refresh_url="",
+        details={
+            "holder": user.get_full_name() or "Test Holder",
+            "routing_number": "110000000",
+            "account_number": "000123456789",
+        },
+    )
+    return user
+
+
+def run_gateway_calls() -> int:
+    """Carry out the refunds and transfers waiting in the outbox, as the task after commit does
+    (tests run inside one transaction, so nothing is ever committed for it to follow)."""
+    from payments.outbox import calls_sweep
+
+    return calls_sweep(now=timezone.now() + timedelta(seconds=1))

@@ -30,7 +30,7 @@ from payments.models import GatewayOperation, IdempotentRequest, LedgerTransacti
 from payments.selectors import earnings_for_user
 from payments.services import clearances_due
 from tests.conftest import seed_skill_taxonomy
-from tests.contracts.factories import hire_offer, money_snapshot, move_to
+from tests.contracts.factories import hire_offer, money_snapshot, move_to, run_gateway_calls, with_payout_account
 from tests.helpers import api_for
 from tests.marketplace.factories import in_days, new_freelancer
 
@@ -84,7 +84,7 @@ def freelancer_with_available(amount_cents: int = 500_00) -> tuple[User, int]:
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1))
     available = earnings_for_user(deal.freelancer)["available"]
     assert available == net_of(amount_cents)
-    return deal.freelancer, available
+    return with_payout_account(deal.freelancer), available
 
 
 def net_of(amount_cents: int) -> int:
@@ -167,14 +167,22 @@ def test_the_whole_journey_by_api():
     # when the clearance period is over
     assert clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1)) == 1
 
-    # then it is available, and the freelancer withdraws it
+    # then it is available; without a payout account it cannot be withdrawn
     assert freelancer.get("/api/v1/me/balance/").json()["available_cents"] == net
+    refused = freelancer.post("/api/v1/payouts/", {"amount_cents": net}, format="json")
+    assert refused.status_code == 403
+    assert "payout account" in refused.json()["detail"]
+    # with one (added on the earnings page), the freelancer withdraws it
+    with_payout_account(deal.freelancer)
     payout = freelancer.post("/api/v1/payouts/", {"amount_cents": net}, format="json")
     assert payout.status_code == 201, payout.json()
-    assert (payout.json()["amount_cents"], payout.json()["status"]) == (net, "paid")
-    assert payout.json()["gateway_reference"].startswith("po_sandbox_")
+    assert (payout.json()["amount_cents"], payout.json()["status"]) == (net, "sending")
     assert freelancer.get("/api/v1/me/balance/").json()["available_cents"] == 0
-    assert [p["id"] for p in freelancer.get("/api/v1/payouts/").json()["results"]] == [payout.json()["id"]]
+    # and once the transfer is made it reads paid, with the processor's reference
+    assert run_gateway_calls() == 1
+    (listed,) = freelancer.get("/api/v1/payouts/").json()["results"]
+    assert (listed["id"], listed["status"]) == (payout.json()["id"], "paid")
+    assert listed["gateway_reference"].startswith("tr_sandbox_")
     assert client.get("/api/v1/payouts/").json()["results"] == []
 
     # and the timeline tells the story, who did what
@@ -733,6 +741,7 @@ def test_the_same_payout_sent_twice_with_a_key_pays_once():
     assert second.headers["Idempotent-Replayed"] == "true"
     assert Payout.objects.count() == 1
     assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
+    assert run_gateway_calls() == 1
     assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
     assert earnings_for_user(freelancer)["available"] == available - 100_00
     assert money_problems() == []

@@ -20,7 +20,13 @@ from payments import accounts
 from payments.ledger import ledger_post
 from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout
 from payments.services import clearances_due, payout_request
-from tests.contracts.factories import funded_milestone, milestone_in, submitted_milestone
+from tests.contracts.factories import (
+    funded_milestone,
+    milestone_in,
+    run_gateway_calls,
+    submitted_milestone,
+    with_payout_account,
+)
 
 pytestmark = pytest.mark.django_db
 S = Milestone.Status
@@ -44,7 +50,8 @@ def every_kind_of_money_move():
     milestone_release_partial(milestone=milestone, by=client, amount_cents=100_00, intent="early-part")
     milestone_approve(milestone=milestone, by=client)
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, minutes=1))
-    payout_request(freelancer=freelancer, amount_cents=200_00, key="withdraw-1")
+    payout_request(freelancer=with_payout_account(freelancer), amount_cents=200_00, key="withdraw-1")
+    run_gateway_calls()
     milestone_in(S.REFUNDED)
     milestone_in(S.CHANGES_REQUESTED, client=client, freelancer=freelancer)
     return milestone

@@ -24,7 +24,7 @@ from payments.fees import fee_breakdown
 from payments.ledger import balance
 from payments.models import LedgerTransaction, Payout
 from payments.services import clearances_due
-from tests.contracts.factories import money_snapshot
+from tests.contracts.factories import money_snapshot, run_gateway_calls, with_payout_account
 from tests.factories import UserFactory
 from tests.helpers import browser_for, text
 from tests.marketplace.factories import in_days, new_freelancer, open_project, submit_proposal
@@ -384,6 +384,15 @@ def test_deliver_request_changes_resubmit_approve_then_withdraw(django_capture_o
     assert f"Available ${fees.freelancer_net_cents / 100:,.2f}" in shown
     assert "Pending $0.00" in shown
     assert "withdrawals are simulated and no real money is sent" in shown
+    # and it asks for the account the money goes to, which the freelancer adds
+    assert "Add a payout account" in shown
+    added = freelancer.post(
+        reverse("payout_account"),
+        {"holder": "Ada Lovelace", "routing_number": "110000000", "account_number": "000123456789"},
+    )
+    assert added.status_code == 302
+    page = freelancer.get(reverse("earnings"))
+    assert "•••• 6789" in text(page)
     key = page.context["form"]["key"].value()
     assert page.context["form"]["amount"].value() == "450"
 
@@ -398,7 +407,10 @@ def test_deliver_request_changes_resubmit_approve_then_withdraw(django_capture_o
     assert balance(accounts.available(contract.freelancer.pk)) == 0
     shown = text(freelancer.get(reverse("earnings")))
     assert "Available $0.00" in shown
-    assert "$450.00 Paid" in shown
+    assert "$450.00 Sending" in shown
+    # and once the transfer is made, it reads sent to that account
+    assert run_gateway_calls() == 1
+    assert "$450.00 Sent to Sandbox bank account •••• 6789" in text(freelancer.get(reverse("earnings")))
     assert money_problems() == []
 
 
@@ -733,7 +745,7 @@ def test_withdrawing_more_than_is_available_is_refused_inline():
     milestone = submitted(contract)
     services.milestone_approve(milestone=milestone, by=contract.client)
     clearances_due(now=timezone.now() + timedelta(days=6))
-    freelancer = browser_for(contract.freelancer)
+    freelancer = browser_for(with_payout_account(contract.freelancer))
     key = freelancer.get(reverse("earnings")).context["form"]["key"].value()
     for typed, message in (("450.01", "You can withdraw at most $450.00"), ("0", "above zero"), ("1.001", "two")):
         response = freelancer.post(reverse("earnings"), {"amount": typed, "key": key})

@@ -52,7 +52,9 @@ from tests.contracts.factories import (
     pending_of,
     platform_fees,
     postings,
+    run_gateway_calls,
     submitted_milestone,
+    with_payout_account,
 )
 from tests.factories import UserFactory
 from tests.marketplace.factories import in_days
@@ -87,7 +89,9 @@ def test_funding_holds_the_amount_in_escrow_and_tells_the_freelancer():
     assert escrow_of(milestone) == 400_00
     assert gateway_balance() == -400_00
     (charge,) = GatewayOperation.objects.all()
-    assert (charge.kind, charge.amount_cents, charge.idempotency_key) == ("charge", 400_00, f"fund:{milestone.pk}")
+    assert (charge.kind, charge.amount_cents) == ("charge", 400_00)
+    # under a key named by the milestone and the attempt, so a retried call is the same payment
+    assert charge.idempotency_key == f"pay:milestone:{milestone.pk}:1"
     # and the freelancer is told they can start
     (note,) = notes(contract.freelancer, "milestone.funded")
     assert "$400.00" in note.title
@@ -396,7 +400,13 @@ def test_the_freelancer_can_refund_part_then_the_rest():
     milestone.refresh_from_db()
     assert (milestone.status, milestone.refunded_cents, escrow_of(milestone)) == (S.REFUNDED, 400_00, 0)
     assert [p[accounts.GATEWAY] for p in postings("refund", milestone.ledger_reference)] == [100_00, 300_00]
-    assert GatewayOperation.objects.filter(kind="refund").count() == 2
+    # and the card gets both back once the outbox has made the calls
+    assert GatewayOperation.objects.filter(kind="refund").count() == 0
+    assert run_gateway_calls() == 2
+    assert sorted(GatewayOperation.objects.filter(kind="refund").values_list("amount_cents", flat=True)) == [
+        100_00,
+        300_00,
+    ]
     assert pending_of(contract.freelancer) == 0
     assert len(notes(contract.client, "milestone.refunded")) == 2
 
@@ -570,9 +580,15 @@ def _cleared_freelancer(amount=400_00):
 
 def test_a_payout_takes_available_money_to_the_gateway():
     freelancer = _cleared_freelancer()
+    with_payout_account(freelancer)
     payout = payout_request(freelancer=freelancer, amount_cents=300_00, key="withdraw-1")
-    assert (payout.status, payout.amount_cents) == (Payout.Status.PAID, 300_00)
-    assert payout.gateway_reference.startswith("po_sandbox_")
+    # the ledger moved it at once; the transfer follows from the outbox
+    assert (payout.status, payout.amount_cents) == (Payout.Status.SENDING, 300_00)
+    assert run_gateway_calls() == 1
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID
+    assert payout.gateway_reference.startswith("tr_sandbox_")
+    assert "•••• 6789" in payout.destination
     assert earnings_for_user(freelancer) == {"pending": 0, "available": 60_00}
 
 
@@ -703,6 +719,7 @@ def test_a_split_settles_a_disputed_milestone_once_in_one_transaction(to_freelan
     assert balance(accounts.pending(contract.freelancer_id)) == fees.freelancer_net_cents
     (split,) = LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.SPLIT)
     assert split.idempotency_key == f"split:{milestone.pk}"
+    run_gateway_calls()
     refunds = GatewayOperation.objects.filter(kind=GatewayOperation.Kind.REFUND)
     assert [op.amount_cents for op in refunds] == ([to_client] if to_client else [])
     assert money_problems() == []

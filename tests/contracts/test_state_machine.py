@@ -36,6 +36,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -65,9 +66,9 @@ from contracts.services import (
 from core.exceptions import DomainError, InvalidTransition
 from payments import accounts
 from payments.ledger import balances
-from payments.models import GatewayOperation, LedgerTransaction
+from payments.models import GatewayCall, GatewayOperation, LedgerTransaction
 from payments.services import clearances_due, payout_request
-from tests.contracts.factories import active_contract
+from tests.contracts.factories import active_contract, run_gateway_calls, with_payout_account
 
 pytestmark = pytest.mark.django_db
 
@@ -136,12 +137,20 @@ class ContractMachine(RuleBasedStateMachine):
     # --- helpers ------------------------------------------------------------------------------
 
     def attempt(self, name: str, allowed: bool, call, *, replay: bool = False):
-        moved_before = (LedgerTransaction.objects.count(), GatewayOperation.objects.count())
+        moved_before = (
+            LedgerTransaction.objects.count(),
+            GatewayOperation.objects.count(),
+            GatewayCall.objects.count(),
+        )
         try:
             result = call()
         except REFUSED as error:
             assert not allowed, f"{name} was refused but the model allows it: {error!r}"
-            assert (LedgerTransaction.objects.count(), GatewayOperation.objects.count()) == moved_before
+            assert (
+                LedgerTransaction.objects.count(),
+                GatewayOperation.objects.count(),
+                GatewayCall.objects.count(),
+            ) == moved_before
             OUTCOMES[f"{self.label}{'replay ' if replay else ''}{name}: refused"] += 1
             return None, False
         assert allowed, f"{name} succeeded but the model refuses it"
@@ -200,7 +209,11 @@ class ContractMachine(RuleBasedStateMachine):
         Hypothesis switches rules off at random per example (swarm testing) and most random
         sequences stay shallow, so examples start from every stage instead of always from scratch."""
         contract = active_contract(amounts=tuple(amounts), change_rounds=rounds)
-        self.contract, self.client, self.freelancer = contract, contract.client, contract.freelancer
+        self.contract, self.client, self.freelancer = (
+            contract,
+            contract.client,
+            with_payout_account(contract.freelancer),
+        )
         self.rounds = rounds
         self.rows = list(contract.milestones.order_by("position"))
         self.milestones = [Expected(amount=m.amount_cents, pk=m.pk) for m in self.rows]
@@ -519,6 +532,13 @@ class ContractMachine(RuleBasedStateMachine):
         released = sum(m.released for m in self.milestones)
         assert funded == released + sum(m.refunded for m in self.milestones) + sum(m.held for m in self.milestones)
         assert released == self.pending + self.available + sum(self.payouts.values()) + self.fees
+        # and once the worker has made the calls waiting after commit, the processor sent each
+        # withdrawal and gave back each refund once
+        run_gateway_calls()
+        made = GatewayOperation.objects.values("kind").annotate(total=Sum("amount_cents"))
+        made = {row["kind"]: row["total"] for row in made}
+        assert made.get("payout", 0) == sum(self.payouts.values())
+        assert made.get("refund", 0) == sum(m.refunded for m in self.milestones)
 
 
 def test_the_model_fee_agrees_with_the_settings():

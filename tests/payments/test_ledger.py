@@ -47,7 +47,9 @@ from tests.contracts.factories import (
     money_snapshot,
     pending_of,
     platform_fees,
+    run_gateway_calls,
     submitted_milestone,
+    with_payout_account,
 )
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +244,8 @@ def test_a_milestone_is_refunded_once():
     with pytest.raises(InvalidTransition):
         milestone_approve(milestone=milestone, by=contract.client)
     assert LedgerTransaction.objects.filter(kind="refund").count() == 1
+    assert run_gateway_calls() == 1
+    assert run_gateway_calls() == 0
     assert GatewayOperation.objects.filter(kind="refund").count() == 1
     assert not LedgerTransaction.objects.filter(kind="release").exists()
 
@@ -276,16 +280,20 @@ def test_the_sandbox_gateway_replays_a_key_without_charging_twice():
     with pytest.raises(GatewayError):
         gateway.charge(amount_cents=400_01, currency="USD", key="fund:test", description="Test")
     with pytest.raises(GatewayError):
-        gateway.refund(amount_cents=400_00, currency="USD", key="fund:test", description="Test")
+        gateway.refund(key="fund:test", intent_id=first.reference, amount_cents=400_00, currency="USD", metadata={})
     with pytest.raises(GatewayError):
-        gateway.payout(amount_cents=0, currency="USD", key="payout:zero", description="Test")
+        gateway.refund(
+            key="refund:too-much", intent_id=first.reference, amount_cents=400_01, currency="USD", metadata={}
+        )
+    with pytest.raises(GatewayError):
+        gateway.transfer(key="transfer:zero", destination="acct_sandbox_1", amount_cents=0, currency="USD", metadata={})
     assert GatewayOperation.objects.count() == 1
 
 
 def test_a_payout_with_the_same_key_pays_once():
     # given $360 available
     milestone = submitted_milestone(amounts=(400_00,))
-    freelancer = milestone.contract.freelancer
+    freelancer = with_payout_account(milestone.contract.freelancer)
     milestone_approve(milestone=milestone, by=milestone.contract.client)
     assert clearances_due(now=later(6)) == 1
     # when the withdrawal is sent twice with the same key
@@ -296,6 +304,10 @@ def test_a_payout_with_the_same_key_pays_once():
     assert again.pk == first.pk
     assert money_snapshot() == before
     assert Payout.objects.count() == 1
+    assert run_gateway_calls() == 1
+    before = money_snapshot()
+    payout_request(freelancer=freelancer, amount_cents=200_00, key="withdraw-abc")
+    assert run_gateway_calls() == 0
     assert GatewayOperation.objects.filter(kind="payout").count() == 1
     assert balance(accounts.available(freelancer.pk)) == 160_00
     # and the same key for another amount is refused
