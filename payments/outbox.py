@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import transitions
-from core.exceptions import DomainError
+from core.exceptions import DomainError, InvalidTransition
 from payments import listeners
 from payments.gateways import GatewayError, GatewayUnavailable, get_gateway
 from payments.models import GatewayCall, GatewayCallEvent, Payment, PayoutAccount
@@ -76,8 +76,8 @@ def _finish(call: GatewayCall, *, to: str, note: str = "", **changes) -> Gateway
         return transitions.move(
             call, to=to, by=None, event_model=GatewayCallEvent, event_field="call", note=note[:300], **changes
         )
-    except Exception:
-        return None
+    except InvalidTransition:
+        return None  # another run of the same call finished it first
 
 
 def call_run(call_id: int, *, now=None) -> GatewayCall:

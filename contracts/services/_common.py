@@ -7,6 +7,7 @@ from contracts.models import Contract, ContractEvent, Milestone
 from core import transitions
 from core.exceptions import InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
+from payments.charges import processing_references
 from payments.escrow import billing_pair_lock
 
 
@@ -108,3 +109,16 @@ def check_amount(amount_cents, *, most: int, what: str) -> int:
     if amount_cents > most:
         raise ValidationError({"amount": [f"{what} is at most {money(most)}."]})
     return amount_cents
+
+
+def require_no_payment_processing(contract: Contract, milestones) -> None:
+    """A milestone whose card payment the processor has not confirmed yet cannot be changed,
+    removed or ended with its contract: the payment would arrive for something that is gone.
+    Called under the contract's lock, which payment_record takes too."""
+    processing = processing_references(contract.payment_group)
+    waiting = [m for m in milestones if m.ledger_reference in processing]
+    if waiting:
+        names = ", ".join(f"“{m.title}”" for m in waiting)
+        raise InvalidTransition(
+            f"A card payment for {names} is processing. Wait for it to finish (usually a few seconds), then try again."
+        )

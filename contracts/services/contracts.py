@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, Milestone
-from contracts.services._common import check_party, lock_contract, move_milestone
+from contracts.services._common import check_party, lock_contract, move_milestone, require_no_payment_processing
 from contracts.services.milestones import withdraw_pending_edits
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
@@ -25,6 +25,7 @@ def contract_end(*, contract: Contract, by) -> Contract:
     if held:
         names = ", ".join(f"“{m.title}”" for m in held)
         raise DomainError(f"Money is still held for {names}. Approve it or agree a refund before ending the contract.")
+    require_no_payment_processing(contract, [m for m in milestones if m.status == Milestone.Status.PENDING])
     now = timezone.now()
     unfinished = any(m.status == Milestone.Status.PENDING for m in milestones)
     for milestone in milestones:

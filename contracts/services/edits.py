@@ -20,7 +20,15 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, MilestoneEditEvent
-from contracts.services._common import check_party, event, lock_milestone, milestone_url, move_milestone, require_active
+from contracts.services._common import (
+    check_party,
+    event,
+    lock_milestone,
+    milestone_url,
+    move_milestone,
+    require_active,
+    require_no_payment_processing,
+)
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.templatetags.core_tags import money
@@ -52,6 +60,7 @@ def _require_unfunded(milestone: Milestone) -> None:
         raise InvalidTransition("This milestone was removed, so it can no longer be changed.")
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition(FUNDED_MESSAGE)
+    require_no_payment_processing(milestone.contract, [milestone])
 
 
 ANSWERED = "This change was already {status}."

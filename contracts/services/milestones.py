@@ -36,6 +36,7 @@ from contracts.services._common import (
     milestone_url,
     move_milestone,
     require_active,
+    require_no_payment_processing,
 )
 from contracts.services.edits import check_milestone_terms, move_edit
 from contracts.services.refunds import cancel_pending_refund_requests
@@ -345,6 +346,7 @@ def milestone_cancel(*, milestone: Milestone, by) -> Milestone:
     require_active(contract)
     if milestone.status != Milestone.Status.PENDING:
         raise InvalidTransition("Only milestones that are not funded yet can be removed. Ask for a refund instead.")
+    require_no_payment_processing(contract, [milestone])
     if not milestone.is_change_order:
         other = contract.freelancer if by.pk == contract.client_id else contract.client
         raise DomainError(

@@ -11,12 +11,20 @@ import pytest
 from django.utils import timezone
 
 from contracts.models import Milestone
-from contracts.services import milestone_fund, milestone_refund_offer
+from contracts.services import (
+    contract_end,
+    milestone_edit_propose,
+    milestone_fund,
+    milestone_refund_offer,
+    milestone_removal_propose,
+)
+from core.exceptions import InvalidTransition
 from payments.models import GatewayCall, Payment, Payout
 from payments.outbox import calls_sweep
 from payments.services import payout_request
 from tests.contracts.factories import available_of, escrow_of, milestone_of
 from tests.helpers import browser_for
+from tests.marketplace.factories import in_days
 from tests.payments.stripe_support import (
     about,
     deliver_event,
@@ -110,6 +118,34 @@ def test_a_payment_whose_call_failed_stays_processing_until_the_sweeper_settles_
     assert payment.status == Payment.Status.SUCCEEDED and payment.intent_id == on_stripe.ids("/v1/payment_intents")[0]
     assert milestone.status == Milestone.Status.FUNDED and escrow_of(milestone) == milestone.amount_cents
     assert settle_payments() == 0
+
+
+def test_a_milestone_whose_payment_is_processing_cannot_be_changed_removed_or_ended_with_its_contract(on_stripe):
+    # given a milestone paid by card whose answer from Stripe was lost: the payment is processing
+    contract = stripe_contract()
+    milestone = milestone_of(contract)
+    on_stripe.fail_next("POST", "/v1/payment_intents", "after")
+    milestone_fund(milestone=milestone, by=contract.client)
+    assert payment_of(milestone).status == Payment.Status.PROCESSING
+    # when either side tries to change its terms, remove it, or end the contract meanwhile
+    attempts = [
+        lambda: milestone_edit_propose(
+            milestone=milestone, by=contract.freelancer, title="More", amount_cents=999_00, due_date=in_days(30)
+        ),
+        lambda: milestone_removal_propose(milestone=milestone, by=contract.client),
+        lambda: contract_end(contract=contract, by=contract.client),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidTransition) as refused:
+            attempt()
+        # then each is told the payment is processing, and nothing changed
+        assert "is processing" in refused.value.message
+    contract.refresh_from_db()
+    assert contract.is_active and not milestone.edits.exists()
+    # and once the sweeper has settled the payment, the milestone is funded as paid
+    assert settle_payments() == 1
+    milestone.refresh_from_db()
+    assert milestone.status == Milestone.Status.FUNDED and escrow_of(milestone) == milestone.amount_cents
 
 
 def test_a_payment_whose_answer_was_lost_is_found_by_its_webhook_through_its_key(on_stripe, webhook_receiver):

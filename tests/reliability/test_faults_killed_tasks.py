@@ -23,8 +23,18 @@ from notifications.models import Notification
 from notifications.tasks import send_notification_email
 from payments import services as payment_services
 from payments.fees import freelancer_fee_cents
-from payments.models import LedgerTransaction, Payout
-from tests.contracts.factories import active_contract, available_of, later, pending_of, submitted_milestone
+from payments.gateways import get_gateway
+from payments.models import GatewayCall, GatewayOperation, LedgerTransaction, Payout
+from payments.outbox import calls_sweep
+from payments.tasks import run_gateway_call
+from tests.contracts.factories import (
+    active_contract,
+    available_of,
+    later,
+    pending_of,
+    submitted_milestone,
+    with_payout_account,
+)
 from tests.marketplace.factories import new_client, new_freelancer
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
@@ -132,32 +142,52 @@ def test_clearance_killed_between_two_releases_clears_each_release_once(monkeypa
 
 
 def freelancer_with_cleared_money():
-    """The freelancer of a $500 milestone funded, delivered, approved and cleared."""
+    """The freelancer of a $500 milestone funded, delivered, approved and cleared, with a payout account."""
     contract = active_contract(amounts=(500_00,))
     milestone = contract.milestones.get()
     milestone_services.milestone_fund(milestone=milestone, by=contract.client)
     milestone_services.milestone_submit(milestone=milestone, by=contract.freelancer, message="Done.")
     milestone_services.milestone_approve(milestone=milestone, by=contract.client)
     payment_services.clearances_due(now=later(30))
-    return contract.freelancer
+    return with_payout_account(contract.freelancer)
 
 
-@pytest.mark.parametrize("after", [False, True], ids=["before-the-gateway", "after-the-gateway"])
-def test_withdrawal_killed_around_the_gateway_call_pays_out_once_on_retry(monkeypatch, after):
-    # given a freelancer with cleared money
+@pytest.mark.parametrize("after", [False, True], ids=["before-the-processor", "after-the-processor"])
+def test_a_transfer_task_killed_around_the_processor_call_transfers_once_when_redelivered(monkeypatch, after):
+    # given a withdrawal of everything available: the ledger moved it, the transfer waits in the outbox
     freelancer = freelancer_with_cleared_money()
     available = available_of(freelancer)
-    # when the process dies around the payout call to the payment processor
-    gateway = type(payment_services.get_gateway())
-    crash_on_call(monkeypatch, gateway, "payout", call=1, after=after)
-    with pytest.raises(WorkerKilled):
-        payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
-    monkeypatch.undo()
-    # then nothing was paid out, and the retry with the same key pays out once
-    assert available_of(freelancer) == available
     payout = payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
-    again = payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
-    assert again.pk == payout.pk
+    (call,) = GatewayCall.objects.filter(payout=payout)
+    assert available_of(freelancer) == 0
+    # and a processor that keeps what it did whatever happens to our worker (as Stripe does)
+    gateway = type(get_gateway())
+    real_transfer = gateway.transfer
+    keys_sent = []
+
+    def processor_transfer(self, **kwargs):
+        keys_sent.append(kwargs["key"])
+        return real_transfer(self, **kwargs)
+
+    monkeypatch.setattr(gateway, "transfer", processor_transfer)
+    # when the worker running the transfer task dies just before, or just after, the processor acted
+    crash_on_call(monkeypatch, gateway, "transfer", call=1, after=after)
+    with pytest.raises(WorkerKilled):
+        run_gateway_call.run(call.pk)
+    monkeypatch.setattr(gateway, "transfer", processor_transfer)
+    # then the withdrawal still reads as sending
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.SENDING
+    # when the task is delivered again, and the sweeper finds it as well
+    assert run_gateway_call.run(call.pk) == GatewayCall.Status.DONE
+    assert calls_sweep(now=later(1)) == 0
+    # then the processor was asked with one key each time, and made one transfer
+    posting = LedgerTransaction.objects.get(idempotency_key=f"payout:{payout.pk}")
+    assert keys_sent == [f"transfer:{posting.pk}"] * (2 if after else 1)
+    assert GatewayOperation.objects.filter(kind="payout").count() == 1
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID
+    # and the money left the ledger once
     assert postings_by_key("payout") == {f"payout:{payout.pk}": 1}
     assert available_of(freelancer) == 0
     assert money_problems() == []
@@ -178,29 +208,3 @@ def test_email_task_killed_after_sending_is_not_sent_again(monkeypatch):
     # then the redelivered task sends nothing a second time
     send_notification_email.run(notification.pk)
     assert [m.subject for m in mail.outbox] == ["[Proofwork] Welcome"]
-
-
-def test_a_withdrawal_retried_after_the_processor_paid_sends_the_processor_the_same_key(monkeypatch):
-    # given a freelancer with cleared money, and a processor that keeps what it paid whatever
-    # happens to our transaction (as Stripe would)
-    freelancer = freelancer_with_cleared_money()
-    available = available_of(freelancer)
-    paid_with_keys = []
-    gateway = type(payment_services.get_gateway())
-    real_payout = gateway.payout
-
-    def processor_payout(self, **kwargs):
-        paid_with_keys.append(kwargs["key"])
-        return real_payout(self, **kwargs)
-
-    monkeypatch.setattr(gateway, "payout", processor_payout)
-    # when the process dies after the processor paid, before our commit
-    crash_on_call(monkeypatch, gateway, "payout", call=1, after=True)
-    with pytest.raises(WorkerKilled):
-        payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
-    # and meanwhile another withdrawal takes the next row
-    other = Payout.objects.create(freelancer=new_freelancer(), amount_cents=1, idempotency_key="x1")
-    assert other.pk
-    payment_services.payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-all")
-    # then the processor saw one payout key twice: it pays once
-    assert len(paid_with_keys) == 2 and paid_with_keys[0] == paid_with_keys[1]

@@ -45,13 +45,14 @@ from contracts.services import (
 from contracts.services import milestones as milestone_services
 from core.exceptions import DomainError
 from marketplace.services import proposal_hire
-from payments import accounts
+from payments import accounts, outbox
 from payments.fees import fee_breakdown, freelancer_fee_cents
 from payments.ledger import balance
-from payments.models import AccountBalance, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
+from payments.models import AccountBalance, GatewayCall, GatewayOperation, LedgerEntry, LedgerTransaction, Payout
 from payments.selectors import earnings_for_user, gateway_balance, platform_fees_balance
 from payments.services import clearances_due, payout_request
 from tests.conftest import seed_skill_taxonomy
+from tests.contracts.factories import with_payout_account
 from tests.marketplace.factories import milestones_for, new_client, new_freelancer, open_project, submit_proposal
 
 # `make test` runs the races after the rest of the suite, in one process, one after another: a
@@ -240,7 +241,7 @@ def freelancer_with_available_money() -> tuple[User, int]:
     clearances_due(now=timezone.now() + timedelta(days=settings.CLEARANCE_DAYS, hours=1))
     available = earnings_for_user(deal.freelancer)["available"]
     assert available > 0
-    return deal.freelancer, available
+    return with_payout_account(deal.freelancer), available
 
 
 def loaded(milestone: Milestone) -> Milestone:
@@ -597,6 +598,31 @@ def test_concurrent_withdrawals_with_one_key_all_answer_the_same_payout():
     assert result.unexpected(DomainError) == []
     payout = Payout.objects.get(freelancer=freelancer)
     assert {outcome.value.pk for outcome in result.successes} == {payout.pk}
+
+
+def test_twenty_workers_running_one_transfer_at_once_transfer_once(monkeypatch):
+    # given a withdrawal whose transfer task was lost (the sweeper and redeliveries will find it)
+    freelancer, available = freelancer_with_available_money()
+    monkeypatch.setattr(outbox, "_enqueue_after_commit", lambda call: None)
+    payout = payout_request(freelancer=freelancer, amount_cents=available, key="withdraw-lost-task")
+    (call,) = GatewayCall.objects.filter(payout=payout, status=GatewayCall.Status.PENDING)
+
+    # when 20 workers run that one call at once
+    def run() -> Callable[[], object]:
+        return lambda: outbox.call_run(call.pk)
+
+    result = race([run] * 20)
+    result.report("20 × outbox.call_run (one transfer)")
+
+    # then none failed, the processor made one transfer, and the withdrawal reads as sent once
+    assert result.errors == []
+    assert GatewayOperation.objects.filter(kind=GatewayOperation.Kind.PAYOUT).count() == 1
+    assert GatewayCall.objects.get(pk=call.pk).status == GatewayCall.Status.DONE
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID
+    assert payout.events.filter(to_status=Payout.Status.PAID).count() == 1
+    assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.PAYOUT).count() == 1
+    assert money_problems() == []
 
 
 @pytest.mark.parametrize("keys", ["one Idempotency-Key", "a key each"])
