@@ -165,6 +165,25 @@ def test_a_declined_card_on_the_fund_page_shows_stripes_words_and_charges_nothin
     assert escrow_of(milestone) == 0
 
 
+def test_an_amount_sent_from_the_browser_is_ignored_the_milestone_amount_is_charged(on_stripe):
+    # given a $400 milestone and a saved card
+    contract = stripe_contract()
+    milestone = milestone_of(contract)
+    saved_card(contract.client, "pm_card_visa")
+    # when the fund form arrives with amounts of its own (an edited page, a crafted request)
+    paid = browser_for(contract.client).post(
+        reverse("milestone_fund", args=[milestone.pk]),
+        {"amount": "1.00", "amount_cents": "100", "total_cents": "100", "currency": "JPY"},
+    )
+    # then Stripe is asked for the milestone's amount (and fee) in the contract's currency, once
+    assert paid.status_code == 302
+    payment = payment_of(milestone)
+    intent = on_stripe.client().v1.payment_intents.retrieve(payment.intent_id)
+    assert (intent.amount, intent.currency) == (milestone.amount_cents + payment.fee_cents, "usd")
+    assert payment.amount_cents == milestone.amount_cents
+    assert on_stripe.count("/v1/payment_intents") == 1
+
+
 @pytest.mark.parametrize("settled", [False, True], ids=["processing", "funded"])
 def test_a_second_payment_for_a_milestone_is_refused_before_any_charge(on_stripe, settled):
     contract = stripe_contract()
