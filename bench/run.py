@@ -153,6 +153,8 @@ def pages(info, prep) -> list[dict]:
             "path": f"/contracts/{info['contract_10_milestones']}/",
             "headers": cookie("heavy_client"),
         },
+        {"name": "billing, heavy client", "path": "/billing/", "headers": cookie("heavy_client")},
+        {"name": "earnings, heavy freelancer", "path": "/earnings/", "headers": cookie("heavy_freelancer")},
         {"name": "/api/v1/projects/ (anonymous)", "path": "/api/v1/projects/?page=2"},
         {"name": "/api/v1/projects/", "path": "/api/v1/projects/", "headers": token("heavy_freelancer")},
         {"name": "/api/v1/contracts/", "path": "/api/v1/contracts/", "headers": token("heavy_client")},

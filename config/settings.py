@@ -350,6 +350,7 @@ CELERY_BEAT_SCHEDULE = {
     "auto-release-milestones": {"task": "contracts.tasks.auto_release_milestones", "schedule": timedelta(minutes=15)},
     "send-review-reminders": {"task": "contracts.tasks.send_review_reminders", "schedule": timedelta(hours=1)},
     "expire-offers": {"task": "contracts.tasks.expire_offers", "schedule": timedelta(hours=1)},
+    "disputes-due": {"task": "contracts.tasks.disputes_due", "schedule": timedelta(minutes=15)},
     "clear-released-money": {"task": "payments.tasks.clear_released_money", "schedule": timedelta(hours=1)},
     "sweep-payments": {"task": "payments.tasks.sweep_payments", "schedule": timedelta(minutes=5)},
     "reconcile-payments": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(hour=3, minute=30)},
@@ -472,6 +473,11 @@ CLIENT_FEE_BPS = env_int("CLIENT_FEE_BPS", 0)
 CLEARANCE_DAYS = env_int("CLEARANCE_DAYS", 5)
 AUTO_RELEASE_DAYS = env_int("AUTO_RELEASE_DAYS", 14)
 OFFER_EXPIRY_DAYS = env_int("OFFER_EXPIRY_DAYS", 7)
+# Disputes: days the other side has to respond (else the filer's ask applies), then to settle before staff decide.
+DISPUTE_RESPONSE_DAYS, DISPUTE_SETTLEMENT_DAYS = (
+    env_int("DISPUTE_RESPONSE_DAYS", 5),
+    env_int("DISPUTE_SETTLEMENT_DAYS", 7),
+)
 DEFAULT_CHANGE_ROUNDS = env_int("DEFAULT_CHANGE_ROUNDS", 2)
 MILESTONE_MAX_CENTS = env_int("MILESTONE_MAX_CENTS", 100_000_00)
 # Payments (docs/payments.md): with STRIPE_SECRET_KEY set, Stripe replaces the sandbox.

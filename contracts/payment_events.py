@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import client_payment_method_verified
-from contracts.models import ContractEvent, Milestone
-from contracts.services._common import lock_milestone, milestone_url, move_milestone
+from contracts.models import Milestone
+from contracts.services._common import lock_milestone, milestone_url
+from contracts.services.disputes import dispute_open_chargeback
 from contracts.services.milestones import milestone_payment_succeeded
 from core.templatetags.core_tags import money
 from notifications.services import notify
@@ -66,15 +67,8 @@ def on_charge_disputed(*, payment, reason: str, amount_cents: int) -> None:
         return
     contract, milestone = lock_milestone(milestone)
     note = f"The client's bank opened a chargeback ({reason.replace('_', ' ')}, {money(amount_cents)})."
-    if milestone.status in (Milestone.Status.FUNDED, Milestone.Status.SUBMITTED, Milestone.Status.CHANGES_REQUESTED):
-        move_milestone(
-            milestone,
-            to=Milestone.Status.DISPUTED,
-            by=None,
-            verb=ContractEvent.Verb.CHARGEBACK,
-            note=note,
-            auto_release_at=None,
-        )
+    # Its held money freezes in a dispute that goes straight to the staff queue.
+    dispute_open_chargeback(milestone=milestone, reason=reason, amount_cents=amount_cents)
     for person in (contract.client, contract.freelancer):
         notify(
             recipient=person,

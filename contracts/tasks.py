@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from contracts.services import disputes_due as apply_dispute_deadlines
 from contracts.services import milestones_auto_release_due, milestones_send_reminders, offers_expire_due
 
 
@@ -19,3 +20,10 @@ def send_review_reminders() -> int:
 def expire_offers() -> int:
     """Hourly: offers not accepted in time expire."""
     return offers_expire_due()
+
+
+@shared_task
+def disputes_due() -> int:
+    """Every 15 minutes: each dispute deadline's default, once (no response: the filer's ask
+    applies; not settled: staff decide). Safe to run twice."""
+    return apply_dispute_deadlines()

@@ -1,6 +1,16 @@
 """Every write to offers, contracts and milestones goes through these services."""
 
 from contracts.services.contracts import contract_end  # noqa: F401
+from contracts.services.dispute_decisions import dispute_decide, disputes_due  # noqa: F401
+from contracts.services.disputes import (  # noqa: F401
+    dispute_add_evidence,
+    dispute_open,
+    dispute_proposal_accept,
+    dispute_proposal_decline,
+    dispute_propose,
+    dispute_respond,
+    dispute_withdraw,
+)
 from contracts.services.edits import (  # noqa: F401
     milestone_edit_accept,
     milestone_edit_decline,

@@ -101,6 +101,12 @@ def require_held(milestone: Milestone, *, to: str) -> None:
         raise InvalidTransition(f"This milestone is {milestone.get_status_display().lower()}; nothing is held to {to}.")
 
 
+def require_not_disputed(milestone: Milestone) -> None:
+    """A dispute freezes the milestone: only the dispute's own services move it until it ends."""
+    if milestone.status == Milestone.Status.DISPUTED:
+        raise InvalidTransition("This milestone is in dispute; it stays as it is until the dispute ends.")
+
+
 def check_amount(amount_cents, *, most: int, what: str) -> int:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         raise ValidationError({"amount": ["Amounts are whole cents."]})

@@ -37,6 +37,7 @@ from contracts.services._common import (
     move_milestone,
     require_active,
     require_no_payment_processing,
+    require_not_disputed,
 )
 from contracts.services.edits import check_milestone_terms, move_edit
 from contracts.services.refunds import cancel_pending_refund_requests
@@ -156,6 +157,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="freelancer", action="submit work")
     require_active(contract)
+    require_not_disputed(milestone)
     message = message.strip()
     files = list(files)
     if not message and not files:
@@ -198,6 +200,7 @@ def milestone_request_changes(*, milestone: Milestone, by, reason: str) -> Miles
     contract, milestone = lock_milestone(milestone)
     check_party(contract, by, role="client", action="request changes")
     require_active(contract)
+    require_not_disputed(milestone)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": ["Say what needs to change."]})

@@ -153,6 +153,12 @@ def milestone_settle_split(*, milestone: Milestone, by, freelancer_cents: int, n
     contract, milestone = lock_milestone(milestone)
     if by is None or not by.is_staff:
         raise NotAllowed("Only staff settle a milestone in dispute.")
+    return split_disputed(contract, milestone, by=by, freelancer_cents=freelancer_cents, note=note)
+
+
+def split_disputed(contract: Contract, milestone: Milestone, *, by, freelancer_cents: int, note: str = "") -> Milestone:
+    """The money move of a dispute's outcome, on a milestone already locked: who may settle it
+    (staff, both parties agreeing, a deadline's default) is the caller's to check."""
     if milestone.status != Milestone.Status.DISPUTED:
         raise InvalidTransition("Only a milestone in dispute is settled by a split.")
     held = milestone.held_cents

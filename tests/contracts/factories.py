@@ -4,8 +4,7 @@ posting is the one production writes.
 - `hire_offer` — a client publishes a project, a freelancer proposes, the client hires: an Offer;
 - `active_contract` — the freelancer accepts that offer: an active Contract with its milestones;
 - `funded_milestone`, `submitted_milestone`, `milestone_in(status)` — a milestone moved there by
-  the services (only DISPUTED, which belongs to the Disputes issue, is set on the row, after the
-  money was really funded, so the ledger agrees with it);
+  the services;
 - small readers for what a person would notice: escrow, pending and available balances, fees,
   and a `money_snapshot` to prove that a refused call moved nothing (`nothing_moves` does both).
 """
@@ -24,6 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from contracts.models import Contract, ContractEvent, Milestone, Offer, RefundRequest
 from contracts.services import (
+    dispute_open,
     milestone_approve,
     milestone_cancel,
     milestone_edit_accept,
@@ -99,8 +99,8 @@ def submitted_milestone(**kwargs) -> Milestone:
 
 
 def move_to(milestone: Milestone, status: str, *, after_funding=None) -> Milestone:
-    """Move a PENDING milestone to `status` through the services (DISPUTED: funded and delivered
-    by the services, then set on the row: the Disputes issue owns the service that opens one).
+    """Move a PENDING milestone to `status` through the services (DISPUTED: funded, delivered, and
+    disputed by the client, who asks for all of it back).
 
     `after_funding(milestone)` runs right after funding (e.g. to ask for a refund while funded)."""
     contract = milestone.contract
@@ -127,8 +127,13 @@ def move_to(milestone: Milestone, status: str, *, after_funding=None) -> Milesto
         if status == S.CHANGES_REQUESTED:
             milestone_request_changes(milestone=milestone, by=client, reason="The export is missing.")
         if status == S.DISPUTED:
-            # Escrow stays held while disputed, so the ledger already agrees with this row.
-            Milestone.objects.filter(pk=milestone.pk).update(status=S.DISPUTED, auto_release_at=None)
+            dispute_open(
+                milestone=milestone,
+                by=client,
+                reason="quality",
+                description="The export does not work.",
+                asked_cents=milestone.amount_cents,
+            )
     milestone.refresh_from_db()
     assert milestone.status == status
     return milestone

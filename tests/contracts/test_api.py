@@ -440,9 +440,10 @@ MOVES = {
     "refund-offer": ("freelancer", {"amount_cents": 500_00}, S.REFUNDED),
     "cancel": ("client", {}, S.CANCELLED),
 }
-# The table lets a disputed milestone be released or refunded, but only by the dispute's
-# resolution: a dispute freezes the escrow against these endpoints.
-FROZEN_BY_DISPUTE = {"approve", "release-partial", "refund-request", "refund-offer"}
+# The table lets a disputed milestone be released or refunded by the dispute's outcome, and go back
+# to funded, submitted or changes requested when its dispute is withdrawn; never through these
+# endpoints: a dispute freezes the milestone against every one of them.
+FROZEN_BY_DISPUTE = set(MOVES)
 # What each endpoint leaves behind when it is allowed (a partial release or a refund request keeps the status).
 OUTCOME = {"release-partial": None, "refund-request": None}
 

@@ -70,9 +70,9 @@ pytestmark = pytest.mark.django_db
 S = Milestone.Status
 AMOUNT = 400_00  # the first milestone of every contract here
 
-# Disputes (another issue) own the way out of DISPUTED: the table allows DISPUTED → RELEASED |
-# REFUNDED for that service, and every service here must refuse it because the escrow is frozen.
-RESERVED_FOR_DISPUTES = {(S.DISPUTED, S.RELEASED), (S.DISPUTED, S.REFUNDED)}
+# The dispute services own every way out of DISPUTED (its outcome releases or refunds; withdrawn,
+# it goes back where it was): every service here must refuse them, because the escrow is frozen.
+RESERVED_FOR_DISPUTES = {(S.DISPUTED, target) for target in Milestone.TRANSITIONS[S.DISPUTED]}
 
 
 def is_allowed(source: str, target: str) -> bool:

@@ -827,3 +827,66 @@ def test_many_fundings_and_approvals_at_once_lose_nothing_at_the_gateway_or_in_f
         assert earnings_for_user(deal.freelancer)["pending"] == net_of(deal.milestones[0].amount_cents)
     assert no_negative_balances() == []
     assert money_problems() == []
+
+
+# --- 7. disputes -----------------------------------------------------------------------------------
+
+
+def test_a_dispute_decided_settled_and_defaulted_at_once_moves_the_money_once():
+    # given a disputed $1,000 milestone, escalated to staff, with a settlement proposal on the table
+    from django.contrib.auth.models import Permission
+
+    from contracts.models import Dispute
+    from contracts.services import (
+        dispute_decide,
+        dispute_open,
+        dispute_proposal_accept,
+        dispute_propose,
+        dispute_respond,
+        disputes_due,
+    )
+    from tests.factories import UserFactory
+
+    deal = submitted_deal()
+    milestone = deal.milestones[0]
+    dispute = dispute_open(
+        milestone=milestone, by=deal.freelancer, reason="not_approved", description="No answer.", asked_cents=1_000_00
+    )
+    dispute = dispute_respond(dispute=dispute, by=deal.client, response="Half works.", asked_cents=600_00)
+    proposal = dispute_propose(dispute=dispute, by=deal.client, freelancer_cents=500_00)
+    disputes_due(now=timezone.now() + timedelta(days=settings.DISPUTE_SETTLEMENT_DAYS, minutes=1))
+    moderators = [UserFactory(is_staff=True) for _ in range(2)]
+    for moderator in moderators:
+        moderator.user_permissions.add(Permission.objects.get(codename="moderate"))
+
+    def decide(moderator_pk: int, cents: int) -> Job:
+        def prepare() -> Callable[[], object]:
+            mine, me = Dispute.objects.get(pk=dispute.pk), user(moderator_pk)
+            return lambda: dispute_decide(dispute=mine, by=me, freelancer_cents=cents, rationale="Decided.")
+
+        return prepare
+
+    def accept() -> Callable[[], object]:
+        from contracts.models import DisputeProposal
+
+        mine, me = DisputeProposal.objects.get(pk=proposal.pk), user(deal.freelancer.pk)
+        return lambda: dispute_proposal_accept(proposal=mine, by=me)
+
+    # when two moderators decide (five times each), the freelancer accepts (ten times) all at once
+    jobs = [decide(moderators[0].pk, 700_00)] * 5 + [decide(moderators[1].pk, 300_00)] * 5 + [accept] * 10
+    result = race(jobs)
+    result.report("10 × dispute_decide vs 10 × dispute_proposal_accept")
+
+    # then one outcome won, the others were refused, and the money moved once by it
+    result.assert_one_won()
+    dispute.refresh_from_db()
+    milestone.refresh_from_db()
+    assert dispute.status in (Dispute.Status.DECIDED, Dispute.Status.SETTLED)
+    assert LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.SPLIT).count() == 1
+    assert (milestone.released_cents, milestone.refunded_cents) == (
+        dispute.outcome_freelancer_cents,
+        1_000_00 - dispute.outcome_freelancer_cents,
+    )
+    assert balance(accounts.escrow(milestone.ledger_reference)) == 0
+    assert no_negative_balances() == []
+    assert money_problems() == []

@@ -196,7 +196,8 @@ class Milestone(Stateful, models.Model):
         Status.FUNDED: {Status.SUBMITTED, Status.RELEASED, Status.REFUNDED, Status.DISPUTED},
         Status.SUBMITTED: {Status.RELEASED, Status.CHANGES_REQUESTED, Status.REFUNDED, Status.DISPUTED},
         Status.CHANGES_REQUESTED: {Status.SUBMITTED, Status.RELEASED, Status.REFUNDED, Status.DISPUTED},
-        Status.DISPUTED: {Status.RELEASED, Status.REFUNDED},
+        # Settled by the dispute's outcome, or back where it was when the filer withdraws it.
+        Status.DISPUTED: {Status.RELEASED, Status.REFUNDED, Status.FUNDED, Status.SUBMITTED, Status.CHANGES_REQUESTED},
         Status.RELEASED: set(),
         Status.REFUNDED: set(),
         Status.CANCELLED: set(),
@@ -410,6 +411,9 @@ class ContractEvent(models.Model):
         REFUNDED_BY_FREELANCER = "refunded by the freelancer", "Refunded by the freelancer"
         SETTLED_BY_SPLIT = "settled by a split", "Settled by a split"
         CHARGEBACK = "chargeback", "Payment disputed at the bank"
+        DISPUTE_OPENED = "dispute opened", "Dispute opened"
+        DISPUTE_WITHDRAWN = "dispute withdrawn", "Dispute withdrawn"
+        DISPUTE_RESOLVED = "dispute resolved", "Dispute resolved"
         MILESTONE_ADDED = "milestone added", "Change order added"
         REMOVED = "removed", "Milestone removed"
         CHANGE_PROPOSED = "milestone change proposed", "Change proposed"
