@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api import MeView, TokenView
 from contracts.api.contracts import ContractViewSet
+from contracts.api.disputes import DisputeViewSet
 from contracts.api.edits import MilestoneEditViewSet
 from contracts.api.milestones import MilestoneViewSet
 from contracts.api.offers import OfferViewSet
@@ -38,6 +39,7 @@ router.register("offers", OfferViewSet, basename="offer")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("milestone-edits", MilestoneEditViewSet, basename="milestone-edit")
+router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("me/balance", BalanceViewSet, basename="balance")
 router.register("payouts", PayoutViewSet, basename="payout")
 

@@ -13,6 +13,7 @@ from accounts.selectors import (
     freelancer_profile_of,
     public_freelancer_profiles,
 )
+from contracts.selectors import dispute_queue
 from core.decorators import moderator_required
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
@@ -96,4 +97,11 @@ def moderation_home(request):
         members=Count("pk", filter=Q(is_active=True)),
         suspended=Count("pk", filter=Q(suspended_at__isnull=False)),
     )
-    return render(request, "site/moderation_home.html", {"figures": figures, "payments": payments_attention()})
+    disputes = dispute_queue()
+    context = {
+        "figures": figures,
+        "payments": payments_attention(),
+        "disputes": disputes,
+        "disputes_to_decide": sum(dispute.status == "escalated" for dispute in disputes),
+    }
+    return render(request, "site/moderation_home.html", context)

@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from contracts.models import Dispute
 from contracts.services.milestones import MAX_SUBMISSION_FILES
 from core.forms import IntentField, IntentFormMixin, MultipleFileField, optional_text, parse_dollars
 from core.text import single_line
@@ -179,3 +180,61 @@ class MilestoneEditForm(AddMilestoneForm):
 
 class MilestoneEditDeclineForm(forms.Form):
     reason = optional_text(label="Reason (optional)", help_text="The other side sees this.")
+
+
+# --- Disputes -------------------------------------------------------------------------------
+
+
+class DisputeOpenForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What went wrong",
+        choices=[("", "Choose a reason")] + [c for c in Dispute.Reason.choices if c[0] != Dispute.Reason.CHARGEBACK],
+        error_messages={
+            "required": "Choose a reason from the list.",
+            "invalid_choice": "Choose a reason from the list.",
+        },
+    )
+    description = forms.CharField(
+        label="What happened",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 4000}),
+        help_text="Dates, what was agreed and what was delivered. The other side and, if it comes to that, a "
+        "moderator read this.",
+        error_messages={"required": "Say what happened, in a few sentences."},
+    )
+    asked = AmountField(label="What you ask for (USD)")
+    files = MultipleFileField(label="Evidence (optional)", max_files=10, help_text="Screenshots, files, exports.")
+
+
+class DisputeRespondForm(forms.Form):
+    response = forms.CharField(
+        label="Your account",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 4000}),
+        error_messages={"required": "Give your side, in a few sentences."},
+    )
+    asked = AmountField(label="What you think is fair for you (USD)")
+    files = MultipleFileField(label="Evidence (optional)", max_files=10)
+
+
+class DisputeSplitForm(forms.Form):
+    """A split of what is held, as the freelancer's part (a proposal, or a moderator's decision)."""
+
+    freelancer_amount = AmountField(label="To the freelancer (USD)", help_text="The rest goes back to the client.")
+    note = optional_text(label="Note (optional)", help_text="The other side reads it.", max_length=500)
+
+
+class DisputeDecideForm(forms.Form):
+    freelancer_amount = AmountField(label="To the freelancer (USD)", help_text="The rest goes back to the client.")
+    rationale = forms.CharField(
+        label="Rationale",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 4000}),
+        help_text="Both parties read it.",
+        error_messages={"required": "Write why: both parties read it."},
+    )
+
+
+class EvidenceForm(forms.Form):
+    files = MultipleFileField(label="Add evidence", max_files=10, required=True)
+    note = forms.CharField(label="About these files (optional)", max_length=300, required=False)

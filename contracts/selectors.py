@@ -260,3 +260,35 @@ def offer_summaries(proposal_ids: list[int]) -> dict[int, OfferSummary]:
         )
         for offer in offers
     }
+
+
+def disputes_for_user(user) -> QuerySet:
+    """Disputes on the person's contracts; staff with the moderation permission see every one.
+    Anyone else's is not found."""
+    from contracts.models import Dispute
+
+    if not _signed_in(user):
+        return Dispute.objects.none()
+    disputes = Dispute.objects.select_related(
+        "milestone", "contract", "contract__client", "contract__freelancer", "opened_by", "decided_by"
+    )
+    if user.is_staff and user.has_perm("accounts.moderate"):
+        return disputes
+    return disputes.filter(Q(contract__client=user) | Q(contract__freelancer=user))
+
+
+def dispute_queue(*, limit: int = 50) -> list:
+    """Open disputes for the moderation queue: the ones staff must decide first (oldest escalation
+    first), then those still between the parties, oldest first, each with its next deadline."""
+    from contracts.models import Dispute
+
+    disputes = Dispute.objects.filter(status__in=Dispute.OPEN_STATUSES).select_related(
+        "milestone", "contract", "contract__client", "contract__freelancer"
+    )
+    escalated = list(disputes.filter(status=Dispute.Status.ESCALATED).order_by("escalated_at", "pk")[:limit])
+    waiting = list(disputes.exclude(status=Dispute.Status.ESCALATED).order_by("opened_at", "pk")[:limit])
+    for dispute in waiting:
+        dispute.deadline = dispute.respond_by if dispute.status == Dispute.Status.OPEN else dispute.settle_by
+    for dispute in escalated:
+        dispute.deadline = None
+    return (escalated + waiting)[:limit]

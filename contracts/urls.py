@@ -30,4 +30,7 @@ urlpatterns = [
     path("refund-requests/<int:pk>/accept/", views.refund_request_accept, name="refund_request_accept"),
     path("refund-requests/<int:pk>/decline/", views.refund_request_decline, name="refund_request_decline"),
     path("submissions/files/<int:pk>/", views.submission_file, name="submission_file"),
+    path("milestones/<int:pk>/dispute/", views.dispute_open, name="dispute_open"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute_detail"),
+    path("disputes/<int:pk>/files/<int:file_pk>/", views.dispute_file, name="dispute_file"),
 ]

@@ -50,6 +50,10 @@ API_FOR_PAGE_ACTION = {
     "contract_continue": "contracts_continue_create",
     # milestones and money
     "milestone_fund": "milestones_fund_create",
+    "dispute_open": "milestones_dispute_create",
+    # the dispute page's forms (respond, propose, accept or decline a proposal, withdraw, decide, add
+    # evidence) post to the page's own address, each with its `action`; each has its own operation
+    "dispute_detail": "disputes_respond_create",
     "milestone_submit": "milestones_submit_create",
     "milestone_request_changes": "milestones_request_changes_create",
     "milestone_approve": "milestones_approve_create",

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from contracts import services
 from contracts.api.common import AMOUNT_FIELDS, FILE_ID, MONEY_NOTE, milestone_detail, service_fields
+from contracts.api.disputes import DisputeOpenSerializer, DisputeSerializer, open_dispute
 from contracts.models import Milestone, MilestoneEdit, RefundRequest
 from contracts.selectors import (
     milestones_for_user,
@@ -77,6 +78,18 @@ class MilestoneViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         if pending is None:
             raise InvalidTransition("No refund request is waiting for an answer on this milestone.")
         return pending
+
+    @extend_schema(
+        request=DisputeOpenSerializer,
+        responses={201: DisputeSerializer},
+        description="Open a dispute on a funded, submitted or changes-requested milestone (either party): a "
+        "reason, what happened, what you ask for yourself and evidence files (multipart). The milestone's money "
+        "freezes; the other side has 5 days to respond, or what you asked applies. 409 if the milestone is "
+        "unfunded, settled or already in dispute.",
+    )
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        return open_dispute(self, request, self.get_object())
 
     @extend_schema(
         request=FundSerializer,

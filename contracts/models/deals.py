@@ -291,6 +291,8 @@ class Milestone(Stateful, models.Model):
                 actions.add("refund_offer")
                 if pending_refund:
                     actions.add("answer_refund")
+        if self.is_held:
+            actions.add("dispute")
         # Unfunded milestones change by agreement: propose, or answer / withdraw what is waiting.
         if self.is_pending:
             if pending_edit is None:

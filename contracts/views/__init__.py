@@ -13,6 +13,7 @@ from contracts.views.contracts import (
     contract_list,
     contract_milestone_add,
 )
+from contracts.views.disputes import dispute_detail, dispute_file, dispute_open
 from contracts.views.edits import (
     milestone_edit_accept,
     milestone_edit_decline,
@@ -48,6 +49,9 @@ __all__ = [
     "contract_end",
     "contract_list",
     "contract_milestone_add",
+    "dispute_detail",
+    "dispute_file",
+    "dispute_open",
     "form_prefix",
     "milestone_approve",
     "milestone_cancel",

@@ -39,8 +39,8 @@ def test_each_side_is_offered_what_it_may_do_and_an_outsider_nothing():
 
     assert actions(pending, client) == {"fund", "edit", "propose_removal"}
     assert actions(pending, freelancer) == {"edit", "propose_removal"}
-    assert actions(funded, client) == {"release_part", "refund_request", "release_all"}
-    assert actions(funded, freelancer) == {"submit", "refund_offer"}
+    assert actions(funded, client) == {"release_part", "refund_request", "release_all", "dispute"}
+    assert actions(funded, freelancer) == {"submit", "refund_offer", "dispute"}
     assert actions(funded, outsider) == actions(pending, outsider) == set()
 
 
@@ -52,6 +52,6 @@ def test_the_api_lists_the_callers_actions_as_the_page_offers_them():
     api = APIClient()
     api.force_authenticate(contract.client)
     body = api.get(f"/api/v1/milestones/{milestone.pk}/").json()
-    assert body["available_actions"] == ["approve", "refund_request", "release_part", "request_changes"]
+    assert body["available_actions"] == ["approve", "dispute", "refund_request", "release_part", "request_changes"]
     api.force_authenticate(contract.freelancer)
-    assert api.get(f"/api/v1/milestones/{milestone.pk}/").json()["available_actions"] == ["refund_offer"]
+    assert api.get(f"/api/v1/milestones/{milestone.pk}/").json()["available_actions"] == ["dispute", "refund_offer"]

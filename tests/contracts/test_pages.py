@@ -462,7 +462,8 @@ def test_when_no_change_rounds_are_left_the_page_says_what_the_client_can_do():
     shown = text(browser_for(contract.client).get(contract.get_absolute_url()))
     assert "0 of 2 change rounds left." in shown
     assert "add a paid change-order milestone" in shown and "for a refund" in shown
-    assert "dispute" not in shown  # disputes are not open to anyone yet, so the page does not offer them
+    # and, when they cannot agree, a dispute
+    assert "Cannot agree? Open a dispute" in shown
     response = browser_for(contract.client).post(
         reverse("milestone_request_changes", args=[milestone.pk]),
         {f"{form_prefix('request_changes', milestone)}-reason": "Once more"},

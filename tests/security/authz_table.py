@@ -19,15 +19,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.tokens import api_token_issue
-from contracts.models import SubmissionFile
-from contracts.services import milestone_removal_propose, milestone_submit
+from contracts.models import Milestone, SubmissionFile
+from contracts.services import dispute_open, milestone_removal_propose, milestone_submit
 from marketplace.models import ProjectAttachment, ProposalAttachment
 from marketplace.services import project_create
 from messaging.models import MessageAttachment
 from messaging.services import conversation_for_topic, message_send
 from notifications.services import notify
 from payments.models import Payment
-from tests.contracts.factories import active_contract, funded_milestone, hire_offer, milestone_of, refund_request_on
+from tests.contracts.factories import (
+    active_contract,
+    funded_milestone,
+    hire_offer,
+    milestone_in,
+    milestone_of,
+    refund_request_on,
+)
 from tests.factories import PortfolioItemFactory
 from tests.marketplace.factories import (
     DEFAULT_SKILLS,
@@ -175,6 +182,34 @@ def a_delivered_file(key="pk", milestone_key=None):
         return Made(kwargs, {"client": contract.client, "freelancer": contract.freelancer})
 
     return build
+
+
+def a_dispute(with_file: bool = False, key: str = "pk"):
+    """An open dispute the freelancer opened on delivered work (with an evidence file)."""
+
+    def build():
+        milestone = milestone_in(Milestone.Status.SUBMITTED)
+        contract = milestone.contract
+        dispute = dispute_open(
+            milestone=milestone,
+            by=contract.freelancer,
+            reason="not_approved",
+            description="No answer since delivery.",
+            asked_cents=milestone.amount_cents,
+            files=[pdf("timesheet.pdf")] if with_file else (),
+        )
+        kwargs = {key: dispute.pk}
+        if with_file:
+            kwargs["file_pk"] = dispute.evidence.get().pk
+        return Made(kwargs, {"client": contract.client, "freelancer": contract.freelancer})
+
+    return build
+
+
+def a_submitted_milestone():
+    milestone = milestone_in(Milestone.Status.SUBMITTED)
+    contract = milestone.contract
+    return Made({"pk": milestone.pk}, {"client": contract.client, "freelancer": contract.freelancer})
 
 
 def a_payment():
@@ -347,6 +382,9 @@ ROUTES: dict[str, Row] = {
     "refund_request_decline": Row(a_refund_request, forbidden=("client",)),
     "submission_file": Row(a_delivered_file()),
     "billing_receipt": Row(a_payment),
+    "dispute_open": Row(a_submitted_milestone),
+    "dispute_detail": Row(a_dispute()),
+    "dispute_file": Row(a_dispute(with_file=True)),
     "moderation_member": Row(a_member, staff=True),
     "portfolio_item_edit": Row(a_portfolio_item),
     "portfolio_item_delete": Row(a_portfolio_item),
@@ -396,6 +434,18 @@ ROUTES: dict[str, Row] = {
     "api:milestone-edit": Row(a_funded_milestone),
     "api:milestone-file": Row(a_delivered_file("file_pk", milestone_key="pk")),
     "api:milestone-fund": Row(a_funded_milestone, forbidden=("freelancer",)),
+    "api:milestone-dispute": Row(a_submitted_milestone),
+    "api:dispute-detail": Row(a_dispute()),
+    "api:dispute-respond": Row(a_dispute(), forbidden=("freelancer",), data={"response": "Me too.", "asked_cents": 0}),
+    "api:dispute-propose": Row(a_dispute()),
+    "api:dispute-accept-proposal": Row(a_dispute()),
+    "api:dispute-decline-proposal": Row(a_dispute()),
+    "api:dispute-withdraw": Row(a_dispute(), forbidden=("client",)),
+    "api:dispute-decide": Row(
+        a_dispute(), forbidden=("client", "freelancer"), data={"freelancer_cents": 0, "rationale": "Mine."}
+    ),
+    "api:dispute-evidence": Row(a_dispute()),
+    "api:dispute-evidence-file": Row(a_dispute(with_file=True)),
     "api:milestone-propose-removal": Row(a_funded_milestone),
     "api:milestone-refund-accept": Row(a_funded_milestone, forbidden=("client",)),
     "api:milestone-refund-decline": Row(a_funded_milestone, forbidden=("client",)),
