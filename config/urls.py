@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 
 from accounts import views as account_views
 from config import views
+from contracts import views as contract_views
 from core import views as core_views
 
 # The admin signs in through allauth, so its rate limits and two-factor step apply there too.
@@ -29,6 +30,12 @@ urlpatterns = [
     path("moderation/", views.moderation_home, name="moderation_home"),
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
+    path("moderation/disputes/<int:pk>/", contract_views.dispute_moderate, name="dispute_moderate"),
+    path(
+        "moderation/disputes/<int:pk>/delivered/<int:file_pk>/",
+        contract_views.dispute_submission_file,
+        name="dispute_submission_file",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("", include("accounts.urls")),

@@ -54,6 +54,7 @@ API_FOR_PAGE_ACTION = {
     # the dispute page's forms (respond, propose, accept or decline a proposal, withdraw, decide, add
     # evidence) post to the page's own address, each with its `action`; each has its own operation
     "dispute_detail": "disputes_respond_create",
+    "dispute_moderate": "disputes_decide_create",  # the staff's page: decide, add evidence
     "milestone_submit": "milestones_submit_create",
     "milestone_request_changes": "milestones_request_changes_create",
     "milestone_approve": "milestones_approve_create",

@@ -13,7 +13,13 @@ from contracts.views.contracts import (
     contract_list,
     contract_milestone_add,
 )
-from contracts.views.disputes import dispute_detail, dispute_file, dispute_open
+from contracts.views.disputes import (
+    dispute_detail,
+    dispute_file,
+    dispute_moderate,
+    dispute_open,
+    dispute_submission_file,
+)
 from contracts.views.edits import (
     milestone_edit_accept,
     milestone_edit_decline,
@@ -51,7 +57,9 @@ __all__ = [
     "contract_milestone_add",
     "dispute_detail",
     "dispute_file",
+    "dispute_moderate",
     "dispute_open",
+    "dispute_submission_file",
     "form_prefix",
     "milestone_approve",
     "milestone_cancel",

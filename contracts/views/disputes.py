@@ -15,9 +15,18 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
 from contracts.forms import DisputeDecideForm, DisputeOpenForm, DisputeRespondForm, DisputeSplitForm, EvidenceForm
-from contracts.models import ContractEvent, Dispute, DisputeEvidence, DisputeProposal, Milestone
+from contracts.models import (
+    ContractEvent,
+    Dispute,
+    DisputeEvidence,
+    DisputeProposal,
+    Milestone,
+    Submission,
+    SubmissionFile,
+)
 from contracts.services.dispute_rules import can_decide, default_outcome_words
 from contracts.views._common import ServiceError, _back_to, _party_milestone
+from core.decorators import moderator_required
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
 
@@ -90,14 +99,28 @@ FORMS = {
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def dispute_detail(request, pk: int):
+    """The parties' page. A moderator reads it in the moderation area (two-factor sign-in)."""
     dispute = _dispute(request, pk)
+    if request.user.pk not in (dispute.contract.client_id, dispute.contract.freelancer_id):
+        return redirect(reverse("dispute_moderate", args=[dispute.pk]))
+    return _page(request, dispute, url_name="dispute_detail")
+
+
+@moderator_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def dispute_moderate(request, pk: int):
+    """The same page for staff: everything side by side, evidence, and the decision once escalated."""
+    return _page(request, _dispute(request, pk), url_name="dispute_moderate")
+
+
+def _page(request, dispute: Dispute, *, url_name: str):
     action = request.POST.get("action", "") if request.method == "POST" else ""
     forms = {name: form_class(prefix=name) for name, form_class in FORMS.items()}
     if request.method == "POST":
         done = _act(request, dispute, action, forms)
         if done:
-            return redirect(reverse("dispute_detail", args=[dispute.pk]))
-        dispute = _dispute(request, pk)
+            return redirect(reverse(url_name, args=[dispute.pk]))
+        dispute = _dispute(request, dispute.pk)
     return render(
         request,
         "contracts/dispute_detail.html",
@@ -180,6 +203,7 @@ def _context(request, dispute: Dispute, forms: dict) -> dict:
         proposal.client_cents = dispute.held_cents - proposal.freelancer_cents
         proposal.answerable = bool(role) and proposal.by_id != user.pk and proposal.status == "pending" and is_open
     timeline = ContractEvent.objects.filter(milestone_id=dispute.milestone_id).select_related("actor")
+    submissions = Submission.objects.filter(milestone_id=dispute.milestone_id).prefetch_related("files")
     return {
         "dispute": dispute,
         "contract": contract,
@@ -193,6 +217,7 @@ def _context(request, dispute: Dispute, forms: dict) -> dict:
         "evidence": list(dispute.evidence.all()),
         "events": list(dispute.events.all()),
         "timeline": list(timeline),
+        "submissions": list(submissions),
         "default_outcome": default_outcome_words(dispute)
         if dispute.status == Dispute.Status.OPEN and dispute.respond_by
         else "",
@@ -207,3 +232,13 @@ def _context(request, dispute: Dispute, forms: dict) -> dict:
 def dispute_file(request, pk: int, file_pk: int):
     dispute = get_object_or_404(selectors.disputes_for_user(request.user), pk=pk)
     return attachment_response(get_object_or_404(dispute.evidence, pk=file_pk))
+
+
+@moderator_required
+@require_safe
+def dispute_submission_file(request, pk: int, file_pk: int):
+    """A file delivered on the disputed milestone, for the moderator deciding it."""
+    dispute = get_object_or_404(selectors.disputes_for_user(request.user), pk=pk)
+    return attachment_response(
+        get_object_or_404(SubmissionFile, pk=file_pk, submission__milestone_id=dispute.milestone_id)
+    )

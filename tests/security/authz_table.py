@@ -206,6 +206,17 @@ def a_dispute(with_file: bool = False, key: str = "pk"):
     return build
 
 
+def a_dispute_with_delivered_file():
+    milestone = funded_milestone()
+    contract = milestone.contract
+    milestone_submit(milestone=milestone, by=contract.freelancer, message="Here it is.", files=[pdf("work.pdf")])
+    dispute = dispute_open(
+        milestone=milestone, by=contract.client, reason="quality", description="Broken.", asked_cents=0
+    )
+    file = SubmissionFile.objects.get(submission__milestone=milestone)
+    return Made({"pk": dispute.pk, "file_pk": file.pk}, {"client": contract.client, "freelancer": contract.freelancer})
+
+
 def a_submitted_milestone():
     milestone = milestone_in(Milestone.Status.SUBMITTED)
     contract = milestone.contract
@@ -385,6 +396,8 @@ ROUTES: dict[str, Row] = {
     "dispute_open": Row(a_submitted_milestone),
     "dispute_detail": Row(a_dispute()),
     "dispute_file": Row(a_dispute(with_file=True)),
+    "dispute_moderate": Row(a_dispute(), staff=True),
+    "dispute_submission_file": Row(a_dispute_with_delivered_file, staff=True),
     "moderation_member": Row(a_member, staff=True),
     "portfolio_item_edit": Row(a_portfolio_item),
     "portfolio_item_delete": Row(a_portfolio_item),
