@@ -13,11 +13,11 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from config.env import env_bool, env_int, env_list, media_origins
+from config.schedule import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -342,19 +342,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "purge-old-notifications": {"task": "notifications.tasks.purge_old_notifications", "schedule": timedelta(days=1)},
-    "purge-expired-api-tokens": {"task": "accounts.tasks.purge_expired_api_tokens", "schedule": timedelta(days=1)},
-    "requeue-unsent-emails": {"task": "notifications.tasks.requeue_unsent_emails", "schedule": timedelta(minutes=5)},
-    "expire-projects": {"task": "marketplace.tasks.expire_projects", "schedule": timedelta(minutes=15)},
-    "auto-release-milestones": {"task": "contracts.tasks.auto_release_milestones", "schedule": timedelta(minutes=15)},
-    "send-review-reminders": {"task": "contracts.tasks.send_review_reminders", "schedule": timedelta(hours=1)},
-    "expire-offers": {"task": "contracts.tasks.expire_offers", "schedule": timedelta(hours=1)},
-    "disputes-due": {"task": "contracts.tasks.disputes_due", "schedule": timedelta(minutes=15)},
-    "clear-released-money": {"task": "payments.tasks.clear_released_money", "schedule": timedelta(hours=1)},
-    "sweep-payments": {"task": "payments.tasks.sweep_payments", "schedule": timedelta(minutes=5)},
-    "reconcile-payments": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(hour=3, minute=30)},
-}
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE  # the periodic tasks, one table: config/schedule.py
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

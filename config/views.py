@@ -102,6 +102,6 @@ def moderation_home(request):
         "figures": figures,
         "payments": payments_attention(),
         "disputes": disputes,
-        "disputes_to_decide": sum(dispute.status == "escalated" for dispute in disputes),
+        "disputes_to_decide": sum(dispute.is_escalated for dispute in disputes),
     }
     return render(request, "site/moderation_home.html", context)

@@ -13,10 +13,10 @@ class ContractsConfig(AppConfig):
         register_hire_handler(offer_create_from_hire)
         register_offer_lookup(offer_summaries)
 
-        from contracts.trust import client_figures
+        from contracts.trust import client_figures_with_disputes
         from marketplace.selectors import register_trust_provider
 
-        register_trust_provider(client_figures)
+        register_trust_provider(client_figures_with_disputes)
 
         from contracts.selectors import milestone_references
         from payments.selectors import register_reference_resolver

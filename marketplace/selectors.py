@@ -238,7 +238,28 @@ class ClientTrust:
     review_count: int | None
     average_days_to_approve: float | None
     tests_to_longer_percent: int | None
+    # Disputes on their contracts (from contracts): opened by them, against them, settled between
+    # the parties, decided for or against them.
+    disputes_opened: int | None = None
+    disputes_against: int | None = None
+    disputes_settled: int | None = None
+    disputes_decided_for: int | None = None
+    disputes_decided_against: int | None = None
 
+    @property
+    def disputes(self) -> int | None:
+        if self.disputes_opened is None:
+            return None
+        return self.disputes_opened + (self.disputes_against or 0)
+
+
+DISPUTE_FIGURES = (
+    "disputes_opened",
+    "disputes_against",
+    "disputes_settled",
+    "disputes_decided_for",
+    "disputes_decided_against",
+)
 
 # Figures that other apps record (money spent, approval speed, follow-on work) reach the trust
 # panel through providers they register, so the market never imports them.
@@ -295,6 +316,7 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
             review_count=None,
             average_days_to_approve=extra.get(client.pk, {}).get("average_days_to_approve"),
             tests_to_longer_percent=extra.get(client.pk, {}).get("tests_to_longer_percent"),
+            **{name: extra.get(client.pk, {}).get(name) for name in DISPUTE_FIGURES},
         )
     return trusts
 

@@ -5,8 +5,6 @@ from contracts.models.deals import (  # noqa: F401
     Contract,
     ContractEvent,
     Milestone,
-    MilestoneEdit,
-    MilestoneEditEvent,
     Offer,
     OfferEvent,
     OfferMilestone,
@@ -22,3 +20,4 @@ from contracts.models.disputes import (  # noqa: F401
     DisputeProposal,
     DisputeProposalEvent,
 )
+from contracts.models.edits import MilestoneEdit, MilestoneEditEvent  # noqa: F401

@@ -113,6 +113,14 @@ class Dispute(Stateful, models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
+    def is_escalated(self) -> bool:
+        return self.status == self.Status.ESCALATED
+
+    @property
+    def is_chargeback(self) -> bool:
+        return self.filer == self.Filer.BANK
+
+    @property
     def asked_client_cents(self) -> int:
         return self.held_cents - self.asked_freelancer_cents
 

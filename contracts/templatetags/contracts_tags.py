@@ -22,3 +22,11 @@ def client_contracts_summary(user) -> dict:
 @register.simple_tag
 def freelancer_contracts_summary(user) -> dict:
     return selectors.freelancer_dashboard(user) if user.is_authenticated and user.is_freelancer else {}
+
+
+@register.inclusion_tag("contracts/_dispute_record.html")
+def dispute_record(person) -> dict:
+    """A person's record in disputes, for their public profile: {% dispute_record person %}."""
+    from contracts.trust import dispute_records
+
+    return {"record": dispute_records([person.pk])[person.pk], "person": person}

@@ -57,6 +57,15 @@ class ClientTrustSerializer(serializers.Serializer):
     review_count = serializers.IntegerField(read_only=True, allow_null=True)
     average_days_to_approve = serializers.FloatField(read_only=True, allow_null=True)
     tests_to_longer_percent = serializers.IntegerField(read_only=True, allow_null=True)
+    disputes_opened = serializers.IntegerField(read_only=True, allow_null=True, help_text="Disputes they opened.")
+    disputes_against = serializers.IntegerField(read_only=True, allow_null=True, help_text="Opened against them.")
+    disputes_settled = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Settled between the parties or withdrawn."
+    )
+    disputes_decided_for = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Decided (by staff or a deadline) giving them at least half."
+    )
+    disputes_decided_against = serializers.IntegerField(read_only=True, allow_null=True)
 
 
 # --- Projects --------------------------------------------------------------------------------

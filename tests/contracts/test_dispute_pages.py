@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from contracts.invariants import money_problems
 from contracts.models import Dispute, DisputeProposal, Milestone
-from contracts.services import dispute_open, dispute_respond, disputes_due
+from contracts.services import dispute_decide, dispute_open, dispute_respond, dispute_withdraw, disputes_due
 from tests.contracts.factories import escrow_of, milestone_in, money_snapshot, pending_of
 from tests.factories import UserFactory
 from tests.helpers import browser_for, text
@@ -210,3 +210,27 @@ def test_staff_without_the_permission_or_a_party_cannot_reach_the_decision(moder
     )
     assert party.status_code == 400
     assert Dispute.objects.get(pk=dispute.pk).status == D.OPEN
+
+
+def test_both_profiles_show_the_record_of_disputes(moderator):
+    # given a client who lost a dispute decided by staff, and one they settled, with the same freelancer
+    milestone = milestone_in(S.SUBMITTED, amounts=(500_00,))
+    contract = milestone.contract
+    client, freelancer = contract.client, contract.freelancer
+    lost = dispute_open(milestone=milestone, by=client, reason="quality", description="Broken.", asked_cents=500_00)
+    dispute_respond(dispute=lost, by=freelancer, response="It works.", asked_cents=500_00)
+    disputes_due(now=timezone.now() + timedelta(days=settings.DISPUTE_SETTLEMENT_DAYS, minutes=1))
+    dispute_decide(dispute=lost, by=moderator, freelancer_cents=400_00, rationale="It works, mostly.")
+    other = milestone_in(S.FUNDED, client=client, freelancer=freelancer, amounts=(200_00,))
+    dispute_withdraw(
+        dispute=dispute_open(milestone=other, by=freelancer, reason="scope", description="More?", asked_cents=0),
+        by=freelancer,
+    )
+    # then the client's record, as freelancers see it, counts both
+    shown = text(browser_for(UserFactory()).get(reverse("client_public", args=[client.pk])))
+    assert "Disputes 2 (1 opened by them, 1 against them; 1 settled between the parties, 0 decided for them, " in shown
+    assert "1 against them)" in shown
+    # and the freelancer's profile shows theirs
+    shown = text(browser_for(UserFactory()).get(reverse("freelancer_public", args=[freelancer.pk])))
+    assert "Opened by " in shown and "Decided for them 1" in shown and "Decided against them 0" in shown
+    assert "Settled between the parties 1" in shown

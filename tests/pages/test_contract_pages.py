@@ -27,8 +27,8 @@ def test_with_no_change_rounds_left_the_client_is_offered_only_what_exists():
     assert "approve the work as it is;" in shown
     assert "add a paid change-order milestone for the extra work" in shown
     assert f"or ask {contract.freelancer.display_name} for a refund" in shown and "they agree or decline" in shown
-    # and nothing promises a dispute, which cannot be opened yet
-    assert "dispute" not in shown.lower()
+    # and, when they cannot agree, a dispute, linked to the page that opens one
+    assert "Cannot agree? Open a dispute" in shown
 
 
 def test_ending_the_contract_asks_to_approve_or_refund_what_is_held():
