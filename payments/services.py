@@ -61,7 +61,7 @@ def clear_release(*, release: LedgerTransaction) -> bool:
 
 @transaction.atomic
 def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
-    """A freelancer withdraws available money to their payout account, at most what is available;
+    """A freelancer (a suspended one too) withdraws available money to their payout account, at most what is available;
     the same key pays once. The ledger moves the money now; the transfer follows from the outbox
     after commit (key transfer:<ledger transaction>), so nothing is sent for a rolled-back request."""
     # Serialize one freelancer's withdrawals on their balance row before looking at keys and amounts.
@@ -72,8 +72,8 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         if existing.freelancer_id != freelancer.pk or existing.amount_cents != amount_cents:
             raise DomainError("This withdrawal key was already used for a different amount.")
         return existing
-    if freelancer.is_suspended:
-        raise NotAllowed("Your account is suspended, so withdrawals are on hold.")
+    # A suspended member still withdraws what they already earned (the moderation rules): the
+    # suspension stops new work and money moves on their say-so, not payment for work done.
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError("Enter an amount above zero.", field="amount")
     available = balance(accounts.available(freelancer.pk))

@@ -888,3 +888,17 @@ def test_every_field_on_the_contract_page_has_its_own_id_for_its_label():
         body = browser_for(person).get(contract.get_absolute_url()).content.decode()
         ids = re.findall(r'\sid="([^"]+)"', body)
         assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_a_suspended_freelancer_still_withdraws_what_they_earned_on_the_page(moderator):
+    contract = started_contract(bid_cents=1_000_00)
+    milestone = submitted(contract)
+    services.milestone_approve(milestone=milestone, by=contract.client)
+    clearances_due(now=timezone.now() + timedelta(days=6))
+    user_suspend(user=with_payout_account(contract.freelancer), by=moderator, reason="Identity check")
+    freelancer = browser_for(contract.freelancer)
+    page = freelancer.get(reverse("earnings"))
+    key = page.context["form"]["key"].value()
+    done = freelancer.post(reverse("earnings"), {"amount": "100", "key": key}, follow=True)
+    assert "Withdrawal of $100.00 on its way" in text(done)
+    assert Payout.objects.get(freelancer=contract.freelancer).amount_cents == 100_00

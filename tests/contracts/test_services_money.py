@@ -628,16 +628,17 @@ def test_a_suspended_client_cannot_fund_or_approve(moderator):
         milestone_release_partial(milestone=first, by=contract.client, amount_cents=10_00)
 
 
-def test_a_suspended_freelancer_cannot_withdraw_or_refund(moderator):
-    freelancer = _cleared_freelancer()
+def test_a_suspended_freelancer_still_withdraws_what_they_earned_but_cannot_move_held_money(moderator):
+    freelancer = with_payout_account(_cleared_freelancer())
     milestone = funded_milestone(freelancer=freelancer)
     user_suspend(user=freelancer, by=moderator, reason="Identity check.")
     with nothing_moves(DomainError) as refused:
-        payout_request(freelancer=freelancer, amount_cents=10_00, key="suspended")
-    assert "suspended" in refused.value.message
-    with nothing_moves(DomainError):
         milestone_refund_offer(milestone=milestone, by=freelancer, amount_cents=10_00)
-    assert not Payout.objects.exists()
+    assert "suspended" in refused.value.message
+    # what they already earned is theirs: the withdrawal goes through
+    payout = payout_request(freelancer=freelancer, amount_cents=10_00, key="suspended")
+    assert (payout.amount_cents, payout.status) == (10_00, Payout.Status.SENDING)
+    assert earnings_for_user(freelancer)["available"] == 360_00 - 10_00
 
 
 # --- Fees through the services ----------------------------------------------------------------
