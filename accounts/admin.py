@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, SkillCategory, User
+from accounts.models import (
+    ClientProfile,
+    FreelancerProfile,
+    ModerationAction,
+    PortfolioItem,
+    Skill,
+    SkillCategory,
+    User,
+)
 
 
 @admin.register(User)
@@ -53,3 +61,21 @@ class ClientProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "company_name"]
     # Set by a real card charge only: freelancers trust it, so nobody types it in.
     readonly_fields = ["payment_method_verified_at"]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The audit log, read-only here as everywhere: no one adds, changes or deletes a row by hand."""
+
+    list_display = ["at", "actor", "verb", "target", "target_label"]
+    list_filter = ["verb"]
+    search_fields = ["target", "target_label", "reason", "actor__email"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -5,4 +5,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import receivers  # noqa: F401
+        from accounts import receivers
+
+        receivers.audit_bulk_admin_entries()

@@ -231,3 +231,32 @@ class ApiToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class ModerationAction(models.Model):
+    """The audit log of the moderation area: who did what to what, when and why. Rows are only
+    ever added (accounts.moderation.audit); nobody edits or deletes them, in the admin either."""
+
+    class Verb(models.TextChoices):
+        SUSPENDED = "suspended", "Suspended a member"
+        REINSTATED = "reinstated", "Reinstated a member"
+        DECIDED_DISPUTE = "decided_dispute", "Decided a dispute"
+        VIEWED = "viewed", "Read a private page"
+        HID = "hid", "Hid content"
+        UNHID = "unhid", "Showed hidden content again"
+        RESOLVED_REPORT = "resolved_report", "Answered a report"
+        ADMIN_CHANGE = "admin_change", "Changed data in the admin"
+
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=20, choices=Verb.choices)
+    target = models.CharField(max_length=60)  # "user:12", "dispute:4", "project:9", "conversation:3"
+    target_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} {self.target} ({self.at:%Y-%m-%d})"

@@ -7,10 +7,12 @@ from allauth.account.signals import email_changed, email_confirmed, password_cha
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.conf import settings
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
+from accounts.moderation import audit
 from accounts.tokens import api_tokens_revoke_all
 from notifications.services import notify
 
@@ -105,4 +107,42 @@ def notice_authenticator_removed(sender, request, user, authenticator, **kwargs)
         user,
         "Two-factor authentication was changed",
         f"Your {AUTHENTICATOR_NAMES.get(authenticator.type, 'authenticator')} was removed.",
+    )
+
+
+@receiver(post_save, sender=LogEntry)
+def admin_change_into_the_audit_log(sender, instance: LogEntry, created: bool, **kwargs) -> None:
+    """A data fix in the Django admin is a moderator action like any other: it joins the audit log."""
+    if created:
+        _audit_admin_entry(instance)
+
+
+def audit_bulk_admin_entries() -> None:
+    """The admin writes the entries of an action on many objects (delete selected) with
+    bulk_create, which sends no post_save: wrap its log_actions so those are audited too."""
+    manager = type(LogEntry.objects)
+    original = manager.log_actions
+    if getattr(original, "audited", False):
+        return
+
+    def log_actions(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        if isinstance(result, list) and len(result) > 1:
+            for entry in result:
+                _audit_admin_entry(entry)
+        return result
+
+    log_actions.audited = True
+    manager.log_actions = log_actions
+
+
+def _audit_admin_entry(instance: LogEntry) -> None:
+    what = {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}.get(instance.action_flag, "Changed")
+    model = f"{instance.content_type.app_label}.{instance.content_type.model}" if instance.content_type else "object"
+    audit(
+        actor=instance.user,
+        verb="admin_change",
+        target=f"{model}:{instance.object_id}"[:60],
+        label=f"{what} {instance.object_repr}",
+        reason=instance.get_change_message(),
     )

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
+from accounts.moderation import audit
 from core.exceptions import DomainError, NotAllowed
 from core.uploads import normalized_image
 from notifications.services import notify
@@ -168,6 +169,7 @@ def user_suspend(*, user: User, by: User, reason: str) -> User:
     if not updated:
         raise DomainError("This account is already suspended.")
     user.refresh_from_db()
+    audit(actor=by, verb="suspended", target=f"user:{user.pk}", label=user.email, reason=reason)
     notify(
         recipient=user,
         kind="account.suspended",
@@ -178,15 +180,19 @@ def user_suspend(*, user: User, by: User, reason: str) -> User:
 
 
 @transaction.atomic
-def user_unsuspend(*, user: User, by: User) -> User:
-    """Staff lift a suspension."""
+def user_unsuspend(*, user: User, by: User, reason: str) -> User:
+    """Staff lift a suspension, with a reason the person reads and the audit log keeps."""
     if not (by.is_staff and by.has_perm("accounts.moderate")):
         raise NotAllowed("Only moderators can lift suspensions.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for lifting the suspension; the person will see it.", field="reason")
     updated = User.objects.filter(pk=user.pk, suspended_at__isnull=False).update(
         suspended_at=None, suspension_reason=""
     )
     if not updated:
         raise DomainError("This account is not suspended.")
     user.refresh_from_db()
-    notify(recipient=user, kind="account.suspended", title="Your account is active again")
+    audit(actor=by, verb="reinstated", target=f"user:{user.pk}", label=user.email, reason=reason)
+    notify(recipient=user, kind="account.suspended", title="Your account is active again", body=f"Reason: {reason}")
     return user

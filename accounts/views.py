@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors, services, tokens
 from accounts.forms import (
@@ -19,6 +19,7 @@ from accounts.forms import (
     UserDetailsForm,
 )
 from accounts.models import User
+from accounts.moderation import moderation_log
 from core.decorators import moderator_required
 from core.exceptions import DomainError
 from core.forms import add_service_error
@@ -193,8 +194,8 @@ def moderation_member(request, pk: int):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "unsuspend":
-                services.user_unsuspend(user=member, by=request.user)
+            if action == "unsuspend" and form.is_valid():
+                services.user_unsuspend(user=member, by=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, f"{member.email} can take part in the market again.")
                 return redirect("moderation_member", pk=member.pk)
             if form.is_valid():
@@ -203,4 +204,13 @@ def moderation_member(request, pk: int):
                 return redirect("moderation_member", pk=member.pk)
         except DomainError as error:
             messages.error(request, error.message)
-    return render(request, "accounts/moderation_member.html", {"member": member, "form": form})
+    log = list(moderation_log(target=f"user:{member.pk}")[:20])
+    return render(request, "accounts/moderation_member.html", {"member": member, "form": form, "log": log})
+
+
+@moderator_required
+@require_safe
+def moderation_log_page(request):
+    """The audit log: every moderator action and private page read, newest first; nobody edits it."""
+    page = Paginator(moderation_log(), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/moderation_log.html", {"page": page})

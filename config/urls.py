@@ -30,6 +30,7 @@ urlpatterns = [
     path("moderation/", views.moderation_home, name="moderation_home"),
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
+    path("moderation/log/", account_views.moderation_log_page, name="moderation_log"),
     path("moderation/disputes/<int:pk>/", contract_views.dispute_moderate, name="dispute_moderate"),
     path(
         "moderation/disputes/<int:pk>/delivered/<int:file_pk>/",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.moderation import audit
 from contracts.models import Dispute
 from contracts.services.dispute_rules import (
     can_decide,
@@ -34,6 +35,13 @@ def dispute_decide(*, dispute: Dispute, by, freelancer_cents: int, rationale: st
         )
     freelancer_cents = check_cents(freelancer_cents, held=dispute.held_cents, field="freelancer_cents")
     rationale = check_text(rationale, field="rationale")
+    audit(
+        actor=by,
+        verb="decided_dispute",
+        target=f"dispute:{dispute.pk}",
+        label=f"“{milestone.title}” of “{dispute.contract.title}”",
+        reason=f"{money(freelancer_cents)} to the freelancer of {money(dispute.held_cents)}. {rationale}",
+    )
     return resolve(
         dispute, milestone, to=Dispute.Status.DECIDED, by=by, freelancer_cents=freelancer_cents, rationale=rationale
     )

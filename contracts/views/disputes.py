@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.moderation import audit
 from contracts import selectors, services
 from contracts.forms import DisputeDecideForm, DisputeOpenForm, DisputeRespondForm, DisputeSplitForm, EvidenceForm
 from contracts.models import (
@@ -109,8 +110,17 @@ def dispute_detail(request, pk: int):
 @moderator_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def dispute_moderate(request, pk: int):
-    """The same page for staff: everything side by side, evidence, and the decision once escalated."""
-    return _page(request, _dispute(request, pk), url_name="dispute_moderate")
+    """The same page for staff: everything side by side, evidence, and the decision once escalated.
+    Reading it is itself recorded: staff reading a private dispute is accountable."""
+    dispute = _dispute(request, pk)
+    if request.method != "POST":
+        audit(
+            actor=request.user,
+            verb="viewed",
+            target=f"dispute:{dispute.pk}",
+            label=f"Dispute over “{dispute.milestone.title}” of “{dispute.contract.title}”",
+        )
+    return _page(request, dispute, url_name="dispute_moderate")
 
 
 def _page(request, dispute: Dispute, *, url_name: str):

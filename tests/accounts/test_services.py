@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import ClientProfile, FreelancerProfile, Skill, User
+from accounts.models import ClientProfile, FreelancerProfile, ModerationAction, Skill, User
 from core.exceptions import DomainError
 from tests.factories import FreelancerProfileFactory, PortfolioItemFactory, UserFactory, image_upload
 
@@ -127,9 +127,17 @@ def test_suspending_twice_or_without_reason_is_refused(moderator):
     services.user_suspend(user=member, by=moderator, reason="Abuse")
     with pytest.raises(DomainError, match="already"):
         services.user_suspend(user=member, by=moderator, reason="Again")
-    services.user_unsuspend(user=member, by=moderator)
+    with pytest.raises(DomainError, match="reason"):
+        services.user_unsuspend(user=member, by=moderator, reason=" ")
+    services.user_unsuspend(user=member, by=moderator, reason="Identity confirmed.")
     member.refresh_from_db()
     assert not member.is_suspended
+    # and both moves are in the audit log, with who, what and why
+    log = [(a.actor, a.verb, a.target, a.reason) for a in ModerationAction.objects.order_by("at", "pk")]
+    assert log == [
+        (moderator, "suspended", f"user:{member.pk}", "Abuse"),
+        (moderator, "reinstated", f"user:{member.pk}", "Identity confirmed."),
+    ]
 
 
 def test_staff_without_permission_cannot_suspend():
