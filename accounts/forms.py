@@ -15,6 +15,7 @@ from accounts.models import (
     ClientProfile,
     FreelancerProfile,
     PortfolioItem,
+    Report,
     Skill,
     User,
 )
@@ -214,3 +215,38 @@ class SignupForm(AllauthSignupForm):
             # A new account hashes its password; hash this one too (and throw it away).
             make_password(self.cleaned_data.get("password1"))
         return super().try_save(request)
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong",
+        choices=[("", "Choose a reason"), *Report.Reason.choices],
+        error_messages={
+            "required": "Choose a reason from the list.",
+            "invalid_choice": "Choose a reason from the list.",
+        },
+    )
+    note = forms.CharField(
+        label="Anything a moderator should know (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+    )
+
+
+class ReportAnswerForm(forms.Form):
+    outcome = forms.CharField(
+        label="What the reporter reads",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+        error_messages={"required": "Write what the reporter reads: what was done, or why nothing needed doing."},
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (its author reads it)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        error_messages={"required": "Give the reason: its author reads it."},
+    )

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from core.transitions import Stateful, StatusEvent
+
 # Only web links: "javascript:" and "data:" URLs would run script when a visitor clicks them.
 http_url_validator = URLValidator(schemes=["http", "https"])
 
@@ -260,3 +262,58 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_verb_display()} {self.target} ({self.at:%Y-%m-%d})"
+
+
+class Report(Stateful, models.Model):
+    """A member reports a project, a message or a member to the moderators; staff answer it
+    (something was done, or nothing needed doing) and the reporter reads the outcome."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        OFF_PLATFORM = "off_platform", "Asks to pay or be paid outside Proofwork"
+        SCAM = "scam", "Fraud or a scam"
+        ABUSE = "abuse", "Harassment or abusive language"
+        INAPPROPRIATE = "inappropriate", "Inappropriate or illegal content"
+        MISLEADING = "misleading", "Misleading or fake"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a moderator"
+        ACTIONED = "actioned", "A moderator acted on it"
+        DISMISSED = "dismissed", "Reviewed: nothing to do"
+
+    TRANSITIONS = {
+        Status.OPEN: {Status.ACTIONED, Status.DISMISSED},
+        Status.ACTIONED: set(),
+        Status.DISMISSED: set(),
+    }
+
+    reporter = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="reports_made")
+    target = models.CharField(max_length=60)  # "project:12", "message:40", "user:7"
+    target_label = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    outcome = models.TextField(max_length=1000, blank=True)  # what the reporter reads
+    resolved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "target"], condition=models.Q(status="open"), name="one_open_report_per_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on {self.target}"
+
+    @property
+    def target_kind(self) -> str:
+        return self.target.partition(":")[0]
+
+
+class ReportEvent(StatusEvent):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")

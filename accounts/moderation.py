@@ -7,6 +7,24 @@ from __future__ import annotations
 from accounts.models import ModerationAction
 
 
+def can_moderate(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("accounts.moderate"))
+
+
+# What other apps do when a member is suspended or reinstated (the market hides a suspended
+# client's open projects), registered in their AppConfig.ready(): hook(user=, suspended=).
+_suspension_hooks: list = []
+
+
+def register_suspension_hook(hook) -> None:
+    _suspension_hooks.append(hook)
+
+
+def suspension_changed(*, user, suspended: bool) -> None:
+    for hook in _suspension_hooks:
+        hook(user=user, suspended=suspended)
+
+
 def audit(*, actor, verb: str, target: str, label: str = "", reason: str = "") -> ModerationAction:
     """Record one moderator action. `target` names the object ("dispute:4"), `label` is what a
     reader of the log recognises it by, `reason` why (the text the person concerned was given)."""

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ClientProfile, FreelancerProfile, PortfolioItem, Skill, User
-from accounts.moderation import audit
+from accounts.moderation import audit, suspension_changed
 from core.exceptions import DomainError, NotAllowed
 from core.uploads import normalized_image
 from notifications.services import notify
@@ -170,6 +170,7 @@ def user_suspend(*, user: User, by: User, reason: str) -> User:
         raise DomainError("This account is already suspended.")
     user.refresh_from_db()
     audit(actor=by, verb="suspended", target=f"user:{user.pk}", label=user.email, reason=reason)
+    suspension_changed(user=user, suspended=True)
     notify(
         recipient=user,
         kind="account.suspended",
@@ -194,5 +195,6 @@ def user_unsuspend(*, user: User, by: User, reason: str) -> User:
         raise DomainError("This account is not suspended.")
     user.refresh_from_db()
     audit(actor=by, verb="reinstated", target=f"user:{user.pk}", label=user.email, reason=reason)
+    suspension_changed(user=user, suspended=False)
     notify(recipient=user, kind="account.suspended", title="Your account is active again", body=f"Reason: {reason}")
     return user

@@ -11,6 +11,7 @@ urlpatterns = [
     path("profile/portfolio/<int:pk>/delete/", views.portfolio_item_delete, name="portfolio_item_delete"),
     path("freelancers/<int:pk>/", views.freelancer_public, name="freelancer_public"),
     path("clients/<int:pk>/", views.client_public, name="client_public"),
+    path("report/", views.report_page, name="report"),
     path("settings/", views.account_settings, name="account_settings"),
     path("settings/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -3,23 +3,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services, tokens
 from accounts.forms import (
     ClientProfileForm,
     FreelancerProfileForm,
     PortfolioItemForm,
+    ReportForm,
     RoleForm,
     SuspensionForm,
     UserDetailsForm,
 )
 from accounts.models import User
 from accounts.moderation import moderation_log
+from accounts.reports import report_create, report_target
 from core.decorators import moderator_required
 from core.exceptions import DomainError
 from core.forms import add_service_error
@@ -214,3 +217,26 @@ def moderation_log_page(request):
     """The audit log: every moderator action and private page read, newest first; nobody edits it."""
     page = Paginator(moderation_log(), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/moderation_log.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_page(request):
+    """Report a project, a message or a member (?target=project:12) to the moderators."""
+    target = request.GET.get("target", "") if request.method != "POST" else request.POST.get("target", "")
+    found = report_target(target, request.user)
+    if found is None:
+        raise Http404("Nothing to report there.")
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report_create(
+                reporter=request.user, target=target, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except (DomainError, ValidationError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Thank you. A moderator will look at it, and you will hear what was decided.")
+            return redirect(found.url or "dashboard")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/report.html", {"form": form, "target": target, "found": found}, status=status)

@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import MeView, TokenView
+from accounts.report_api import ReportViewSet
 from contracts.api.contracts import ContractViewSet
 from contracts.api.disputes import DisputeViewSet
 from contracts.api.edits import MilestoneEditViewSet
@@ -40,6 +41,7 @@ router.register("contracts", ContractViewSet, basename="contract")
 router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("milestone-edits", MilestoneEditViewSet, basename="milestone-edit")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("reports", ReportViewSet, basename="report")
 router.register("me/balance", BalanceViewSet, basename="balance")
 router.register("payouts", PayoutViewSet, basename="payout")
 

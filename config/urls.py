@@ -31,6 +31,7 @@ urlpatterns = [
     path("moderation/members/", account_views.moderation_members, name="moderation_members"),
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
     path("moderation/log/", account_views.moderation_log_page, name="moderation_log"),
+    path("moderation/reports/<int:pk>/", views.moderation_report, name="moderation_report"),
     path("moderation/disputes/<int:pk>/", contract_views.dispute_moderate, name="dispute_moderate"),
     path(
         "moderation/disputes/<int:pk>/delivered/<int:file_pk>/",

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
-from accounts.models import User
+from accounts.forms import HideForm, ReportAnswerForm
+from accounts.models import Report, User
+from accounts.reports import open_reports, report_resolve
 from accounts.selectors import (
     client_profile_completion,
     client_profile_of,
@@ -15,8 +19,13 @@ from accounts.selectors import (
 )
 from contracts.selectors import dispute_queue
 from core.decorators import moderator_required
+from core.exceptions import DomainError
+from core.forms import add_service_error
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
+from marketplace.services.moderation import project_hide
+from messaging.models import Message
+from messaging.services import message_hide
 from notifications.selectors import notifications_for_user
 from payments.moderation import payments_attention
 
@@ -103,5 +112,78 @@ def moderation_home(request):
         "payments": payments_attention(),
         "disputes": disputes,
         "disputes_to_decide": sum(dispute.is_escalated for dispute in disputes),
+        "reports": open_reports(),
     }
     return render(request, "site/moderation_home.html", context)
+
+
+@moderator_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def moderation_report(request, pk: int):
+    """One report: what was reported and why; hide the project or message (its author reads the
+    reason), suspend the member from their page, then answer the reporter."""
+    report = get_object_or_404(Report.objects.select_related("reporter", "resolved_by"), pk=pk)
+    kind, _, target_pk = report.target.partition(":")
+    answer, hide = ReportAnswerForm(prefix="answer"), HideForm(prefix="hide")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action in ("actioned", "dismissed"):
+            answer = ReportAnswerForm(request.POST, prefix="answer")
+            if answer.is_valid():
+                try:
+                    report_resolve(
+                        report=report,
+                        by=request.user,
+                        actioned=action == "actioned",
+                        outcome=answer.cleaned_data["outcome"],
+                    )
+                except DomainError as error:
+                    add_service_error(answer, error)
+                else:
+                    messages.success(request, "Answered: the reporter was told.")
+                    return redirect("moderation_home")
+        elif action == "hide" and kind in ("project", "message"):
+            hide = HideForm(request.POST, prefix="hide")
+            if hide.is_valid():
+                try:
+                    _hide(kind, int(target_pk), by=request.user, reason=hide.cleaned_data["reason"])
+                except DomainError as error:
+                    add_service_error(hide, error)
+                else:
+                    messages.success(request, "Hidden. Its author was told why.")
+                    return redirect("moderation_report", pk=report.pk)
+        else:
+            messages.error(request, "That action is not available here. Reload the page and try again.")
+    context = {
+        "report": report,
+        "kind": kind,
+        "target_pk": target_pk,
+        "hidden": _is_hidden(kind, target_pk),
+        "answer": answer,
+        "hide": hide,
+        "others": Report.objects.filter(target=report.target).exclude(pk=report.pk).count(),
+    }
+    return render(request, "site/moderation_report.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _hide(kind: str, pk: int, *, by, reason: str) -> None:
+    if kind == "project":
+        project = Project.objects.filter(pk=pk).first()
+        if project is None:
+            raise DomainError("That project no longer exists.")
+        project_hide(project=project, by=by, reason=reason)
+    else:
+        message = Message.objects.filter(pk=pk).first()
+        if message is None:
+            raise DomainError("That message no longer exists.")
+        message_hide(message=message, by=by, reason=reason)
+
+
+def _is_hidden(kind: str, pk: str) -> bool | None:
+    if not pk.isdigit():
+        return None
+    if kind == "project":
+        return Project.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
+    if kind == "message":
+        return Message.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
+    return None

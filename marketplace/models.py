@@ -98,6 +98,11 @@ class Project(Stateful, models.Model):
     # Stored when published so the expiry sweep is a plain indexed range query.
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Hidden by a moderator (with the reason its client reads), or while its client is suspended:
+    # nobody but its client finds or opens it.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_for_suspension = models.BooleanField(default=False)
     # Title, skills and description joined; what full-text search indexes (GIN on PostgreSQL).
     search_text = models.TextField(blank=True, editable=False)
     # Title (weight A) and search_text (weight B), parsed once when written: a PostgreSQL trigger

@@ -76,10 +76,11 @@ def _as_cards(projects: QuerySet[Project]) -> QuerySet[Project]:
 
 
 def _listed_projects(now: datetime) -> QuerySet[Project]:
-    """Open public projects not yet expired: what anyone can find (the partial indexes hold these)."""
-    return Project.objects.filter(status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
+    """Open public projects not yet expired nor hidden by a moderator: what anyone can find (the
+    partial indexes hold these)."""
+    return Project.objects.filter(
+        status=Project.Status.OPEN, visibility=Project.Visibility.PUBLIC, hidden_at__isnull=True
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 def _text_search(projects: QuerySet[Project], query: str) -> tuple[QuerySet[Project], Any]:

@@ -51,13 +51,18 @@ DISCARDED = Q(status=Project.Status.CLOSED, published_at__isnull=True)
 
 def projects_visible_to(user) -> QuerySet[Project]:
     """Public published projects for everyone; drafts only for their client; invite-only ones
-    for the client, invited freelancers and freelancers who proposed."""
-    published_public = WAS_PUBLISHED & Q(visibility=Project.Visibility.PUBLIC)
+    for the client, invited freelancers and freelancers who proposed. A project hidden by a
+    moderator (or while its client is suspended) only for its client, who reads why."""
+    published_public = WAS_PUBLISHED & Q(visibility=Project.Visibility.PUBLIC, hidden_at__isnull=True)
     if not user.is_authenticated:
         return Project.objects.filter(published_public)
-    involved = WAS_PUBLISHED & (
-        Q(Exists(Invitation.objects.filter(project=OuterRef("pk"), freelancer=user)))
-        | Q(Exists(Proposal.objects.filter(project=OuterRef("pk"), freelancer=user)))
+    involved = (
+        WAS_PUBLISHED
+        & Q(hidden_at__isnull=True)
+        & (
+            Q(Exists(Invitation.objects.filter(project=OuterRef("pk"), freelancer=user)))
+            | Q(Exists(Proposal.objects.filter(project=OuterRef("pk"), freelancer=user)))
+        )
     )
     return Project.objects.filter(published_public | (Q(client=user) & ~DISCARDED) | involved)
 

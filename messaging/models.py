@@ -55,6 +55,9 @@ class Message(models.Model):
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_sent")
     body = models.TextField(blank=True, validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Hidden by a moderator: the others read that it was hidden; its sender reads why.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -62,6 +65,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} from {self.sender}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class MessageAttachment(StoredFile):

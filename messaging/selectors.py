@@ -128,7 +128,8 @@ def messages_for_conversation(conversation: Conversation) -> QuerySet[Message]:
 
 
 def with_receipts(messages: Iterable[Message], *, conversation: Conversation, user: User) -> list[Message]:
-    """Set `.is_mine` and `.read_by_other` (some other participant has read up to it) on each message."""
+    """Set `.is_mine` and `.read_by_other` (some other participant has read up to it) on each message;
+    a message hidden by a moderator reads as such, without its words or files."""
     if getattr(conversation, "viewer_id", None) == user.pk and hasattr(conversation, "others_read_at"):
         others_read = conversation.others_read_at  # annotated by topic_conversation
     else:
@@ -141,6 +142,14 @@ def with_receipts(messages: Iterable[Message], *, conversation: Conversation, us
     for message in messages:
         message.is_mine = message.sender_id == user.pk
         message.read_by_other = others_read is not None and others_read >= message.created_at
+        if message.hidden_at is not None:
+            # Hidden by a moderator: its words and files are gone for everyone; its sender reads why.
+            message.body = (
+                f"A moderator hid your message. Reason: {message.hidden_reason}"
+                if message.is_mine
+                else "A moderator hid this message."
+            )
+            message._prefetched_objects_cache = {"attachments": MessageAttachment.objects.none()}
     return messages
 
 
@@ -158,7 +167,8 @@ def attachments_for_user(user: User) -> QuerySet[MessageAttachment]:
     if not getattr(user, "is_authenticated", False):
         return MessageAttachment.objects.none()
     return MessageAttachment.objects.filter(
-        message__conversation__in=Participant.objects.filter(user=user).values("conversation")
+        message__conversation__in=Participant.objects.filter(user=user).values("conversation"),
+        message__hidden_at__isnull=True,
     )
 
 

@@ -9,8 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.moderation import audit, can_moderate
 from core.exceptions import DomainError, NotAllowed
 from core.files import sniff
 from core.ratelimit import hit
@@ -143,3 +145,50 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
         raise DomainError("You are not part of this conversation.")
     unread_total_forget([user.pk])
     notifications_mark_read_for(user=user, kind="message.new", url=conversation.get_absolute_url())
+
+
+@transaction.atomic
+def message_hide(*, message: Message, by: User, reason: str) -> Message:
+    """A moderator hides a message (reported, abusive, off-platform payment asks): its words and
+    files are gone for everyone, its sender reads the reason, and the audit log keeps it."""
+    if not can_moderate(by):
+        raise NotAllowed("Only moderators hide messages.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason: the sender reads it.", field="reason")
+    if len(reason) > 500:
+        raise DomainError("Keep the reason under 500 characters.", field="reason")
+    updated = Message.objects.filter(pk=message.pk, hidden_at__isnull=True).update(
+        hidden_at=timezone.now(), hidden_reason=reason
+    )
+    if not updated:
+        raise DomainError("This message is already hidden.")
+    message.refresh_from_db()
+    audit(actor=by, verb="hid", target=f"message:{message.pk}", label=message.body[:200], reason=reason)
+    notify(
+        recipient=message.sender,
+        kind="moderation.hidden",
+        title="A moderator hid one of your messages",
+        body=f"Reason: {reason}",
+        url=reverse("conversation_detail", args=[message.conversation_id]),
+    )
+    return message
+
+
+def message_report_target(pk: int, viewer):
+    """A message as a report names it: one in a conversation the reporter takes part in."""
+    from accounts.reports import ReportTarget
+
+    message = (
+        Message.objects.filter(pk=pk, conversation__participants__user=viewer, hidden_at__isnull=True)
+        .select_related("sender")
+        .first()
+    )
+    if message is None:
+        return None
+    excerpt = " ".join(message.body.split())[:80] or "(files)"
+    return ReportTarget(
+        label=f"A message from {message.sender.display_name}: “{excerpt}”",
+        author_id=message.sender_id,
+        url=reverse("conversation_detail", args=[message.conversation_id]) + f"#message-{pk}",
+    )

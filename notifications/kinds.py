@@ -28,4 +28,7 @@ def register(key: str, label: str, *, email_default: bool = True, always_email: 
 
 register("account.welcome", "Welcome and getting started", email_default=True)
 register("account.suspended", "Changes to your account's standing", always_email=True)
+register("moderation.hidden", "A moderator hid or showed again something I posted", always_email=True)
+register("moderation.report", "The outcome of my reports to moderators")
+register("staff.report", "Staff: new reports to review")
 register("account.security", "Sign-in and security changes", always_email=True)

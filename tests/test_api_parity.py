@@ -55,6 +55,7 @@ API_FOR_PAGE_ACTION = {
     # evidence) post to the page's own address, each with its `action`; each has its own operation
     "dispute_detail": "disputes_respond_create",
     "dispute_moderate": "disputes_decide_create",  # the staff's page: decide, add evidence
+    "report": "reports_create",
     "milestone_submit": "milestones_submit_create",
     "milestone_request_changes": "milestones_request_changes_create",
     "milestone_approve": "milestones_approve_create",
@@ -81,6 +82,8 @@ PROFILES = (
 
 # The page's action (URL name) → why the API has no operation for it.
 PAGES_ONLY = {
+    "moderation_report": "Moderators answer reports in the moderation area, which needs a sign-in with an "
+    "authenticator code; the API has no staff queue for them.",
     "api_token_revoke": "The settings page revokes any of your tokens by id; the API revokes the token it is "
     "called with (DELETE /api/v1/auth/token/), so a stolen token cannot revoke the others.",
     "account_logout": "A token is revoked by signing out on the pages; the API has no session to end.",

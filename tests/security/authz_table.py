@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.reports import report_create
 from accounts.tokens import api_token_issue
 from contracts.models import Milestone, SubmissionFile
 from contracts.services import dispute_open, milestone_removal_propose, milestone_submit
@@ -217,6 +218,13 @@ def a_dispute_with_delivered_file():
     return Made({"pk": dispute.pk, "file_pk": file.pk}, {"client": contract.client, "freelancer": contract.freelancer})
 
 
+def a_report():
+    project = open_project()
+    reporter = new_freelancer()
+    report = report_create(reporter=reporter, target=f"project:{project.pk}", reason="spam")
+    return Made({"pk": report.pk}, {"owner": reporter})
+
+
 def a_submitted_milestone():
     milestone = milestone_in(Milestone.Status.SUBMITTED)
     contract = milestone.contract
@@ -397,6 +405,8 @@ ROUTES: dict[str, Row] = {
     "dispute_detail": Row(a_dispute()),
     "dispute_file": Row(a_dispute(with_file=True)),
     "dispute_moderate": Row(a_dispute(), staff=True),
+    "moderation_report": Row(a_report, staff=True),
+    "api:report-detail": Row(a_report),
     "dispute_submission_file": Row(a_dispute_with_delivered_file, staff=True),
     "moderation_member": Row(a_member, staff=True),
     "portfolio_item_edit": Row(a_portfolio_item),
