@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
@@ -22,6 +22,7 @@ from contracts.models import (
     DisputeEvidence,
     DisputeProposal,
     Milestone,
+    Offer,
     Submission,
     SubmissionFile,
 )
@@ -30,6 +31,8 @@ from contracts.views._common import ServiceError, _back_to, _party_milestone
 from core.decorators import moderator_required
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
+from marketplace.topics import PROPOSAL_TOPIC
+from messaging.models import Conversation, Message
 
 AMOUNTS = {"asked_cents": "asked", "freelancer_cents": "freelancer_amount"}
 
@@ -215,6 +218,7 @@ def _context(request, dispute: Dispute, forms: dict) -> dict:
     timeline = ContractEvent.objects.filter(milestone_id=dispute.milestone_id).select_related("actor")
     submissions = Submission.objects.filter(milestone_id=dispute.milestone_id).prefetch_related("files")
     return {
+        "conversation_messages": _their_messages(contract) if not role else [],
         "dispute": dispute,
         "contract": contract,
         "milestone": dispute.milestone,
@@ -251,4 +255,19 @@ def dispute_submission_file(request, pk: int, file_pk: int):
     dispute = get_object_or_404(selectors.disputes_for_user(request.user), pk=pk)
     return attachment_response(
         get_object_or_404(SubmissionFile, pk=file_pk, submission__milestone_id=dispute.milestone_id)
+    )
+
+
+def _their_messages(contract) -> list:
+    """For the moderator deciding: what the two wrote each other about this work (the proposal's
+    and the contract's conversations), hidden messages included and marked. Reading the page
+    that shows them is in the audit log."""
+    topics = Q(topic_type="contract", topic_id=contract.pk)
+    proposal_id = Offer.objects.filter(pk=contract.offer_id).values_list("proposal_id", flat=True).first()
+    if proposal_id:
+        topics |= Q(topic_type=PROPOSAL_TOPIC, topic_id=proposal_id)
+    return list(
+        Message.objects.filter(conversation__in=Conversation.objects.filter(topics))
+        .select_related("sender")
+        .order_by("created_at", "pk")[:300]
     )

@@ -13,9 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ModerationAction
 from contracts.invariants import money_problems
 from contracts.models import Dispute, DisputeProposal, Milestone
 from contracts.services import dispute_decide, dispute_open, dispute_respond, dispute_withdraw, disputes_due
+from messaging.services import conversation_for_topic, message_send
 from tests.contracts.factories import escrow_of, milestone_in, money_snapshot, pending_of
 from tests.factories import UserFactory
 from tests.helpers import browser_for, text
@@ -171,6 +173,8 @@ def test_the_moderation_queue_lists_escalated_disputes_first_and_a_moderator_dec
     url = page["Location"]
     shown = text(staff.get(url))
     assert "Silent." in shown and "Unfinished." in shown and "Decide" in shown
+    # with what the two wrote each other about the work, side by side with their accounts
+    assert "Their messages" in shown
     # a decision without reasons, or above what is held, is refused
     refused = staff.post(url, {"action": "decide", "decide-freelancer_amount": "560", "decide-rationale": ""})
     assert refused.status_code == 400 and "Write why" in text(refused)
@@ -234,3 +238,23 @@ def test_both_profiles_show_the_record_of_disputes(moderator):
     shown = text(browser_for(UserFactory()).get(reverse("freelancer_public", args=[freelancer.pk])))
     assert "Opened by " in shown and "Decided for them 1" in shown and "Decided against them 0" in shown
     assert "Settled between the parties 1" in shown
+
+
+def test_the_moderator_reads_the_messages_of_the_contract_and_the_reading_is_audited(moderator):
+    milestone = milestone_in(S.SUBMITTED, amounts=(500_00,))
+    contract = milestone.contract
+    conversation = conversation_for_topic(
+        topic_type="contract",
+        topic_id=contract.pk,
+        title=contract.title,
+        participants=[contract.client, contract.freelancer],
+    )
+    message_send(conversation=conversation, sender=contract.client, body="The export is all I need by Friday.")
+    dispute = dispute_open(
+        milestone=milestone, by=contract.client, reason="quality", description="No export.", asked_cents=500_00
+    )
+    shown = text(browser_for(moderator).get(reverse("dispute_moderate", args=[dispute.pk])))
+    assert "The export is all I need by Friday." in shown
+    # the parties' page does not repeat it (they have it on the contract page)
+    assert "Their messages" not in text(browser_for(contract.client).get(reverse("dispute_detail", args=[dispute.pk])))
+    assert ModerationAction.objects.filter(actor=moderator, verb="viewed", target=f"dispute:{dispute.pk}").count() == 1
