@@ -32,6 +32,11 @@ urlpatterns = [
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
     path("moderation/log/", account_views.moderation_log_page, name="moderation_log"),
     path("moderation/reports/<int:pk>/", views.moderation_report, name="moderation_report"),
+    path(
+        "moderation/view/<str:kind>/<int:pk>/",
+        views.moderation_view,
+        name="moderation_view",
+    ),
     path("moderation/disputes/<int:pk>/", contract_views.dispute_moderate, name="dispute_moderate"),
     path(
         "moderation/disputes/<int:pk>/delivered/<int:file_pk>/",

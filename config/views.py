@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.forms import HideForm, ReportAnswerForm
 from accounts.models import Report, User
+from accounts.moderation import audit
 from accounts.reports import open_reports, report_resolve
 from accounts.selectors import (
     client_profile_completion,
@@ -17,6 +19,7 @@ from accounts.selectors import (
     freelancer_profile_of,
     public_freelancer_profiles,
 )
+from contracts.models import Contract, Offer
 from contracts.selectors import dispute_queue
 from core.decorators import moderator_required
 from core.exceptions import DomainError
@@ -24,7 +27,7 @@ from core.forms import add_service_error
 from marketplace.models import Interview, Invitation, Project, Proposal
 from marketplace.selectors import client_projects, interviews_for_user, invitations_for_freelancer, proposals_for_user
 from marketplace.services.moderation import project_hide
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from messaging.services import message_hide
 from notifications.selectors import notifications_for_user
 from payments.moderation import payments_attention
@@ -162,6 +165,9 @@ def moderation_report(request, pk: int):
         "answer": answer,
         "hide": hide,
         "others": Report.objects.filter(target=report.target).exclude(pk=report.pk).count(),
+        "conversation_id": Message.objects.filter(pk=int(target_pk)).values_list("conversation_id", flat=True).first()
+        if kind == "message" and target_pk.isdigit()
+        else None,
     }
     return render(request, "site/moderation_report.html", context, status=400 if request.method == "POST" else 200)
 
@@ -186,4 +192,52 @@ def _is_hidden(kind: str, pk: str) -> bool | None:
         return Project.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
     if kind == "message":
         return Message.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
+    return None
+
+
+@moderator_required
+@require_safe
+def moderation_view(request, kind: str, pk: int):
+    """Any contract, offer, project or conversation, read-only for a moderator. Each reading is a
+    row of the audit log: staff reading private deals and messages is itself accountable."""
+    context = _private_page(kind, pk)
+    if context is None:
+        raise Http404("Nothing of that kind with that number.")
+    audit(actor=request.user, verb="viewed", target=f"{kind}:{pk}", label=context["label"])
+    return render(request, "site/moderation_view.html", {"kind": kind, **context})
+
+
+def _private_page(kind: str, pk: int) -> dict | None:
+    if kind == "contract":
+        contract = Contract.objects.select_related("client", "freelancer").filter(pk=pk).first()
+        if contract is None:
+            return None
+        return {
+            "label": contract.title,
+            "contract": contract,
+            "milestones": list(contract.milestones.all()),
+            "events": list(contract.events.select_related("actor", "milestone")),
+            "conversation": Conversation.objects.filter(topic_type="contract", topic_id=contract.pk).first(),
+            "disputes": list(contract.disputes.all()),
+        }
+    if kind == "offer":
+        offer = Offer.objects.select_related("client", "freelancer").filter(pk=pk).first()
+        if offer is None:
+            return None
+        return {"label": offer.title, "offer": offer, "offer_milestones": list(offer.milestones.all())}
+    if kind == "project":
+        project = Project.objects.select_related("client").filter(pk=pk).first()
+        if project is None:
+            return None
+        return {"label": project.title, "project": project}
+    if kind == "conversation":
+        conversation = Conversation.objects.filter(pk=pk).first()
+        if conversation is None:
+            return None
+        return {
+            "label": conversation.title,
+            "conversation": conversation,
+            "participants": [p.user for p in conversation.participants.select_related("user")],
+            "thread": list(conversation.messages.select_related("sender").prefetch_related("attachments")[:500]),
+        }
     return None

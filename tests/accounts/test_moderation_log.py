@@ -11,6 +11,7 @@ from accounts.models import ModerationAction
 from accounts.services import user_suspend
 from contracts.models import Milestone
 from contracts.services import dispute_open
+from messaging.services import conversation_for_topic, message_send
 from tests.contracts.factories import milestone_in
 from tests.factories import UserFactory
 from tests.helpers import browser_for, text
@@ -69,3 +70,34 @@ def test_an_admin_action_on_many_objects_joins_the_audit_log_once_per_object():
     LogEntry.objects.log_actions(user_id=superuser.pk, queryset=members, action_flag=DELETION)
     targets = sorted(ModerationAction.objects.filter(verb="admin_change").values_list("target", flat=True))
     assert targets == sorted(f"accounts.user:{member.pk}" for member in members)
+
+
+@pytest.mark.parametrize("kind", ["contract", "offer", "project", "conversation"])
+def test_a_moderator_reads_any_private_page_and_each_reading_is_audited(moderator, kind):
+    milestone = milestone_in(Milestone.Status.FUNDED)
+    contract = milestone.contract
+    conversation = conversation_for_topic(
+        topic_type="contract",
+        topic_id=contract.pk,
+        title=contract.title,
+        participants=[contract.client, contract.freelancer],
+    )
+    message_send(conversation=conversation, sender=contract.freelancer, body="Starting on the export today.")
+    pk = {
+        "contract": contract.pk,
+        "offer": contract.offer_id,
+        "project": contract.offer.proposal.project_id,
+        "conversation": conversation.pk,
+    }[kind]
+    url = reverse("moderation_view", args=[kind, pk])
+    page = browser_for(moderator).get(url)
+    assert page.status_code == 200
+    assert "Your reading of this page is recorded in the audit log." in text(page)
+    if kind == "conversation":
+        assert "Starting on the export today." in text(page)
+    (entry,) = ModerationAction.objects.filter(verb="viewed")
+    assert (entry.actor, entry.target) == (moderator, f"{kind}:{pk}")
+    # members and staff without the permission get a 404, and unknown kinds or numbers too
+    assert browser_for(contract.client).get(url).status_code == 404
+    assert browser_for(moderator).get(reverse("moderation_view", args=["invoice", 1])).status_code == 404
+    assert browser_for(moderator).get(reverse("moderation_view", args=[kind, 10**9])).status_code == 404

@@ -218,6 +218,11 @@ def a_dispute_with_delivered_file():
     return Made({"pk": dispute.pk, "file_pk": file.pk}, {"client": contract.client, "freelancer": contract.freelancer})
 
 
+def a_contract_to_read():
+    made = a_contract()
+    return Made({"kind": "contract", "pk": made.kwargs["pk"]}, made.parties)
+
+
 def a_report():
     project = open_project()
     reporter = new_freelancer()
@@ -406,6 +411,7 @@ ROUTES: dict[str, Row] = {
     "dispute_file": Row(a_dispute(with_file=True)),
     "dispute_moderate": Row(a_dispute(), staff=True),
     "moderation_report": Row(a_report, staff=True),
+    "moderation_view": Row(a_contract_to_read, staff=True),
     "api:report-detail": Row(a_report),
     "dispute_submission_file": Row(a_dispute_with_delivered_file, staff=True),
     "moderation_member": Row(a_member, staff=True),
