@@ -10,13 +10,15 @@ from rest_framework.response import Response
 
 from accounts.models import Report
 from accounts.reports import report_create
-from core.serializers import RejectUnknownFieldsMixin, status_field, validated
+from core.serializers import RejectUnknownFieldsMixin, choice_field, status_field, validated
 
 ReportStatusField = status_field(Report.Status, component_name="ReportStatusEnum")
+ReportReasonField = choice_field(Report.Reason, component_name="ReportReasonEnum")
 
 
 class ReportSerializer(serializers.ModelSerializer):
     status = ReportStatusField(read_only=True)
+    reason = ReportReasonField(choices=Report.Reason.choices, read_only=True)
 
     class Meta:
         model = Report
@@ -31,7 +33,7 @@ class ReportCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text='What you report: "project:<id>", "message:<id>" or "user:<id>".',
         error_messages={"invalid": 'Name it as "project:<id>", "message:<id>" or "user:<id>".'},
     )
-    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    reason = ReportReasonField(choices=Report.Reason.choices)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 

@@ -198,6 +198,14 @@ def status_field(
     return extend_schema_field(schema, component_name=component_name)(field)
 
 
+def choice_field(choices: type[models.TextChoices], *, component_name: str) -> type[serializers.ChoiceField]:
+    """A ChoiceField class whose enum is a schema component of its own name (as status_field):
+    several models have a `reason` with other values. Use the one class for input and output."""
+    schema = {"type": "string", "enum": choices.values, "description": " | ".join(choices.values)}
+    field_class = type(component_name.removesuffix("Enum") + "Field", (serializers.ChoiceField,), {})
+    return extend_schema_field(schema, component_name=component_name)(field_class)
+
+
 class QueryParamsMixin:
     """Query parameters are read strictly: one sent empty or more than once is refused, not taken as
     left out (DRF reads an empty form value of an optional field as absent)."""

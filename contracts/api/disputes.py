@@ -25,12 +25,15 @@ from core.serializers import (
     RejectUnknownFieldsMixin,
     StoredFileSerializer,
     StrictIntegerField,
+    choice_field,
     status_field,
     validated,
 )
 
 DisputeStatusField = status_field(Dispute.Status, component_name="DisputeStatusEnum")
 ProposalStatusField = status_field(DisputeProposal.Status, component_name="DisputeProposalStatusEnum")
+DisputeReasonField = choice_field(Dispute.Reason, component_name="DisputeReasonEnum")
+DisputeFilerField = status_field(Dispute.Filer, component_name="DisputeFilerEnum")
 ASKED = (
     "What you ask for yourself, in whole cents from 0 to what is held: the freelancer asks to be paid "
     "this much, the client to get this much back. The rest goes to the other side."
@@ -68,6 +71,8 @@ class DisputeSerializer(serializers.ModelSerializer):
     contract = serializers.IntegerField(source="contract_id", read_only=True)
     opened_by = PartySerializer(read_only=True, allow_null=True)
     status = DisputeStatusField(read_only=True)
+    reason = DisputeReasonField(choices=Dispute.Reason.choices, read_only=True)
+    filer = DisputeFilerField(read_only=True)
     asked_client_cents = serializers.IntegerField(read_only=True)
     outcome_client_cents = serializers.IntegerField(read_only=True, allow_null=True)
     default_outcome = serializers.SerializerMethodField(help_text="What happens if nobody acts before the deadline.")
@@ -113,7 +118,7 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 
 class DisputeOpenSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    reason = serializers.ChoiceField(choices=[c for c in Dispute.Reason.choices if c[0] != Dispute.Reason.CHARGEBACK])
+    reason = DisputeReasonField(choices=Dispute.Reason.choices, help_text="Any but chargeback (opened by the bank).")
     description = serializers.CharField(max_length=4000)
     asked_cents = CentsField(help_text=ASKED)
     files = serializers.ListField(
