@@ -178,3 +178,15 @@ def test_a_split_above_what_is_held_is_400(moderator):
         f"/api/v1/disputes/{dispute['id']}/accept-proposal/", {"proposal": 999}, format="json"
     )
     assert unknown.status_code == 400 and "proposal" in unknown.json()
+
+
+def test_evidence_above_the_size_limit_is_refused_and_nothing_is_opened(settings):
+    settings.MAX_ATTACHMENT_BYTES = 1_000
+    milestone = milestone_in(S.SUBMITTED, amounts=(500_00,))
+    big = SimpleUploadedFile("log.txt", b"x" * 1_001, content_type="text/plain")
+    response = api_for(milestone.contract.client).post(
+        f"/api/v1/milestones/{milestone.pk}/dispute/", open_body(files=[big]), format="multipart"
+    )
+    assert response.status_code == 400
+    assert "the limit is" in str(response.json()["files"])
+    assert not Dispute.objects.exists()

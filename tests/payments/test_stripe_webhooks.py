@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import Milestone
+from contracts.models import Dispute, Milestone
+from contracts.selectors import dispute_queue
 from contracts.services import milestone_approve, milestone_fund, milestone_refund_offer
 from core.exceptions import InvalidTransition
 from notifications.models import Notification
@@ -206,6 +207,10 @@ def test_a_chargeback_freezes_the_milestone_and_tells_staff_and_both_parties(on_
         contract.client_id,
         contract.freelancer_id,
     }
+    # and it waits in the moderators' dispute queue, for staff to decide what the freelancer keeps
+    (dispute,) = Dispute.objects.filter(milestone=milestone)
+    assert (dispute.filer, dispute.status, dispute.held_cents) == ("bank", "escalated", milestone.amount_cents)
+    assert [d.pk for d in dispute_queue()] == [dispute.pk]
 
 
 def test_a_reversed_transfer_puts_the_withdrawal_back_in_the_available_balance(
