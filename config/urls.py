@@ -32,11 +32,10 @@ urlpatterns = [
     path("moderation/members/<int:pk>/", account_views.moderation_member, name="moderation_member"),
     path("moderation/log/", account_views.moderation_log_page, name="moderation_log"),
     path("moderation/reports/<int:pk>/", views.moderation_report, name="moderation_report"),
-    path(
-        "moderation/view/<str:kind>/<int:pk>/",
-        views.moderation_view,
-        name="moderation_view",
-    ),
+    *[
+        path(f"moderation/view/{kind}/<int:pk>/", views.moderation_view, {"kind": kind}, name=f"moderation_view_{kind}")
+        for kind in ("contract", "offer", "project", "conversation")
+    ],
     path("moderation/disputes/<int:pk>/", contract_views.dispute_moderate, name="dispute_moderate"),
     path(
         "moderation/disputes/<int:pk>/delivered/<int:file_pk>/",

@@ -890,3 +890,37 @@ def test_a_dispute_decided_settled_and_defaulted_at_once_moves_the_money_once():
     assert balance(accounts.escrow(milestone.ledger_reference)) == 0
     assert no_negative_balances() == []
     assert money_problems() == []
+
+
+def test_a_dispute_opened_while_the_work_approves_itself_ends_one_way_only():
+    # given delivered work whose review time is over: the auto-release task and the client's dispute race
+    from contracts.models import Dispute
+    from contracts.services import dispute_open
+
+    deal = submitted_deal()
+    milestone = deal.milestones[0]
+    after_deadline = timezone.now() + timedelta(days=settings.AUTO_RELEASE_DAYS, hours=1)
+
+    def release() -> Callable[[], object]:
+        return lambda: milestones_auto_release_due(now=after_deadline)
+
+    def dispute() -> Callable[[], object]:
+        mine, me = loaded(milestone), user(deal.client.pk)
+        return lambda: dispute_open(
+            milestone=mine, by=me, reason="quality", description="It does not work.", asked_cents=1_000_00
+        )
+
+    result = race([release] * 5 + [dispute] * 5)
+    result.report("5 × milestones_auto_release_due vs 5 × dispute_open")
+
+    # then either the money was released once and no dispute exists, or it is frozen in one dispute
+    assert result.unexpected(DomainError) == []
+    milestone.refresh_from_db()
+    releases = LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.RELEASE).count()
+    if milestone.status == Milestone.Status.RELEASED:
+        assert (releases, Dispute.objects.count()) == (1, 0)
+    else:
+        assert milestone.status == Milestone.Status.DISPUTED
+        assert (releases, Dispute.objects.count()) == (0, 1)
+        assert balance(accounts.escrow(milestone.ledger_reference)) == 1_000_00
+    assert money_problems() == []

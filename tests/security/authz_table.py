@@ -218,11 +218,6 @@ def a_dispute_with_delivered_file():
     return Made({"pk": dispute.pk, "file_pk": file.pk}, {"client": contract.client, "freelancer": contract.freelancer})
 
 
-def a_contract_to_read():
-    made = a_contract()
-    return Made({"kind": "contract", "pk": made.kwargs["pk"]}, made.parties)
-
-
 def a_report():
     project = open_project()
     reporter = new_freelancer()
@@ -411,7 +406,10 @@ ROUTES: dict[str, Row] = {
     "dispute_file": Row(a_dispute(with_file=True)),
     "dispute_moderate": Row(a_dispute(), staff=True),
     "moderation_report": Row(a_report, staff=True),
-    "moderation_view": Row(a_contract_to_read, staff=True),
+    "moderation_view_contract": Row(a_contract, staff=True),
+    "moderation_view_offer": Row(an_offer, staff=True),
+    "moderation_view_project": Row(a_draft_project(), staff=True),
+    "moderation_view_conversation": Row(a_conversation(), staff=True),
     "api:report-detail": Row(a_report),
     "dispute_submission_file": Row(a_dispute_with_delivered_file, staff=True),
     "moderation_member": Row(a_member, staff=True),
