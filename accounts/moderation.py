@@ -5,10 +5,21 @@ audit(); staff read the log at /moderation/log/; nobody edits it."""
 from __future__ import annotations
 
 from accounts.models import ModerationAction
+from core.exceptions import DomainError
 
 
 def can_moderate(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff and user.has_perm("accounts.moderate"))
+
+
+def moderator_text(value, *, field: str, missing: str, most: int = 500) -> str:
+    """A moderator's reason or answer, which a member reads: required, and at most `most` characters."""
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if not text:
+        raise DomainError(missing, field=field)
+    if len(text) > most:
+        raise DomainError(f"Keep it under {most:,} characters.", field=field)
+    return text
 
 
 # What other apps do when a member is suspended or reinstated (the market hides a suspended

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Report, ReportEvent, User
-from accounts.moderation import audit, can_moderate
+from accounts.moderation import audit, can_moderate, moderator_text
 from core import transitions
 from core.exceptions import DomainError, NotAllowed
 from notifications.services import notify
@@ -88,11 +88,12 @@ def report_resolve(*, report: Report, by, actioned: bool, outcome: str) -> Repor
     """A moderator answers a report; the reporter reads `outcome`, and the audit log keeps it."""
     if not can_moderate(by):
         raise NotAllowed("Only moderators answer reports.")
-    outcome = (outcome or "").strip()
-    if not outcome:
-        raise DomainError("Write what the reporter reads: what was done, or why nothing needed doing.", field="outcome")
-    if len(outcome) > 1000:
-        raise DomainError("Keep it under 1,000 characters.", field="outcome")
+    outcome = moderator_text(
+        outcome,
+        field="outcome",
+        missing="Write what the reporter reads: what was done, or why nothing needed doing.",
+        most=1000,
+    )
     report = transitions.move(
         report,
         to=Report.Status.ACTIONED if actioned else Report.Status.DISMISSED,

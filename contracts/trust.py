@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
 
 from contracts.models import Contract, Dispute, Milestone
+from marketplace.selectors import DISPUTE_FIGURES
 
 
 def client_figures(client_ids: list[int]) -> dict[int, dict]:
@@ -51,15 +52,6 @@ def client_figures(client_ids: list[int]) -> dict[int, dict]:
             "tests_to_longer_percent": round(100 * row["continued"] / row["done"]) if row and row["done"] else None,
         }
     return figures
-
-
-DISPUTE_FIGURES = (
-    "disputes_opened",
-    "disputes_against",
-    "disputes_settled",
-    "disputes_decided_for",
-    "disputes_decided_against",
-)
 
 
 def dispute_records(user_ids: list[int]) -> dict[int, dict]:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.moderation import audit, can_moderate
+from accounts.moderation import audit, can_moderate, moderator_text
 from core.exceptions import DomainError, NotAllowed
 from core.files import sniff
 from core.ratelimit import hit
@@ -153,11 +153,7 @@ def message_hide(*, message: Message, by: User, reason: str) -> Message:
     files are gone for everyone, its sender reads the reason, and the audit log keeps it."""
     if not can_moderate(by):
         raise NotAllowed("Only moderators hide messages.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Give the reason: the sender reads it.", field="reason")
-    if len(reason) > 500:
-        raise DomainError("Keep the reason under 500 characters.", field="reason")
+    reason = moderator_text(reason, field="reason", missing="Give the reason: the sender reads it.")
     updated = Message.objects.filter(pk=message.pk, hidden_at__isnull=True).update(
         hidden_at=timezone.now(), hidden_reason=reason
     )

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.moderation import audit, can_moderate
+from accounts.moderation import audit, can_moderate, moderator_text
 from core.exceptions import DomainError, NotAllowed
 from marketplace.models import Project
 from marketplace.selectors import client_trust_forget
@@ -20,11 +20,7 @@ SUSPENSION_REASON = "Hidden while the client's account is suspended."
 def project_hide(*, project: Project, by, reason: str) -> Project:
     if not can_moderate(by):
         raise NotAllowed("Only moderators hide projects.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Give the reason: the client reads it.", field="reason")
-    if len(reason) > 500:
-        raise DomainError("Keep the reason under 500 characters.", field="reason")
+    reason = moderator_text(reason, field="reason", missing="Give the reason: the client reads it.")
     updated = Project.objects.filter(pk=project.pk, hidden_at__isnull=True).update(
         hidden_at=timezone.now(), hidden_reason=reason, hidden_for_suspension=False
     )
