@@ -461,6 +461,8 @@ CLIENT_FEE_BPS = env_int("CLIENT_FEE_BPS", 0)
 CLEARANCE_DAYS = env_int("CLEARANCE_DAYS", 5)
 AUTO_RELEASE_DAYS = env_int("AUTO_RELEASE_DAYS", 14)
 OFFER_EXPIRY_DAYS = env_int("OFFER_EXPIRY_DAYS", 7)
+# Reviews: days after a contract ends to review it (both publish together, or when it closes), and to reply.
+REVIEW_WINDOW_DAYS, REVIEW_REPLY_DAYS = env_int("REVIEW_WINDOW_DAYS", 14), env_int("REVIEW_REPLY_DAYS", 28)
 # Disputes: days the other side has to respond (else the filer's ask applies), then to settle before staff decide.
 DISPUTE_RESPONSE_DAYS, DISPUTE_SETTLEMENT_DAYS = (
     env_int("DISPUTE_RESPONSE_DAYS", 5),

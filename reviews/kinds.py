@@ -1,0 +1,6 @@
+"""Notification kinds about reviews."""
+
+from notifications.kinds import register
+
+register("review.waiting", "The other side reviewed me: write mine to read theirs")
+register("review.published", "Reviews of me published")

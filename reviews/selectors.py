@@ -1,0 +1,21 @@
+"""Which reviews a person may read: published and not hidden for everyone; their own, published
+or not, for their author (never the other party's before publication: double-blind)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from reviews.models import Review
+
+
+def reviews_visible_to(user) -> QuerySet[Review]:
+    public = Q(published_at__isnull=False, hidden_at__isnull=True)
+    if getattr(user, "is_authenticated", False):
+        public |= Q(author=user)
+    return Review.objects.filter(public).select_related("author", "subject")
+
+
+def published_reviews_of(user) -> QuerySet[Review]:
+    return Review.objects.filter(subject=user, published_at__isnull=False, hidden_at__isnull=True).select_related(
+        "author", "contract"
+    )

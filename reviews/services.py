@@ -1,0 +1,141 @@
+"""Every write to reviews: submitting one (double-blind), publishing both when the second arrives
+or the window closes, and the subject's one reply."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from contracts.models import Contract
+from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from notifications.services import notify
+from reviews.models import Review, ReviewReply
+
+COMMENT_MAX = 2000
+
+
+def review_window_closes(contract: Contract):
+    return contract.ended_at + timedelta(days=settings.REVIEW_WINDOW_DAYS) if contract.ended_at else None
+
+
+def money_was_paid(contract: Contract) -> bool:
+    return bool(contract.milestones.aggregate(paid=Sum("released_cents"))["paid"])
+
+
+def _stars(value, *, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationError({field: ["Give 1 to 5 stars."]})
+    return value
+
+
+def _text(value, *, field: str, required: bool) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise ValidationError({field: ["Write a few words others can read."]})
+    if len(text) > COMMENT_MAX:
+        raise ValidationError({field: [f"Keep it under {COMMENT_MAX:,} characters."]})
+    return text
+
+
+@transaction.atomic
+def review_submit(
+    *, contract: Contract, by, overall: int, aspects: dict, comment: str, private_feedback: str = "", now=None
+) -> Review:
+    """A party reviews the other once the contract has ended with money paid, within the window.
+    Nobody reads it — the other party included — until both have reviewed or the window closes."""
+    now = now or timezone.now()
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if by.pk not in (contract.client_id, contract.freelancer_id):
+        raise NotAllowed("Only the client and the freelancer of a contract review it.")
+    if contract.is_active or contract.ended_at is None:
+        raise InvalidTransition("Reviews open when the contract ends.")
+    if not money_was_paid(contract):
+        raise InvalidTransition("A contract with no money paid has no reviews.")
+    if now > review_window_closes(contract):
+        raise InvalidTransition(f"The {settings.REVIEW_WINDOW_DAYS} days to review this contract are over.")
+    as_client = by.pk == contract.client_id
+    direction = Review.Direction.OF_FREELANCER if as_client else Review.Direction.OF_CLIENT
+    names = Review.ASPECTS[direction]
+    unknown = set(aspects) - set(names)
+    if unknown:
+        raise ValidationError({name: ["Not rated in this direction."] for name in sorted(unknown)})
+    ratings = {name: _stars(aspects.get(name), field=name) for name in names}
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                contract=contract,
+                author=by,
+                subject=contract.freelancer if as_client else contract.client,
+                direction=direction,
+                overall=_stars(overall, field="overall"),
+                comment=_text(comment, field="comment", required=True),
+                private_feedback=_text(private_feedback, field="private_feedback", required=False),
+                submitted_at=now,
+                **ratings,
+            )
+    except IntegrityError:
+        raise InvalidTransition("You already reviewed this contract; a review cannot be changed.") from None
+    other = Review.objects.filter(contract=contract).exclude(pk=review.pk).first()
+    if other is not None:
+        _publish(contract, now=now)
+        review.refresh_from_db()
+    else:
+        notify(
+            recipient=review.subject,
+            kind="review.waiting",
+            title=f"{by.display_name} reviewed your work together on “{contract.title}”",
+            body="Write your review of them to read theirs: both are published together, or when the "
+            f"{settings.REVIEW_WINDOW_DAYS} days are over.",
+            url=contract.get_absolute_url(),
+        )
+    return review
+
+
+def _publish(contract: Contract, *, now) -> int:
+    published = Review.objects.filter(contract=contract, published_at__isnull=True).update(published_at=now)
+    if published:
+        for review in Review.objects.filter(contract=contract).select_related("author"):
+            notify(
+                recipient=review.subject,
+                kind="review.published",
+                title=f"{review.author.display_name}'s review of you is public",
+                url=contract.get_absolute_url(),
+            )
+    return published
+
+
+def reviews_publish_due(*, now=None) -> int:
+    """The window closed: what was written is published, even when only one side reviewed. Each once."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REVIEW_WINDOW_DAYS)
+    contracts = Contract.objects.filter(ended_at__lte=cutoff, reviews__published_at__isnull=True).distinct()
+    done = 0
+    for contract in contracts:
+        with transaction.atomic():
+            Contract.objects.select_for_update().get(pk=contract.pk)
+            done += _publish(contract, now=now)
+    return done
+
+
+@transaction.atomic
+def review_reply(*, review: Review, by, body: str, now=None) -> ReviewReply:
+    """The subject answers a published review once, in public, within REVIEW_REPLY_DAYS."""
+    now = now or timezone.now()
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if by.pk != review.subject_id:
+        raise NotAllowed("Only the person reviewed replies to a review.")
+    if review.published_at is None:
+        raise InvalidTransition("You can reply once the review is published.")
+    if now > review.published_at + timedelta(days=settings.REVIEW_REPLY_DAYS):
+        raise InvalidTransition(f"The {settings.REVIEW_REPLY_DAYS} days to reply are over.")
+    body = _text(body, field="body", required=True)
+    try:
+        with transaction.atomic():
+            return ReviewReply.objects.create(review=review, author=by, body=body, created_at=now)
+    except IntegrityError:
+        raise DomainError("You already replied to this review.") from None
