@@ -18,6 +18,7 @@ from marketplace.api.skills import CategoryViewSet, SkillViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 from payments.api import BalanceViewSet, PayoutViewSet
+from reviews.api import ContractReviewViewSet, ReviewViewSet, UserReviewViewSet
 
 router = IdRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
@@ -42,6 +43,9 @@ router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("milestone-edits", MilestoneEditViewSet, basename="milestone-edit")
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("reports", ReportViewSet, basename="report")
+router.register(r"contracts/(?P<contract_pk>[0-9]+)/reviews", ContractReviewViewSet, basename="contract-review")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register(r"users/(?P<user_pk>[0-9]+)/reviews", UserReviewViewSet, basename="user-review")
 router.register("me/balance", BalanceViewSet, basename="balance")
 router.register("payouts", PayoutViewSet, basename="payout")
 

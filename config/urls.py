@@ -45,6 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("reviews.urls")),
 ]
 
 if settings.BENCH_BARE_VIEW:

@@ -56,6 +56,8 @@ API_FOR_PAGE_ACTION = {
     "dispute_detail": "disputes_respond_create",
     "dispute_moderate": "disputes_decide_create",  # the staff's page: decide, add evidence
     "report": "reports_create",
+    "review_write": "contracts_reviews_create",
+    "review_reply": "reviews_reply_create",
     "milestone_submit": "milestones_submit_create",
     "milestone_request_changes": "milestones_request_changes_create",
     "milestone_approve": "milestones_approve_create",

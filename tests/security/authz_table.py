@@ -225,6 +225,45 @@ def a_report():
     return Made({"pk": report.pk}, {"owner": reporter})
 
 
+def an_ended_contract(key: str = "pk"):
+    def build():
+        from contracts.services import contract_end
+        from tests.contracts.factories import move_to
+
+        contract = active_contract(amounts=(400_00,))
+        move_to(milestone_of(contract), Milestone.Status.RELEASED)
+        contract_end(contract=contract, by=contract.client)
+        return Made({key: contract.pk}, {"client": contract.client, "freelancer": contract.freelancer})
+
+    return build
+
+
+def a_published_review():
+    from reviews.services import review_submit
+
+    made = an_ended_contract()()
+    client, freelancer = made.parties["client"], made.parties["freelancer"]
+    contract_pk = made.kwargs["pk"]
+    from contracts.models import Contract
+
+    contract = Contract.objects.get(pk=contract_pk)
+    review = review_submit(
+        contract=contract,
+        by=client,
+        overall=5,
+        aspects={"quality": 5, "communication": 5, "timeliness": 5, "expertise": 5},
+        comment="Great.",
+    )
+    review_submit(
+        contract=contract,
+        by=freelancer,
+        overall=5,
+        aspects={"clarity": 5, "communication": 5, "payment": 5},
+        comment="Paid.",
+    )
+    return Made({"pk": review.pk}, {"client": client, "freelancer": freelancer})
+
+
 def a_submitted_milestone():
     milestone = milestone_in(Milestone.Status.SUBMITTED)
     contract = milestone.contract
@@ -402,6 +441,10 @@ ROUTES: dict[str, Row] = {
     "submission_file": Row(a_delivered_file()),
     "billing_receipt": Row(a_payment),
     "dispute_open": Row(a_submitted_milestone),
+    "review_write": Row(an_ended_contract()),
+    "review_reply": Row(
+        a_published_review, members="any member reaches a published review; only its subject's reply is taken"
+    ),
     "dispute_detail": Row(a_dispute()),
     "dispute_file": Row(a_dispute(with_file=True)),
     "dispute_moderate": Row(a_dispute(), staff=True),
@@ -462,6 +505,15 @@ ROUTES: dict[str, Row] = {
     "api:milestone-file": Row(a_delivered_file("file_pk", milestone_key="pk")),
     "api:milestone-fund": Row(a_funded_milestone, forbidden=("freelancer",)),
     "api:milestone-dispute": Row(a_submitted_milestone),
+    "api:contract-review-list": Row(an_ended_contract("contract_pk")),
+    "api:review-detail": Row(a_published_review, public="a published review is public by design"),
+    "api:review-reply": Row(
+        a_published_review,
+        members="any member reaches a published review; only its subject's reply is taken",
+        forbidden=("client",),
+        data={"body": "Thanks."},
+    ),
+    "api:user-review-list": Row(a_freelancer("user_pk"), public="a person's published reviews are public by design"),
     "api:dispute-detail": Row(a_dispute()),
     "api:dispute-respond": Row(a_dispute(), forbidden=("freelancer",), data={"response": "Me too.", "asked_cents": 0}),
     "api:dispute-propose": Row(a_dispute()),

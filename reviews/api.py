@@ -1,0 +1,149 @@
+"""Reviews over the API: a contract's reviews (submit yours; list what you may read), a review's
+one reply, and a person's published reviews. Double-blind as on the pages."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import User
+from contracts.models import Contract
+from core.exceptions import NotAllowed
+from core.serializers import PartySerializer, RejectUnknownFieldsMixin, StrictIntegerField, validated
+from reviews.models import Review
+from reviews.selectors import published_reviews_of, reviews_visible_to
+from reviews.services import review_reply, review_submit
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    author = PartySerializer(read_only=True)
+    subject = PartySerializer(read_only=True)
+    contract = serializers.IntegerField(source="contract_id", read_only=True)
+    reply = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "contract",
+            "author",
+            "subject",
+            "direction",
+            "overall",
+            "quality",
+            "communication",
+            "timeliness",
+            "expertise",
+            "clarity",
+            "payment",
+            "comment",
+            "submitted_at",
+            "published_at",
+            "reply",
+        ]
+        read_only_fields = fields
+
+    def get_reply(self, review) -> str | None:
+        reply = getattr(review, "reply", None)  # None when there is none (the relation raises AttributeError)
+        return reply.body if reply else None
+
+
+class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    overall = StrictIntegerField(min_value=1, max_value=5)
+    quality = StrictIntegerField(min_value=1, max_value=5, required=False)
+    communication = StrictIntegerField(min_value=1, max_value=5, required=False)
+    timeliness = StrictIntegerField(min_value=1, max_value=5, required=False)
+    expertise = StrictIntegerField(min_value=1, max_value=5, required=False)
+    clarity = StrictIntegerField(min_value=1, max_value=5, required=False)
+    payment = StrictIntegerField(min_value=1, max_value=5, required=False)
+    comment = serializers.CharField(max_length=2000)
+    private_feedback = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReplyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    body = serializers.CharField(max_length=2000)
+
+
+ASPECTS = ("quality", "communication", "timeliness", "expertise", "clarity", "payment")
+
+
+def _my_contract(request, pk) -> Contract:
+    mine = Contract.objects.filter(Q(client=request.user) | Q(freelancer=request.user))
+    return get_object_or_404(mine, pk=pk)
+
+
+class ContractReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The reviews of one of your contracts you may read now: yours, and theirs once published."""
+
+    serializer_class = ReviewSerializer
+
+    def get_queryset(self) -> QuerySet[Review]:
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        contract = _my_contract(self.request, self.kwargs["contract_pk"])
+        return reviews_visible_to(self.request.user).filter(contract=contract).select_related("reply")
+
+    @extend_schema(
+        request=ReviewInputSerializer,
+        responses={201: ReviewSerializer},
+        description="Review the other party of an ended contract with money paid, within 14 days of its end: "
+        "the client rates quality, communication, timeliness and expertise; the freelancer clarity, "
+        "communication and payment. Hidden from everyone but you until both have reviewed or the window closes.",
+    )
+    def create(self, request, contract_pk=None):
+        contract = _my_contract(request, contract_pk)
+        data = validated(ReviewInputSerializer, request.data)
+        review = review_submit(
+            contract=contract,
+            by=request.user,
+            overall=data["overall"],
+            aspects={name: data[name] for name in ASPECTS if name in data},
+            comment=data["comment"],
+            private_feedback=data["private_feedback"],
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A review you may read (published, or your own). Published ones are public."""
+
+    serializer_class = ReviewSerializer
+
+    def get_permissions(self):
+        return [permissions.AllowAny()] if self.action == "retrieve" else super().get_permissions()
+
+    def get_queryset(self) -> QuerySet[Review]:
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return reviews_visible_to(self.request.user).select_related("reply")
+
+    @extend_schema(
+        request=ReplyInputSerializer,
+        responses={201: ReviewSerializer},
+        description="Reply once, in public, to a published review of you, within 28 days of its publication.",
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        review = self.get_object()
+        if review.subject_id != request.user.pk:
+            raise NotAllowed("Only the person reviewed replies to a review.")
+        review_reply(review=review, by=request.user, body=validated(ReplyInputSerializer, request.data)["body"])
+        fresh = self.get_queryset().get(pk=review.pk)
+        return Response(ReviewSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class UserReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A person's published reviews (of them), newest first: public, as on their profile."""
+
+    serializer_class = ReviewSerializer
+    permission_classes = [permissions.AllowAny]
+
+    def get_queryset(self) -> QuerySet[Review]:
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        person = get_object_or_404(User, pk=self.kwargs["user_pk"], is_active=True)
+        return published_reviews_of(person).select_related("reply")

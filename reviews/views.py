@@ -1,0 +1,77 @@
+"""Review pages: writing a review of an ended contract, and replying to one. Each POST calls one
+service; a refusal is shown on the form and saves nothing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contracts.models import Contract
+from core.exceptions import DomainError
+from core.forms import add_service_error
+from reviews.forms import ReplyForm, ReviewForm
+from reviews.models import Review
+from reviews.selectors import reviews_visible_to
+from reviews.services import review_reply, review_submit, review_window_closes
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def review_write(request, pk: int):
+    # The person's own contracts only (contracts.selectors would bring the ledger in; reviews reads
+    # money through contracts' models alone): anyone else's is a 404.
+    mine = Contract.objects.filter(Q(client=request.user) | Q(freelancer=request.user))
+    contract = get_object_or_404(mine.select_related("client", "freelancer"), pk=pk)
+    as_client = request.user.pk == contract.client_id
+    direction = Review.Direction.OF_FREELANCER if as_client else Review.Direction.OF_CLIENT
+    mine = Review.objects.filter(contract=contract, author=request.user).first()
+    if mine is not None:
+        messages.info(request, "You already reviewed this contract.")
+        return redirect(contract.get_absolute_url() + "#reviews")
+    form = ReviewForm(request.POST or None, direction=direction)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review_submit(
+                contract=contract,
+                by=request.user,
+                overall=form.cleaned_data["overall"],
+                aspects=form.aspects(),
+                comment=form.cleaned_data["comment"],
+                private_feedback=form.cleaned_data["private_feedback"],
+            )
+        except (DomainError, ValidationError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Thank you. Your review is published with theirs, or when the review time ends.")
+            return redirect(contract.get_absolute_url() + "#reviews")
+    context = {
+        "contract": contract,
+        "form": form,
+        "other": contract.freelancer if as_client else contract.client,
+        "closes": review_window_closes(contract),
+    }
+    return render(request, "reviews/review_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def review_reply_view(request, pk: int):
+    review = get_object_or_404(reviews_visible_to(request.user), pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            review_reply(review=review, by=request.user, body=form.cleaned_data["body"])
+        except (DomainError, ValidationError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, "Reply published.")
+    else:
+        messages.error(request, "Write your reply.")
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if back and safe else "dashboard")

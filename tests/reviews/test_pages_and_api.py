@@ -1,0 +1,82 @@
+"""Reviews on the pages and the API: written from the ended contract, double-blind until both
+wrote, then on both public profiles (escaped), one public reply; the API answers the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from reviews.models import Review
+from tests.factories import UserFactory
+from tests.helpers import api_for, browser_for, text
+from tests.reviews.test_services import ended_contract
+
+pytestmark = pytest.mark.django_db
+
+CLIENT_FORM = {"overall": "5", "quality": "5", "communication": "4", "timeliness": "4", "expertise": "5"}
+FREELANCER_FORM = {"overall": "4", "clarity": "4", "communication": "5", "payment": "5"}
+
+
+def test_both_review_on_the_pages_and_read_each_other_only_after_both_wrote():
+    contract = ended_contract()
+    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
+    assert "Write your review" in text(client.get(contract.get_absolute_url()))
+    # a refused form says why and saves nothing
+    refused = client.post(reverse("review_write", args=[contract.pk]), {**CLIENT_FORM, "overall": "9", "comment": ""})
+    assert refused.status_code == 400 and "Give 1 to 5 stars." in text(refused) and not Review.objects.exists()
+    # the client reviews, with script in the comment
+    comment = "Clear reports <script>alert(1)</script> and on time."
+    sent = client.post(reverse("review_write", args=[contract.pk]), {**CLIENT_FORM, "comment": comment})
+    assert sent.status_code == 302
+    assert "Your review is published together with theirs" in text(client.get(contract.get_absolute_url()))
+    # the freelancer is told it exists, not what it says
+    shown = text(freelancer.get(contract.get_absolute_url()))
+    assert "They reviewed you already: write yours to read theirs." in shown and "Clear reports" not in shown
+    assert "Clear reports" not in text(freelancer.get(reverse("freelancer_public", args=[contract.freelancer_id])))
+    # once the freelancer writes theirs, both are public on both profiles, the script as text
+    freelancer.post(reverse("review_write", args=[contract.pk]), {**FREELANCER_FORM, "comment": "Paid at once."})
+    profile = browser_for(UserFactory()).get(reverse("freelancer_public", args=[contract.freelancer_id]))
+    assert "Clear reports <script>alert(1)</script> and on time." in text(profile)
+    assert b"<script>alert(1)</script>" not in profile.content
+    assert "Paid at once." in text(browser_for(UserFactory()).get(reverse("client_public", args=[contract.client_id])))
+    # and the freelancer replies once, in public, from their profile
+    review = Review.objects.get(author=contract.client)
+    page = reverse("freelancer_public", args=[contract.freelancer_id])
+    freelancer.post(reverse("review_reply", args=[review.pk]), {"body": "Thank you!", "next": page})
+    assert "replied: Thank you!" in text(browser_for(UserFactory()).get(page))
+
+
+def test_reviews_over_the_api_are_double_blind_too():
+    contract = ended_contract()
+    client, freelancer = api_for(contract.client), api_for(contract.freelancer)
+    url = f"/api/v1/contracts/{contract.pk}/reviews/"
+    bad = client.post(url, {"overall": 6, "comment": "x"}, format="json")
+    assert bad.status_code == 400 and "overall" in bad.json()
+    made = client.post(
+        url,
+        {"overall": 5, "quality": 5, "communication": 5, "timeliness": 5, "expertise": 5, "comment": "Great."},
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    assert freelancer.get(url).json()["results"] == []
+    assert api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"] == []
+    assert api_for(UserFactory()).get(url).status_code == 404
+    freelancer.post(
+        url, {"overall": 4, "clarity": 4, "communication": 4, "payment": 5, "comment": "Fine."}, format="json"
+    )
+    assert len(freelancer.get(url).json()["results"]) == 2
+    public = api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"]
+    assert [r["comment"] for r in public] == ["Great."]
+    again = client.post(
+        url,
+        {
+            "overall": 1,
+            "quality": 1,
+            "communication": 1,
+            "timeliness": 1,
+            "expertise": 1,
+            "comment": "Changed my mind.",
+        },
+        format="json",
+    )
+    assert again.status_code == 409
