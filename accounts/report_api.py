@@ -28,9 +28,9 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class ReportCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     target = serializers.RegexField(
-        r"^(project|message|user):[0-9]{1,12}$",
+        r"^(project|message|user|review):[0-9]{1,12}$",
         max_length=30,
-        help_text='What you report: "project:<id>", "message:<id>" or "user:<id>".',
+        help_text='What you report: "project:<id>", "message:<id>", "review:<id>" or "user:<id>".',
         error_messages={"invalid": 'Name it as "project:<id>", "message:<id>" or "user:<id>".'},
     )
     reason = ReportReasonField(choices=Report.Reason.choices)

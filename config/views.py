@@ -31,6 +31,8 @@ from messaging.models import Conversation, Message
 from messaging.services import message_hide
 from notifications.selectors import notifications_for_user
 from payments.moderation import payments_attention
+from reviews.models import Review
+from reviews.services import review_hide
 
 
 def home(request):
@@ -145,7 +147,7 @@ def moderation_report(request, pk: int):
                 else:
                     messages.success(request, "Answered: the reporter was told.")
                     return redirect("moderation_home")
-        elif action == "hide" and kind in ("project", "message"):
+        elif action == "hide" and kind in ("project", "message", "review"):
             hide = HideForm(request.POST, prefix="hide")
             if hide.is_valid():
                 try:
@@ -173,6 +175,12 @@ def moderation_report(request, pk: int):
 
 
 def _hide(kind: str, pk: int, *, by, reason: str) -> None:
+    if kind == "review":
+        review = Review.objects.filter(pk=pk).first()
+        if review is None:
+            raise DomainError("That review no longer exists.")
+        review_hide(review=review, by=by, reason=reason)
+        return
     if kind == "project":
         project = Project.objects.filter(pk=pk).first()
         if project is None:
@@ -192,6 +200,8 @@ def _is_hidden(kind: str, pk: str) -> bool | None:
         return Project.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
     if kind == "message":
         return Message.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
+    if kind == "review":
+        return Review.objects.filter(pk=int(pk), hidden_at__isnull=False).exists()
     return None
 
 

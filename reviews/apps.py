@@ -5,4 +5,8 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
+        from accounts.reports import register_report_target
         from reviews import kinds  # noqa: F401
+        from reviews.services import review_report_target
+
+        register_report_target("review", review_report_target)

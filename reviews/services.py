@@ -139,3 +139,46 @@ def review_reply(*, review: Review, by, body: str, now=None) -> ReviewReply:
             return ReviewReply.objects.create(review=review, author=by, body=body, created_at=now)
     except IntegrityError:
         raise DomainError("You already replied to this review.") from None
+
+
+@transaction.atomic
+def review_hide(*, review: Review, by, reason: str) -> Review:
+    """A moderator hides a published review (reported): the reason shows in its place, it leaves
+    the figures, and the profile counts it as hidden."""
+    from accounts.moderation import audit, can_moderate, moderator_text
+
+    if not can_moderate(by):
+        raise NotAllowed("Only moderators hide reviews.")
+    reason = moderator_text(reason, field="reason", missing="Give the reason: it shows in the review's place.")
+    updated = Review.objects.filter(pk=review.pk, hidden_at__isnull=True).update(
+        hidden_at=timezone.now(), hidden_reason=reason
+    )
+    if not updated:
+        raise DomainError("This review is already hidden.")
+    review.refresh_from_db()
+    audit(actor=by, verb="hid", target=f"review:{review.pk}", label=review.comment[:200], reason=reason)
+    notify(
+        recipient=review.author,
+        kind="moderation.hidden",
+        title="A moderator hid one of your reviews",
+        body=f"Reason: {reason}",
+        url=review.contract.get_absolute_url(),
+    )
+    return review
+
+
+def review_report_target(pk: int, viewer):
+    """A review as a report names it: a published one (anyone signed in may report it)."""
+    from accounts.reports import ReportTarget
+
+    review = Review.objects.filter(pk=pk, published_at__isnull=False, hidden_at__isnull=True).select_related(
+        "author", "subject"
+    )
+    review = review.first()
+    if review is None:
+        return None
+    excerpt = " ".join(review.comment.split())[:80]
+    return ReportTarget(
+        label=f"{review.author.display_name}'s review of {review.subject.display_name}: “{excerpt}”",
+        author_id=review.author_id,
+    )

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from reviews.forms import ReplyForm
 from reviews.models import Review
-from reviews.selectors import published_reviews_of
 from reviews.services import money_was_paid, review_window_closes
 
 register = template.Library()
@@ -41,12 +40,16 @@ def contract_reviews(contract, user) -> dict:
 
 @register.inclusion_tag("reviews/_reviews_of.html", takes_context=True)
 def reviews_of(context, person, heading: str) -> dict:
-    reviews = list(published_reviews_of(person).select_related("reply")[:50])
+    # Hidden ones stay in their place with the moderator's reason, and are counted as hidden.
+    reviews = list(
+        Review.objects.filter(subject=person, published_at__isnull=False).select_related("author", "reply")[:50]
+    )
     viewer = context.get("user")
     return {
         "person": person,
         "heading": heading,
         "reviews": reviews,
+        "hidden_count": sum(review.hidden_at is not None for review in reviews),
         "viewer": viewer,
         "reply_form": ReplyForm(),
         "path": context["request"].get_full_path() if context.get("request") else "",

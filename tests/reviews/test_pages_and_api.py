@@ -80,3 +80,24 @@ def test_reviews_over_the_api_are_double_blind_too():
         format="json",
     )
     assert again.status_code == 409
+
+
+def test_a_reported_review_hidden_by_a_moderator_shows_the_reason_and_is_counted_as_hidden(moderator):
+    from accounts.models import Report
+    from tests.reviews.test_services import by_client, by_freelancer
+
+    contract = ended_contract()
+    review = by_client(contract, comment="The freelancer is a fraud, call 555-0100.")
+    by_freelancer(contract)
+    reader = browser_for(UserFactory())
+    page = reverse("freelancer_public", args=[contract.freelancer_id])
+    assert "Report this review" in text(reader.get(page))
+    reader.post(reverse("report"), {"target": f"review:{review.pk}", "reason": "abuse"})
+    report = Report.objects.get()
+    browser_for(moderator).post(
+        reverse("moderation_report", args=[report.pk]), {"action": "hide", "hide-reason": "Personal attack."}
+    )
+    shown = text(reader.get(page))
+    assert "A moderator hid this review: Personal attack." in shown and "call 555-0100" not in shown
+    assert "1 of these reviews was hidden by a moderator and does not count in the figures." in shown
+    assert api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"] == []
