@@ -315,10 +315,9 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
             hires=hire_counts.get(client.pk, 0),
             decided_projects=decided,
             hire_rate_percent=round(100 * counts["decided_with_hire"] / decided) if decided else None,
-            # Money, approvals and follow-on contracts are recorded by contracts (a provider);
-            # reviews arrive with the reviews app.
+            # Money, approvals and follow-on contracts are recorded by contracts, reviews by reviews (providers).
             total_spent_cents=extra.get(client.pk, {}).get("total_spent_cents"),
-            review_count=None,
+            review_count=extra.get(client.pk, {}).get("review_count"),
             average_days_to_approve=extra.get(client.pk, {}).get("average_days_to_approve"),
             tests_to_longer_percent=extra.get(client.pk, {}).get("tests_to_longer_percent"),
             **{name: extra.get(client.pk, {}).get(name) for name in DISPUTE_FIGURES},

@@ -10,3 +10,8 @@ class ReviewsConfig(AppConfig):
         from reviews.services import review_report_target
 
         register_report_target("review", review_report_target)
+
+        from marketplace.selectors import register_trust_provider
+        from reviews.selectors import client_review_figures
+
+        register_trust_provider(client_review_figures)

@@ -19,3 +19,22 @@ def published_reviews_of(user) -> QuerySet[Review]:
     return Review.objects.filter(subject=user, published_at__isnull=False, hidden_at__isnull=True).select_related(
         "author", "contract"
     )
+
+
+def client_review_figures(client_ids: list[int]) -> dict[int, dict]:
+    """For the market's trust panel: how many published, visible reviews freelancers wrote of each
+    client (one query for any number of clients)."""
+    from django.db.models import Count
+
+    counts = dict(
+        Review.objects.filter(
+            subject_id__in=client_ids,
+            direction=Review.Direction.OF_CLIENT,
+            published_at__isnull=False,
+            hidden_at__isnull=True,
+        )
+        .values("subject_id")
+        .annotate(n=Count("pk"))
+        .values_list("subject_id", "n")
+    )
+    return {client_id: {"review_count": counts.get(client_id, 0)} for client_id in client_ids}

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contracts.models import Contract
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from marketplace.selectors import client_trust_forget
 from notifications.services import notify
 from reviews.models import Review, ReviewReply
 
@@ -99,6 +100,7 @@ def review_submit(
 def _publish(contract: Contract, *, now) -> int:
     published = Review.objects.filter(contract=contract, published_at__isnull=True).update(published_at=now)
     if published:
+        client_trust_forget(contract.client_id)  # the trust panel counts reviews from freelancers
         for review in Review.objects.filter(contract=contract).select_related("author"):
             notify(
                 recipient=review.subject,

@@ -38,7 +38,9 @@ def test_both_review_on_the_pages_and_read_each_other_only_after_both_wrote():
     profile = browser_for(UserFactory()).get(reverse("freelancer_public", args=[contract.freelancer_id]))
     assert "Clear reports <script>alert(1)</script> and on time." in text(profile)
     assert b"<script>alert(1)</script>" not in profile.content
-    assert "Paid at once." in text(browser_for(UserFactory()).get(reverse("client_public", args=[contract.client_id])))
+    client_page = text(browser_for(UserFactory()).get(reverse("client_public", args=[contract.client_id])))
+    assert "Paid at once." in client_page
+    assert "Reviews from freelancers 1" in client_page  # the trust panel counts it
     # and the freelancer replies once, in public, from their profile
     review = Review.objects.get(author=contract.client)
     page = reverse("freelancer_public", args=[contract.freelancer_id])
