@@ -3,7 +3,7 @@ one reply, and a person's published reviews. Double-blind as on the pages."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -15,7 +15,7 @@ from contracts.models import Contract
 from core.exceptions import NotAllowed
 from core.serializers import PartySerializer, RejectUnknownFieldsMixin, StrictIntegerField, validated
 from reviews.models import Review
-from reviews.selectors import published_reviews_of, reviews_visible_to
+from reviews.selectors import contracts_of, published_reviews_of, reviews_visible_to
 from reviews.services import review_reply, review_submit
 
 
@@ -72,8 +72,7 @@ ASPECTS = ("quality", "communication", "timeliness", "expertise", "clarity", "pa
 
 
 def _my_contract(request, pk) -> Contract:
-    mine = Contract.objects.filter(Q(client=request.user) | Q(freelancer=request.user))
-    return get_object_or_404(mine, pk=pk)
+    return get_object_or_404(contracts_of(request.user), pk=pk)
 
 
 class ContractReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

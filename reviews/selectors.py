@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from contracts.models import Contract
 from reviews.models import Review
+
+
+def contracts_of(user) -> QuerySet[Contract]:
+    """The person's own contracts, as contracts.selectors.contracts_for_user scopes them (that
+    module brings the ledger in; reviews reads money through contracts' models alone)."""
+    return Contract.objects.filter(Q(client=user) | Q(freelancer=user)).select_related("client", "freelancer")
 
 
 def reviews_visible_to(user) -> QuerySet[Review]:

@@ -6,27 +6,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contracts.models import Contract
 from core.exceptions import DomainError
 from core.forms import add_service_error
 from reviews.forms import ReplyForm, ReviewForm
 from reviews.models import Review
-from reviews.selectors import reviews_visible_to
+from reviews.selectors import contracts_of, reviews_visible_to
 from reviews.services import review_reply, review_submit, review_window_closes
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_write(request, pk: int):
-    # The person's own contracts only (contracts.selectors would bring the ledger in; reviews reads
-    # money through contracts' models alone): anyone else's is a 404.
-    mine = Contract.objects.filter(Q(client=request.user) | Q(freelancer=request.user))
-    contract = get_object_or_404(mine.select_related("client", "freelancer"), pk=pk)
+    contract = get_object_or_404(contracts_of(request.user), pk=pk)  # anyone else's is a 404
     as_client = request.user.pk == contract.client_id
     direction = Review.Direction.OF_FREELANCER if as_client else Review.Direction.OF_CLIENT
     mine = Review.objects.filter(contract=contract, author=request.user).first()
