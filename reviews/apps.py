@@ -15,3 +15,7 @@ class ReviewsConfig(AppConfig):
         from reviews.selectors import client_review_figures
 
         register_trust_provider(client_review_figures)
+
+        from reviews import receivers
+
+        receivers.connect()

@@ -76,3 +76,24 @@ class ReviewReply(models.Model):
 
     def __str__(self) -> str:
         return f"Reply to review {self.review_id}"
+
+
+class Reputation(models.Model):
+    """A person's figures in one role, as reviews.figures computes them, kept so a page reads one
+    row. Forgotten when anything they are computed from changes (reviews.reputation), recomputed
+    by a task after that commit, and at the latest a day later (job success looks back 24 months)."""
+
+    class Role(models.TextChoices):
+        FREELANCER = "freelancer", "As a freelancer"
+        CLIENT = "client", "As a client"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    figures = models.JSONField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="one_reputation_per_role")]
+
+    def __str__(self) -> str:
+        return f"Reputation of {self.user_id} as {self.role}"

@@ -16,6 +16,7 @@ from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from marketplace.selectors import client_trust_forget
 from notifications.services import notify
 from reviews.models import Review, ReviewReply
+from reviews.reputation import reputation_stale
 
 COMMENT_MAX = 2000
 
@@ -101,6 +102,7 @@ def _publish(contract: Contract, *, now) -> int:
     published = Review.objects.filter(contract=contract, published_at__isnull=True).update(published_at=now)
     if published:
         client_trust_forget(contract.client_id)  # the trust panel counts reviews from freelancers
+        reputation_stale(contract.client_id, contract.freelancer_id)
         for review in Review.objects.filter(contract=contract).select_related("author"):
             notify(
                 recipient=review.subject,
@@ -158,6 +160,8 @@ def review_hide(*, review: Review, by, reason: str) -> Review:
     if not updated:
         raise DomainError("This review is already hidden.")
     review.refresh_from_db()
+    client_trust_forget(review.subject_id)
+    reputation_stale(review.subject_id)
     audit(actor=by, verb="hid", target=f"review:{review.pk}", label=review.comment[:200], reason=reason)
     notify(
         recipient=review.author,

@@ -7,3 +7,11 @@ from reviews.services import reviews_publish_due
 def publish_reviews() -> int:
     """Hourly: the reviews of contracts whose review window closed are published. Safe to run twice."""
     return reviews_publish_due()
+
+
+@shared_task(acks_late=True)
+def refresh_reputation(user_ids: list[int]) -> None:
+    """After an event: these people's reputation figures, computed again and kept. Safe to repeat."""
+    from reviews.reputation import refresh
+
+    refresh(user_ids)

@@ -1,0 +1,69 @@
+"""The reputation figures as pages and the API read them: one stored row per person and role,
+computed in a fixed number of queries when missing or a day old (reviews.figures), forgotten after
+any event they depend on and recomputed by a task once that event has committed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from reviews.figures import client_figures, freelancer_figures
+from reviews.models import Reputation
+
+MAX_AGE = timedelta(days=1)
+COMPUTE = {Reputation.Role.FREELANCER: freelancer_figures, Reputation.Role.CLIENT: client_figures}
+
+
+def reputations(user_ids: list[int], role: str, *, now=None) -> dict[int, dict]:
+    """The figures of many people in one role: one query when all are kept, plus the fixed number
+    of queries of one computation (and one write) for those that are not."""
+    now = now or timezone.now()
+    ids = list(dict.fromkeys(user_ids))
+    kept = {
+        row.user_id: row.figures
+        for row in Reputation.objects.filter(user_id__in=ids, role=role, computed_at__gt=now - MAX_AGE)
+    }
+    missing = [pk for pk in ids if pk not in kept]
+    if missing:
+        fresh = COMPUTE[role](missing, now=now)
+        _store(fresh, role, now=now)
+        kept.update(fresh)
+    return kept
+
+
+def reputation(user_id: int, role: str) -> dict:
+    return reputations([user_id], role)[user_id]
+
+
+def _store(figures: dict[int, dict], role: str, *, now) -> None:
+    Reputation.objects.bulk_create(
+        [Reputation(user_id=pk, role=role, figures=value, computed_at=now) for pk, value in figures.items()],
+        update_conflicts=True,
+        unique_fields=["user", "role"],
+        update_fields=["figures", "computed_at"],
+    )
+
+
+def refresh(user_ids: list[int]) -> None:
+    """Compute and keep both roles' figures of these people now (the task after an event)."""
+    now = timezone.now()
+    for role, compute in COMPUTE.items():
+        _store(compute(user_ids, now=now), role, now=now)
+
+
+def reputation_stale(*user_ids: int) -> None:
+    """Something these people's figures depend on changed: forget them now (the next page computes
+    them) and recompute them in a task once this transaction commits."""
+    ids = sorted({pk for pk in user_ids if pk})
+    if not ids:
+        return
+    Reputation.objects.filter(user_id__in=ids).delete()
+
+    def enqueue():
+        from reviews.tasks import refresh_reputation
+
+        refresh_reputation.delay(ids)
+
+    transaction.on_commit(enqueue)
