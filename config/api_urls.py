@@ -18,7 +18,7 @@ from marketplace.api.skills import CategoryViewSet, SkillViewSet
 from messaging.api import ConversationMessageViewSet, ConversationViewSet
 from notifications.api import NotificationViewSet
 from payments.api import BalanceViewSet, PayoutViewSet
-from reviews.api import ContractReviewViewSet, ReviewViewSet, UserReviewViewSet
+from reviews.api import ContractReviewViewSet, ReviewViewSet, UserReputationViewSet, UserReviewViewSet
 
 router = IdRouter()
 router.register("notifications", NotificationViewSet, basename="notification")
@@ -46,6 +46,7 @@ router.register("reports", ReportViewSet, basename="report")
 router.register(r"contracts/(?P<contract_pk>[0-9]+)/reviews", ContractReviewViewSet, basename="contract-review")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register(r"users/(?P<user_pk>[0-9]+)/reviews", UserReviewViewSet, basename="user-review")
+router.register(r"users/(?P<user_pk>[0-9]+)/reputation", UserReputationViewSet, basename="user-reputation")
 router.register("me/balance", BalanceViewSet, basename="balance")
 router.register("payouts", PayoutViewSet, basename="payout")
 

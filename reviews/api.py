@@ -10,13 +10,27 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.models import Report, User
+from accounts.reports import report_create
 from contracts.models import Contract
 from core.exceptions import NotAllowed
-from core.serializers import PartySerializer, RejectUnknownFieldsMixin, StrictIntegerField, validated
+from core.serializers import (
+    PartySerializer,
+    RejectUnknownFieldsMixin,
+    StrictIntegerField,
+    choice_field,
+    status_field,
+    validated,
+)
+from reviews.figures import MIN_BASIS
 from reviews.models import Review
+from reviews.reputation import reputation
 from reviews.selectors import contracts_of, published_reviews_of, reviews_visible_to
 from reviews.services import review_reply, review_submit
+
+# The same components as the reports API's (accounts): one enum each in the schema.
+ReportStatusField = status_field(Report.Status, component_name="ReportStatusEnum")
+ReportReasonField = choice_field(Report.Reason, component_name="ReportReasonEnum")
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -66,6 +80,21 @@ class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class ReplyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     body = serializers.CharField(max_length=2000)
+
+
+class ReviewReportInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    reason = ReportReasonField(choices=Report.Reason.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ReviewReportSerializer(serializers.ModelSerializer):
+    status = ReportStatusField(read_only=True)
+    reason = ReportReasonField(choices=Report.Reason.choices, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "target", "reason", "note", "status", "created_at"]
+        read_only_fields = fields
 
 
 ASPECTS = ("quality", "communication", "timeliness", "expertise", "clarity", "payment")
@@ -134,6 +163,22 @@ class ReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         fresh = self.get_queryset().get(pk=review.pk)
         return Response(ReviewSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=ReviewReportInputSerializer,
+        responses={201: ReviewReportSerializer},
+        description="Report a published review to the moderators (a reason from the list, an optional note). "
+        "Staff hide it with a reason shown in its place, or dismiss the report. 400 for your own review or "
+        "a second open report of it.",
+    )
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk=None):
+        review = self.get_object()
+        data = validated(ReviewReportInputSerializer, request.data)
+        filed = report_create(
+            reporter=request.user, target=f"review:{review.pk}", reason=data["reason"], note=data["note"]
+        )
+        return Response(ReviewReportSerializer(filed).data, status=status.HTTP_201_CREATED)
+
 
 class UserReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """A person's published reviews (of them), newest first: public, as on their profile."""
@@ -146,3 +191,79 @@ class UserReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Review.objects.none()
         person = get_object_or_404(User, pk=self.kwargs["user_pk"], is_active=True)
         return published_reviews_of(person).select_related("reply")
+
+
+class ReadOnlySerializer(serializers.Serializer):
+    """An answer's shape, never input: every field is read-only."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
+class RatingsSerializer(ReadOnlySerializer):
+    rating_average = serializers.FloatField(allow_null=True, help_text="Average overall stars; null with no rating.")
+    rating_count = serializers.IntegerField()
+    rating_distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Published ratings per star: {"5": 3, "4": 1, ...}.'
+    )
+    hidden_reviews = serializers.IntegerField(help_text="Reviews hidden by a moderator: in no figure.")
+    is_new = serializers.BooleanField(help_text=f"Fewer than {MIN_BASIS} ended contracts with money paid.")
+    contracts_ended_paid = serializers.IntegerField()
+
+
+class FreelancerReputationSerializer(RatingsSerializer):
+    job_success_percent = serializers.IntegerField(allow_null=True)
+    job_success_basis = serializers.IntegerField(help_text="Contracts counted (rated, or a dispute lost).")
+    on_time_percent = serializers.IntegerField(allow_null=True)
+    on_time_basis = serializers.IntegerField(help_text="Milestones delivered, or past due undelivered.")
+    clients = serializers.IntegerField()
+    repeat_clients = serializers.IntegerField()
+    earned_band = serializers.CharField()
+    tests_done = serializers.IntegerField()
+    tests_continued = serializers.IntegerField()
+
+
+class ClientReputationSerializer(RatingsSerializer):
+    released_without_dispute_percent = serializers.IntegerField(allow_null=True)
+    released_basis = serializers.IntegerField(help_text="Milestones released or refunded.")
+    disputes_lost = serializers.IntegerField()
+    freelancers_hired = serializers.IntegerField()
+    repeat_hires = serializers.IntegerField()
+    relationship_days = serializers.FloatField(allow_null=True)
+    answered_percent = serializers.IntegerField(allow_null=True)
+    answered_basis = serializers.IntegerField()
+    ended_early = serializers.IntegerField()
+    replaced_after_ending = serializers.IntegerField()
+
+
+class ReputationSerializer(ReadOnlySerializer):
+    freelancer = FreelancerReputationSerializer()
+    client = ClientReputationSerializer()
+    min_basis = serializers.IntegerField(help_text="Below this basis a figure is shown as New, not as a score.")
+    formulas = serializers.CharField(help_text="The page that explains every formula.")
+
+
+def _with_distribution(figures: dict) -> dict:
+    return {**figures, "rating_distribution": {str(stars): n for stars, n, _ in figures["rating_distribution"]}}
+
+
+class UserReputationViewSet(viewsets.ViewSet):
+    """A person's reputation figures in both roles, each with the number it is based on: public, as on
+    their profile and the trust panels. Formulas: /trust/."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ReputationSerializer
+
+    @extend_schema(responses={200: ReputationSerializer})
+    def list(self, request, user_pk=None):
+        person = get_object_or_404(User, pk=user_pk, is_active=True)
+        data = {
+            "freelancer": _with_distribution(reputation(person.pk, "freelancer")),
+            "client": _with_distribution(reputation(person.pk, "client")),
+            "min_basis": MIN_BASIS,
+            "formulas": request.build_absolute_uri("/trust/"),
+        }
+        return Response(ReputationSerializer(data).data)

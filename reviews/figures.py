@@ -64,7 +64,7 @@ def _ratings(subject_ids: list[int], direction: str) -> dict[int, dict]:
         # Highest first, for the bar chart: (stars, count, percent of the longest bar).
         longest = max(entry["ratings"]) or 1
         entry["distribution"] = [
-            (stars, entry["ratings"][stars - 1], round(100 * entry["ratings"][stars - 1] / longest))
+            [stars, entry["ratings"][stars - 1], round(100 * entry["ratings"][stars - 1] / longest)]
             for stars in range(5, 0, -1)
         ]
     return result

@@ -1,6 +1,6 @@
-"""The reputation figures as pages and the API read them: one stored row per person and role,
-computed in a fixed number of queries when missing or a day old (reviews.figures), forgotten after
-any event they depend on and recomputed by a task once that event has committed."""
+"""The reputation figures as pages and the API read them: one stored row per person and role (one
+query for a page), computed in a fixed number of queries when missing or a day old
+(reviews.figures), and recomputed by a task once any event they depend on has committed."""
 
 from __future__ import annotations
 
@@ -54,12 +54,11 @@ def refresh(user_ids: list[int]) -> None:
 
 
 def reputation_stale(*user_ids: int) -> None:
-    """Something these people's figures depend on changed: forget them now (the next page computes
-    them) and recompute them in a task once this transaction commits."""
+    """Something these people's figures depend on changed: recompute them in a task once this
+    transaction commits (pages show the kept figures meanwhile, for the seconds that takes)."""
     ids = sorted({pk for pk in user_ids if pk})
     if not ids:
         return
-    Reputation.objects.filter(user_id__in=ids).delete()
 
     def enqueue():
         from reviews.tasks import refresh_reputation

@@ -3,6 +3,7 @@ from django.urls import path
 from reviews import views
 
 urlpatterns = [
+    path("trust/", views.trust, name="trust"),
     path("contracts/<int:pk>/review/", views.review_write, name="review_write"),
     path("reviews/<int:pk>/reply/", views.review_reply_view, name="review_reply"),
 ]

@@ -3,6 +3,7 @@ service; a refusal is shown on the form and saves nothing."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import DomainError
 from core.forms import add_service_error
+from reviews import figures
 from reviews.forms import ReplyForm, ReviewForm
 from reviews.models import Review
 from reviews.selectors import contracts_of, reviews_visible_to
@@ -70,3 +72,20 @@ def review_reply_view(request, pk: int):
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return redirect(back if back and safe else "dashboard")
+
+
+@require_http_methods(["GET", "HEAD"])
+def trust(request):
+    """How every figure on a profile and a trust panel is worked out, in words and numbers."""
+    return render(
+        request,
+        "reviews/trust.html",
+        {
+            "min_basis": figures.MIN_BASIS,
+            "review_window_days": settings.REVIEW_WINDOW_DAYS,
+            "months": figures.JOB_SUCCESS_MONTHS,
+            "answer_days": figures.ANSWER_DAYS,
+            "replaced_days": figures.REPLACED_WITHIN_DAYS,
+            "bands": [label for _, label in reversed(figures.EARNED_BANDS)],
+        },
+    )

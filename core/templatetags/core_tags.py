@@ -18,8 +18,3 @@ def money(amount_cents: int | None, currency: str = "USD") -> str:
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     suffix = "" if symbol else f" {currency.upper()}"
     return f"{sign}{symbol}{whole:,}.{cents:02d}{suffix}"
-
-
-@register.filter
-def split_commas(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]

@@ -39,4 +39,4 @@ def invite_to_project(context, *, freelancer) -> dict:
 @register.inclusion_tag("marketplace/_trust_panel.html")
 def client_trust_panel(client) -> dict:
     """The client's record as freelancers see it on a project page, for the client's public profile."""
-    return {"trust": client_trust(client), "heading": "Client record"}
+    return {"trust": client_trust(client), "heading": "Client record", "client": client}

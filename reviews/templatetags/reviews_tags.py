@@ -2,6 +2,9 @@
 {% load reviews_tags %}
 {% contract_reviews contract user %}   the reviews part of an ended contract's page
 {% reviews_of person heading %}        a public profile's published reviews, with replies
+{% freelancer_reputation person %}      the freelancer's track record with its rating bars
+{% reputation_of person "client" as r %} a person's figures in a role, for a template's own layout
+{% job_success_breakdown user %}        what each of the freelancer's contracts did to their job success
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
+from reviews.figures import MIN_BASIS
 from reviews.forms import ReplyForm
 from reviews.models import Review
+from reviews.reputation import reputation
 from reviews.services import money_was_paid, review_window_closes
 
 register = template.Library()
@@ -54,3 +59,18 @@ def reviews_of(context, person, heading: str) -> dict:
         "reply_form": ReplyForm(),
         "path": context["request"].get_full_path() if context.get("request") else "",
     }
+
+
+@register.simple_tag
+def reputation_of(person, role: str) -> dict:
+    return {**reputation(person.pk, role), "min_basis": MIN_BASIS}
+
+
+@register.inclusion_tag("reviews/_freelancer_reputation.html")
+def freelancer_reputation(person) -> dict:
+    return {"figures": reputation_of(person, "freelancer")}
+
+
+@register.inclusion_tag("reviews/_job_success_breakdown.html")
+def job_success_breakdown(user) -> dict:
+    return {"figures": reputation_of(user, "freelancer")}

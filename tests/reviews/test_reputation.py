@@ -21,7 +21,7 @@ from contracts.services import (
 )
 from reviews.figures import earned_band, replaced_mid_project
 from reviews.models import Reputation
-from reviews.reputation import reputation
+from reviews.reputation import refresh, reputation
 from reviews.services import review_hide, review_submit
 from tests.contracts.factories import active_contract, milestone_of
 from tests.contracts.test_disputes import moderator_user
@@ -121,22 +121,27 @@ def test_a_freelancer_with_little_history_is_new_with_counts():
     assert figures["job_success_lines"][0]["why"] == "No published rating from the client."
 
 
-def test_figures_follow_a_new_review_a_dispute_decision_and_hiding(record):
+def test_figures_follow_a_new_review_a_dispute_decision_and_hiding(record, django_capture_on_commit_callbacks):
     freelancer = record["freelancer"]
     before = reputation(freelancer.pk, Reputation.Role.FREELANCER)
     assert Reputation.objects.filter(user=freelancer, role="freelancer").exists()  # kept
-    # a fourth contract, rated 5: job success 2 of 4 = 50 %
+    # a fourth contract, rated 5: job success 2 of 4 = 50 % once the refresh task has run after commit
     d = active_contract(client=record["second"], freelancer=freelancer, amounts=(100_00,))
     deliver(milestone_of(d))
     d = contract_end(contract=d, by=d.client)
     rate(d, 5)
-    review = rate(d, 5, by_client=False)
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        review = rate(d, 5, by_client=False)
+    assert reputation(freelancer.pk, Reputation.Role.FREELANCER) == before  # kept until the task runs
+    for callback in pending:
+        callback()
     after = reputation(freelancer.pk, Reputation.Role.FREELANCER)
     assert (before["job_success_percent"], after["job_success_percent"]) == (33, 50)
     assert after["repeat_clients"] == 2
     # a moderator hides the client's 5 on D: out of the average and the job success, counted as hidden
     hidden = d.reviews.get(author=d.client)
-    review_hide(review=hidden, by=moderator_user(), reason="Off-topic.")
+    with django_capture_on_commit_callbacks(execute=True):
+        review_hide(review=hidden, by=moderator_user(), reason="Off-topic.")
     final = reputation(freelancer.pk, Reputation.Role.FREELANCER)
     assert final["rating_count"] == 3
     assert final["hidden_reviews"] == 1
@@ -144,7 +149,7 @@ def test_figures_follow_a_new_review_a_dispute_decision_and_hiding(record):
     assert review.subject == d.client
 
 
-def test_a_dispute_decided_against_a_client_counts(record):
+def test_a_dispute_decided_against_a_client_counts(django_capture_on_commit_callbacks):
     freelancer, client = new_freelancer(), new_client()
     contract = active_contract(client=client, freelancer=freelancer, amounts=(300_00,))
     milestone = milestone_of(contract)
@@ -153,7 +158,8 @@ def test_a_dispute_decided_against_a_client_counts(record):
     dispute_open(
         milestone=milestone, by=freelancer, reason="not_approved", description="No answer.", asked_cents=300_00
     )
-    disputes_due(now=timezone.now() + timedelta(days=settings.DISPUTE_RESPONSE_DAYS, minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        disputes_due(now=timezone.now() + timedelta(days=settings.DISPUTE_RESPONSE_DAYS, minutes=1))
     after = reputation(client.pk, Reputation.Role.CLIENT)
     assert (before["disputes_lost"], after["disputes_lost"]) == (0, 1)
     assert (after["released_without_dispute_percent"], after["released_basis"]) == (0, 1)
@@ -169,8 +175,9 @@ def test_ended_early_then_someone_else_hired_for_the_same_work():
     unrelated = active_contract(client=client, amounts=(500_00,))
     Contract.objects.filter(pk=unrelated.pk).update(title="Logo refresh")
     assert reputation(client.pk, Reputation.Role.CLIENT)["replaced_after_ending"] == 0
-    replacement = active_contract(client=client, amounts=(500_00,))  # a new contract: the figures are forgotten
+    replacement = active_contract(client=client, amounts=(500_00,))
     Contract.objects.filter(pk=replacement.pk).update(title="clinic booking system ")
+    refresh([client.pk])  # what the task after the new contract's commit does
     figures = reputation(client.pk, Reputation.Role.CLIENT)
     assert figures["ended_early"] == 1
     assert figures["replaced_after_ending"] == 1

@@ -513,7 +513,16 @@ ROUTES: dict[str, Row] = {
         forbidden=("client",),
         data={"body": "Thanks."},
     ),
+    "api:review-report": Row(
+        a_published_review,
+        members="any member may report a published review to the moderators; its author may not",
+        forbidden=("client",),
+        data={"reason": "misleading"},
+    ),
     "api:user-review-list": Row(a_freelancer("user_pk"), public="a person's published reviews are public by design"),
+    "api:user-reputation-list": Row(
+        a_freelancer("user_pk"), public="reputation figures are public by design, as on profiles"
+    ),
     "api:dispute-detail": Row(a_dispute()),
     "api:dispute-respond": Row(a_dispute(), forbidden=("freelancer",), data={"response": "Me too.", "asked_cents": 0}),
     "api:dispute-propose": Row(a_dispute()),
