@@ -79,7 +79,8 @@ def earnings(request):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def billing(request):
-    """What a client paid: every card payment, refund and fee by contract, and the saved card."""
+    """What a client paid: every card payment, refund and fee by contract, what was charged each
+    month, and the saved card."""
     billing = selectors.billing_for_user(request.user)
     return render(
         request,
@@ -87,6 +88,7 @@ def billing(request):
         {
             "billing": billing,
             "profile": billing.profile,
+            "charged_months": monthly.charged_by_month(request.user),
             "billing_limit": selectors.BILLING_LIMIT,
             "sandbox_notice": SANDBOX_CHARGE_NOTICE if getattr(get_gateway(), "is_sandbox", False) else "",
         },

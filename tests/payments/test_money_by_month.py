@@ -16,11 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import Milestone
+from contracts.services import milestone_approve, milestone_fund, milestone_refund_offer
+from payments.gateways import GatewayError
 from payments.models import LedgerTransaction, Payment
 from payments.services import clearances_due
 from tests.contracts.factories import active_contract, milestone_of, move_to
 from tests.helpers import browser_for, queries, text
-from tests.marketplace.factories import new_freelancer
+from tests.marketplace.factories import new_client, new_freelancer
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,95 @@ def test_the_earnings_page_runs_the_same_queries_for_releases_in_one_month_or_in
     assert len([row for row in chart_table(browser.get(reverse("earnings"))) if row[1] == "$90.00"]) == 5
     # the balances, releases, withdrawals, payout account, bank payouts and the chart's one query
     assert queries(browser, reverse("earnings")) == one == 9
+
+
+# --- Billing ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def payer(clock, settings, django_capture_on_commit_callbacks):
+    """A client with a 2.5% client fee who paid $400 in January 2025 ($410 charged) and, in March,
+    tried a card that was declined and then paid $600 ($615) with another; $100 of the January
+    payment was refunded in March."""
+    settings.CLIENT_FEE_BPS = 250
+    clock(moment(2025, 1, 5))
+    client = new_client()
+    contract = active_contract(client=client, amounts=(400_00, 600_00))
+    first, second = milestone_of(contract, 1), milestone_of(contract, 2)
+    clock(moment(2025, 1, 20))
+    milestone_fund(milestone=first, by=client, card_number=VISA)
+    clock(moment(2025, 3, 3))
+    with pytest.raises(GatewayError):
+        milestone_fund(milestone=second, by=client, card_number=DECLINED)
+    milestone_fund(milestone=second, by=client, card_number=VISA)
+    with django_capture_on_commit_callbacks(execute=True):
+        milestone_refund_offer(milestone=first, by=contract.freelancer, amount_cents=100_00)
+    milestone_approve(milestone=second, by=client)
+    clock(moment(2025, 3, 20))
+    return client
+
+
+def test_the_client_reads_what_was_charged_to_their_card_each_month(payer):
+    page = browser_for(payer).get(reverse("billing"))
+    assert page.status_code == 200
+    rows = chart_table(page)
+    # twelve months to March 2025, then the total: what the page calls "Charged to your card"
+    assert [month for month, _ in rows] == [
+        "April 2024",
+        "May 2024",
+        "June 2024",
+        "July 2024",
+        "August 2024",
+        "September 2024",
+        "October 2024",
+        "November 2024",
+        "December 2024",
+        "January 2025",
+        "February 2025",
+        "March 2025",
+        "Total",
+    ]
+    # the fee is in; the declined try is not; the refund is listed by contract, not taken off
+    assert rows[-4:] == [
+        ("January 2025", "$410.00"),
+        ("February 2025", "$0.00"),
+        ("March 2025", "$615.00"),
+        ("Total", "$1,025.00"),
+    ]
+    assert set(rows[:9]) == {(month, "$0.00") for month, _ in rows[:9]}
+    shown = text(page)
+    assert "Charged to your card $1,025.00" in shown
+    assert "Spending by month" in shown and "the most, $615.00, in March 2025." in shown
+
+
+def test_a_client_who_paid_only_long_ago_reads_a_sentence_instead_of_a_chart(payer, clock):
+    clock(moment(2026, 6, 1))
+    page = browser_for(payer).get(reverse("billing"))
+    shown = text(page)
+    assert "Spending by month Nothing was charged to your card in the last 12 months." in shown
+    assert "<svg" not in page.content.decode()
+    # the payments themselves are still on the page
+    assert "Charged to your card $1,025.00" in shown
+
+
+def test_a_client_who_never_paid_sees_no_chart_only_the_empty_page(clock):
+    clock(moment(2025, 3, 20))
+    shown = text(browser_for(new_client()).get(reverse("billing")))
+    assert "No payments yet" in shown
+    assert "Spending by month" not in shown and "Show as a table" not in shown
+
+
+def test_the_billing_page_runs_the_same_queries_for_payments_in_one_month_or_in_many(clock):
+    clock(moment(2025, 1, 10))
+    client = new_client()
+    move_to(milestone_of(active_contract(client=client, amounts=(100_00,))), Milestone.Status.FUNDED)
+    clock(moment(2025, 3, 20))
+    one = queries(browser_for(client), reverse("billing"))
+    for month in (4, 6, 9, 11):
+        clock(moment(2024, month, 5))
+        move_to(milestone_of(active_contract(client=client, amounts=(100_00,))), Milestone.Status.FUNDED)
+    clock(moment(2025, 3, 20))
+    browser = browser_for(client)
+    assert len([row for row in chart_table(browser.get(reverse("billing"))) if row[1] == "$100.00"]) == 5
+    # the payments, their milestones, refunds, releases, held escrow, the card, and the chart's one query
+    assert queries(browser, reverse("billing")) == one == 8
