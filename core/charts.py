@@ -14,7 +14,8 @@ from datetime import date, datetime, time
 from django.utils import timezone
 from django.utils.formats import date_format
 
-WIDTH = 480  # of the viewBox; the SVG scales to the width of its box
+WIDTH = 496  # of the viewBox; the SVG scales to the width of its box
+SIDE = 8  # on each side, so the value over the first or last bar is not cut off
 PLOT_TOP = 22  # room above the tallest bar for its value
 PLOT_HEIGHT = 150  # the tallest bar
 BASELINE = PLOT_TOP + PLOT_HEIGHT
@@ -78,7 +79,7 @@ def bar_chart_geometry(rows: Sequence[ChartRow]) -> BarChart:
         raise ValueError("A bar chart shows amounts of zero or more.")
     if not rows:
         return BarChart(bars=[])
-    slot = WIDTH // len(rows)
+    slot = (WIDTH - 2 * SIDE) // len(rows)
     bar_width = max(1, slot * 3 // 5)
     peak = max(row.cents for row in rows)
     bars = []
@@ -87,7 +88,7 @@ def bar_chart_geometry(rows: Sequence[ChartRow]) -> BarChart:
         bars.append(
             Bar(
                 row=row,
-                x=index * slot + (slot - bar_width) // 2,
+                x=SIDE + index * slot + (slot - bar_width) // 2,
                 y=BASELINE - height,
                 width=bar_width,
                 height=height,

@@ -22,9 +22,9 @@ ROWS = [
 
 def test_the_largest_figure_is_the_full_height_and_the_others_in_proportion():
     bars = bar_chart_geometry(ROWS).bars
-    # 480 units wide in four slots of 120, each bar 72 wide in the middle of its slot
-    assert [(bar.x, bar.width) for bar in bars] == [(24, 72), (144, 72), (264, 72), (384, 72)]
-    assert [bar.centre for bar in bars] == [60, 180, 300, 420]
+    # 496 units wide: 8 each side and four slots of 120, each bar 72 wide in the middle of its slot
+    assert [(bar.x, bar.width) for bar in bars] == [(32, 72), (152, 72), (272, 72), (392, 72)]
+    assert [bar.centre for bar in bars] == [68, 188, 308, 428]
     # $300 is the full plot height (150 units, from y=22 down to the axis at y=172); a zero month
     # has no height; $150 is half; one cent beside $300 still shows as a sliver, never as nothing
     assert (PLOT_TOP, PLOT_HEIGHT, BASELINE) == (22, 150, 172)
@@ -99,7 +99,7 @@ def render(rows) -> str:
 def test_the_chart_is_an_image_named_by_a_summary_with_its_figures_in_a_table():
     html = render(ROWS)
     svg = re.search(r"<svg\b[^>]*>", html).group(0)
-    assert 'role="img"' in svg and 'aria-labelledby="paid-title"' in svg and 'viewBox="0 0 480 ' in svg
+    assert 'role="img"' in svg and 'aria-labelledby="paid-title"' in svg and 'viewBox="0 0 496 ' in svg
     assert (
         '<title id="paid-title">Paid each month, January 2025 to April 2025: $450.01 in all; '
         "the most, $300.00, in January 2025.</title>"
