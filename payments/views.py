@@ -23,7 +23,7 @@ from core.exceptions import DomainError
 from core.forms import add_service_error, dollars_for_input
 from core.templatetags.core_tags import money
 from core.text import spreadsheet_cell
-from payments import selectors
+from payments import monthly, selectors
 from payments.forms import WithdrawForm
 from payments.gateways import SandboxGateway, get_gateway
 from payments.models import BankPayout, PayoutAccount
@@ -42,6 +42,7 @@ def _earnings_context(request, form: WithdrawForm | None = None) -> dict:
         "balances": balances,
         "releases": releases,
         "next_clearing": min((line.clears_at for line in clearing), default=None),
+        "earnings_months": monthly.earnings_by_month(user),
         "payouts": list(selectors.payouts_for_user(user).prefetch_related("calls")[:50]),
         "payout_account": PayoutAccount.objects.filter(user=user).first(),
         "bank_payouts": list(BankPayout.objects.filter(account__user=user)[:20]),
@@ -78,7 +79,8 @@ def earnings(request):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def billing(request):
-    """What a client paid: every card payment, refund and fee by contract, and the saved card."""
+    """What a client paid: every card payment, refund and fee by contract, what was charged each
+    month, and the saved card."""
     billing = selectors.billing_for_user(request.user)
     return render(
         request,
@@ -86,6 +88,7 @@ def billing(request):
         {
             "billing": billing,
             "profile": billing.profile,
+            "charged_months": monthly.charged_by_month(request.user),
             "billing_limit": selectors.BILLING_LIMIT,
             "sandbox_notice": SANDBOX_CHARGE_NOTICE if getattr(get_gateway(), "is_sandbox", False) else "",
         },
