@@ -325,6 +325,24 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
     return trusts
 
 
+# A freelancer's track record (job success, ratings, on-time delivery) is worked out by reviews,
+# above the market: it reaches the client's list of proposals through the provider it registers.
+_freelancer_figure_providers: list = []
+
+
+def register_freelancer_figures(provider) -> None:
+    """provider(freelancer_ids) -> {freelancer_id: {figure: value}}, in a fixed number of queries."""
+    _freelancer_figure_providers.append(provider)
+
+
+def freelancer_figures(freelancer_ids: list[int]) -> dict[int, dict]:
+    figures: dict[int, dict] = {pk: {} for pk in freelancer_ids}
+    for provider in _freelancer_figure_providers:
+        for pk, values in provider(freelancer_ids).items():
+            figures.setdefault(pk, {}).update(values)
+    return figures
+
+
 # A client's trust panel is the same for every viewer and costs several aggregate queries over
 # their whole history: it is kept this long per client. A project published or ended forgets it at
 # once; money and approvals recorded elsewhere show on the panel within these seconds.

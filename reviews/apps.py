@@ -16,6 +16,10 @@ class ReviewsConfig(AppConfig):
 
         register_trust_provider(client_review_figures)
 
+        from marketplace.selectors import register_freelancer_figures
         from reviews import receivers
+        from reviews.reputation import freelancer_list_figures
+
+        register_freelancer_figures(freelancer_list_figures)
 
         receivers.connect()

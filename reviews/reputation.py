@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from reviews.figures import client_figures, freelancer_figures
+from reviews.figures import MIN_BASIS, client_figures, freelancer_figures
 from reviews.models import Reputation
 
 MAX_AGE = timedelta(days=1)
@@ -35,6 +35,12 @@ def reputations(user_ids: list[int], role: str, *, now=None) -> dict[int, dict]:
 
 def reputation(user_id: int, role: str) -> dict:
     return reputations([user_id], role)[user_id]
+
+
+def freelancer_list_figures(user_ids: list[int]) -> dict[int, dict]:
+    """For the client's list of proposals: each freelancer's figures and the basis below which a
+    figure reads "New"."""
+    return {pk: {**values, "min_basis": MIN_BASIS} for pk, values in reputations(user_ids, "freelancer").items()}
 
 
 def _store(figures: dict[int, dict], role: str, *, now) -> None:

@@ -392,8 +392,58 @@ def project_proposals(request, project_id: int):
         }
         for key, (label, wanted) in STATUS_FILTERS.items()
     ]
-    context = {"project": project, "proposals": list(proposals), "filters": filters, "chosen": chosen}
+    proposals = list(proposals)
+    figures = selectors.freelancer_figures([p.freelancer_id for p in proposals])
+    for proposal in proposals:
+        proposal.figures = figures.get(proposal.freelancer_id, {})
+    sort = request.GET.get("sort", "newest")
+    if sort not in PROPOSAL_SORTS:
+        sort = "newest"
+    proposals = sort_proposals(proposals, sort)
+    context = {
+        "project": project,
+        "proposals": proposals,
+        "filters": filters,
+        "chosen": chosen,
+        "sort": sort,
+        "sorts": [(key, label) for key, (label, _) in PROPOSAL_SORTS.items()],
+    }
     return render(request, "marketplace/project_proposals.html", context)
+
+
+def _figure(name: str, basis: str):
+    """A sort key on one of the freelancer's figures, highest first: those with none, or based on
+    too little to show as a score ("New"), come last."""
+
+    def key(proposal):
+        figures = proposal.figures
+        value = figures.get(name)
+        if value is None or figures.get(basis, 0) < figures.get("min_basis", 0):
+            return (1, 0)
+        return (0, -value)
+
+    return key
+
+
+def _rate(proposal):
+    profile = getattr(proposal.freelancer, "freelancer_profile", None)
+    return (0, profile.hourly_rate_cents) if profile and profile.hourly_rate_cents else (1, 0)
+
+
+# The client's list of proposals sorts by what they weigh: (label, key), newest first by default.
+PROPOSAL_SORTS = {
+    "newest": ("Newest first", None),
+    "job_success": ("Job success", _figure("job_success_percent", "job_success_basis")),
+    "rating": ("Rating", _figure("rating_average", "rating_count")),
+    "on_time": ("On-time delivery", _figure("on_time_percent", "on_time_basis")),
+    "bid": ("Lowest bid", lambda p: (0, p.bid_cents)),
+    "rate": ("Lowest hourly rate", _rate),
+}
+
+
+def sort_proposals(proposals: list, sort: str) -> list:
+    key = PROPOSAL_SORTS[sort][1]
+    return proposals if key is None else sorted(proposals, key=key)  # stable: newest first among equals
 
 
 # A list shows the newest rows only, whatever a person's history.

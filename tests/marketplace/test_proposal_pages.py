@@ -542,7 +542,7 @@ def test_the_project_proposal_list_uses_a_fixed_number_of_queries(
     client.get(url)  # the new proposals' notifications refreshed the header's cached counts
     with django_assert_max_num_queries(with_two):
         page = client.get(url).content.decode()
-    assert page.count("Read<span") == 10
+    assert page.count("Read the proposal<span") == 10
 
 
 def test_the_project_proposal_list_filters_by_status(client, project, client_of_project):
