@@ -45,3 +45,34 @@ def client_review_figures(client_ids: list[int]) -> dict[int, dict]:
         .values_list("subject_id", "n")
     )
     return {client_id: {"review_count": counts.get(client_id, 0)} for client_id in client_ids}
+
+
+def relationship(user, other_id: int) -> dict | None:
+    """Everything between the viewer and one other person, for the two of them alone: their
+    contracts either way round, the money released on them, and the reviews the viewer may read
+    (double-blind still holds). None when they never had a contract together."""
+    from django.db.models import Sum
+
+    between = Q(client=user, freelancer_id=other_id) | Q(client_id=other_id, freelancer=user)
+    contracts = list(
+        Contract.objects.filter(between)
+        .select_related("client", "freelancer")
+        .annotate(billed=Sum("milestones__released_cents"))
+    )
+    if not contracts or other_id == user.pk:
+        return None
+    first = contracts[0]
+    other = first.client if first.client_id == other_id else first.freelancer
+    reviews = {}
+    for review in reviews_visible_to(user).filter(contract__in=contracts).select_related("reply"):
+        reviews.setdefault(review.contract_id, []).append(review)
+    for contract in contracts:
+        contract.billed = contract.billed or 0
+        contract.reviews_shown = reviews.get(contract.pk, [])
+    return {
+        "other": other,
+        "contracts": contracts,
+        "total_billed": sum(contract.billed for contract in contracts),
+        "currencies": sorted({contract.currency for contract in contracts}),
+        "started": min(contract.started_at for contract in contracts),
+    }

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +17,7 @@ from core.forms import add_service_error
 from reviews import figures
 from reviews.forms import ReplyForm, ReviewForm
 from reviews.models import Review
-from reviews.selectors import contracts_of, reviews_visible_to
+from reviews.selectors import contracts_of, relationship, reviews_visible_to
 from reviews.services import review_reply, review_submit, review_window_closes
 
 
@@ -72,6 +73,16 @@ def review_reply_view(request, pk: int):
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return redirect(back if back and safe else "dashboard")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def relationship_view(request, pk: int):
+    """The viewer's history with one person: only the two of them see it; anyone else gets a 404."""
+    history = relationship(request.user, pk)
+    if history is None:
+        raise Http404("No contract between you and this person.")
+    return render(request, "reviews/relationship.html", history)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -106,3 +106,21 @@ def test_a_review_is_reported_over_the_api():
     assert own.status_code == 400
     bad = api_for(UserFactory()).post(f"/api/v1/reviews/{review.pk}/report/", {"reason": "nope"}, format="json")
     assert bad.status_code == 400
+
+
+def test_the_relationship_page_is_for_the_two_of_them_alone():
+    freelancer, client = new_freelancer(), new_client()
+    reviewed_contracts(freelancer, client, 2, stars=5)
+    ongoing = active_contract(client=client, freelancer=freelancer, amounts=(300_00,))
+    as_client = text(browser_for(client).get(reverse("relationship", args=[freelancer.pk])))
+    assert f"You and {freelancer.display_name}" in as_client
+    assert "Contracts 3" in as_client and "Total billed $400.00" in as_client
+    assert "Your review: 5 / 5" in as_client and f"{freelancer.display_name}'s review: 4 / 5" in as_client
+    assert "Reviews open when the contract ends." in as_client and ongoing.title in as_client
+    as_freelancer = text(browser_for(freelancer).get(reverse("relationship", args=[client.pk])))
+    assert f"{client.display_name} hired you" in as_freelancer
+    # anyone else, or the page of oneself, is a 404
+    assert browser_for(UserFactory()).get(reverse("relationship", args=[client.pk])).status_code == 404
+    assert browser_for(client).get(reverse("relationship", args=[client.pk])).status_code == 404
+    contract_page = browser_for(client).get(ongoing.get_absolute_url()).content.decode()
+    assert reverse("relationship", args=[freelancer.pk]) in contract_page

@@ -238,6 +238,12 @@ def an_ended_contract(key: str = "pk"):
     return build
 
 
+def a_working_relationship():
+    """The client's page of their history with a freelancer they hired (the URL names the other person)."""
+    contract = active_contract()
+    return Made({"pk": contract.freelancer_id}, {"client": contract.client})
+
+
 def a_published_review():
     from reviews.services import review_submit
 
@@ -506,6 +512,7 @@ ROUTES: dict[str, Row] = {
     "api:milestone-fund": Row(a_funded_milestone, forbidden=("freelancer",)),
     "api:milestone-dispute": Row(a_submitted_milestone),
     "api:contract-review-list": Row(an_ended_contract("contract_pk")),
+    "relationship": Row(a_working_relationship),
     "api:review-detail": Row(a_published_review, public="a published review is public by design"),
     "api:review-reply": Row(
         a_published_review,
