@@ -244,6 +244,34 @@ PROJECTS = [
     },
     {
         "client": "hello@northwind.example.com",
+        "skills": ["Shopify", "JavaScript"],
+        "data": {
+            "kind": "test",
+            "title": "Fix the rounding of discounts in our Shopify cart",
+            "summary": "Percentage discounts show one cent off in the cart drawer. Find and fix it.",
+            "description": "The cart drawer is custom JavaScript; the checkout itself is right.",
+            "acceptance_criteria": "Cart drawer totals match checkout for the ten discount codes we list.",
+            "follow_on_plan": "If it goes well, we have a theme redesign coming.",
+            "category": "web-software-development",
+            "experience_level": "intermediate",
+            "budget_min_cents": 150_00,
+            "budget_max_cents": 150_00,
+            "duration_days": 3,
+            "apply_in_days": 7,
+        },
+        "proposals": [
+            {
+                "freelancer": "freelancer@example.com",
+                "cover_letter": "Classic float rounding: I'd move the drawer to integer cents and add tests.",
+                "duration_days": 2,
+                # Completed and reviewed both ways, so profiles and trust panels show real figures.
+                "contract": ["fund", "submit", "approve", "end", "review"],
+                "milestones": [("Rounding fix with tests", 150_00, 3)],
+            }
+        ],
+    },
+    {
+        "client": "hello@northwind.example.com",
         "skills": ["Shopify", "UI Design", "Figma"],
         "data": {
             "kind": "standard",

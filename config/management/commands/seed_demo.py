@@ -265,6 +265,28 @@ class Command(BaseCommand):
                 )
             elif step == "approve":
                 deals.milestone_approve(milestone=milestone, by=client)
+            elif step == "end":
+                contract = deals.contract_end(contract=contract, by=client)
+            elif step == "review":
+                self._review_both(contract, client=client, freelancer=freelancer)
+
+    def _review_both(self, contract, *, client, freelancer) -> None:
+        from reviews.services import review_submit
+
+        review_submit(
+            contract=contract,
+            by=freelancer,
+            overall=5,
+            aspects={"clarity": 5, "communication": 5, "payment": 5},
+            comment="Clear brief with ten test codes to check against, and paid the same day.",
+        )
+        review_submit(
+            contract=contract,
+            by=client,
+            overall=5,
+            aspects={"quality": 5, "communication": 4, "timeliness": 5, "expertise": 5},
+            comment="Found the bug in an hour and left tests behind. Redesign talks have started.",
+        )
 
     def _moderator_secret_text(self) -> str:
         authenticator = Authenticator.objects.filter(user__email=MODERATOR_EMAIL, type=Authenticator.Type.TOTP).first()
