@@ -155,6 +155,17 @@ def pages(info, prep) -> list[dict]:
         },
         {"name": "billing, heavy client", "path": "/billing/", "headers": cookie("heavy_client")},
         {"name": "earnings, heavy freelancer", "path": "/earnings/", "headers": cookie("heavy_freelancer")},
+        {"name": "freelancer profile, heavy freelancer", "path": f"/freelancers/{info['heavy_freelancer']['id']}/"},
+        {"name": "client profile, heavy client", "path": f"/clients/{info['heavy_client']['id']}/"},
+        {
+            "name": "proposals of a project (its client)",
+            "path": f"/projects/{info['project_id']}/proposals/",
+            "headers": cookie("heavy_client"),
+        },
+        {
+            "name": "reputation API, heavy freelancer",
+            "path": f"/api/v1/users/{info['heavy_freelancer']['id']}/reputation/",
+        },
         {"name": "/api/v1/projects/ (anonymous)", "path": "/api/v1/projects/?page=2"},
         {"name": "/api/v1/projects/", "path": "/api/v1/projects/", "headers": token("heavy_freelancer")},
         {"name": "/api/v1/contracts/", "path": "/api/v1/contracts/", "headers": token("heavy_client")},
