@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.models import Skill
+from marketplace import websearch
 from marketplace.models import Project
 
 
@@ -91,13 +92,15 @@ def _text_search(projects: QuerySet[Project], query: str) -> tuple[QuerySet[Proj
         if prefixes:
             search |= SearchQuery(prefixes, config="english", search_type="raw")
         return projects.filter(search_vector=search), SearchRank(F("search_vector"), search)
-    words = [word for word in query.split() if word][:8]
-    for word in words:
-        projects = projects.filter(search_text__icontains=word)
+    # The same syntax without full-text search: marketplace/websearch.py reads it as PostgreSQL does.
+    condition, patterns = websearch.to_q(query, "search_text")
     title_hits = Q()
-    for word in words:
-        title_hits |= Q(title__icontains=word)
-    return projects, Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
+    for pattern in patterns:
+        title_hits |= Q(title__iregex=pattern)
+    if not patterns:
+        return projects.filter(condition), Value(0, output_field=IntegerField())
+    ranked = Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return projects.filter(condition), ranked
 
 
 def project_search(filters: SearchFilters, *, now: datetime | None = None) -> QuerySet[Project] | RankedProjects:
@@ -105,8 +108,8 @@ def project_search(filters: SearchFilters, *, now: datetime | None = None) -> Qu
 
     PostgreSQL: full-text search over the stored search_vector (title weighted A; skills, summary
     and description B) through its GIN index; words of four letters or more also match as prefixes
-    ("postgres" finds PostgreSQL). SQLite: every word must appear in search_text; title matches
-    rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only, in one query
+    ("postgres" finds PostgreSQL). SQLite: the same syntax read by marketplace/websearch.py over
+    search_text; title matches rank first. A text search ranks (or sorts) the newest SEARCH_WINDOW matches only, in one query
     that returns their ids (RankedProjects); a list without words is a queryset sorted in full
     through the partial indexes. Count either with SearchPaginator.
     """
