@@ -103,3 +103,15 @@ def test_a_reported_review_hidden_by_a_moderator_shows_the_reason_and_is_counted
     assert "A moderator hid this review: Personal attack." in shown and "call 555-0100" not in shown
     assert "1 of these reviews was hidden by a moderator and does not count in the figures." in shown
     assert api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"] == []
+
+
+def test_the_second_review_is_told_that_both_are_published_now():
+    contract = ended_contract()
+    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
+    url = reverse("review_write", args=[contract.pk])
+    first = client.post(url, {**CLIENT_FORM, "comment": "Clear reports."}, follow=True)
+    assert "Your review is published with theirs, or when the review time ends." in text(first)
+    second = text(freelancer.post(url, {**FREELANCER_FORM, "comment": "Paid at once."}, follow=True))
+    assert "Thank you. Both reviews are published now: theirs is below." in second
+    assert "published with theirs" not in second
+    assert "Their review of you 5 / 5 — “Clear reports.”" in second
