@@ -34,7 +34,7 @@ def review_write(request, pk: int):
     form = ReviewForm(request.POST or None, direction=direction)
     if request.method == "POST" and form.is_valid():
         try:
-            review_submit(
+            review = review_submit(
                 contract=contract,
                 by=request.user,
                 overall=form.cleaned_data["overall"],
@@ -45,7 +45,12 @@ def review_write(request, pk: int):
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Thank you. Your review is published with theirs, or when the review time ends.")
+            if review.published_at:  # theirs was in: both are public now
+                messages.success(request, "Thank you. Both reviews are published now: theirs is below.")
+            else:
+                messages.success(
+                    request, "Thank you. Your review is published with theirs, or when the review time ends."
+                )
             return redirect(contract.get_absolute_url() + "#reviews")
     context = {
         "contract": contract,

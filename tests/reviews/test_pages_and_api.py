@@ -3,6 +3,8 @@ wrote, then on both public profiles (escaped), one public reply; the API answers
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -103,3 +105,33 @@ def test_a_reported_review_hidden_by_a_moderator_shows_the_reason_and_is_counted
     assert "A moderator hid this review: Personal attack." in shown and "call 555-0100" not in shown
     assert "1 of these reviews was hidden by a moderator and does not count in the figures." in shown
     assert api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"] == []
+
+
+def test_the_second_review_is_told_that_both_are_published_now():
+    contract = ended_contract()
+    client, freelancer = browser_for(contract.client), browser_for(contract.freelancer)
+    url = reverse("review_write", args=[contract.pk])
+    first = client.post(url, {**CLIENT_FORM, "comment": "Clear reports."}, follow=True)
+    assert "Your review is published with theirs, or when the review time ends." in text(first)
+    second = text(freelancer.post(url, {**FREELANCER_FORM, "comment": "Paid at once."}, follow=True))
+    assert "Thank you. Both reviews are published now: theirs is below." in second
+    assert "published with theirs" not in second
+    assert "Their review of you 5 / 5 — “Clear reports.”" in second
+
+
+def test_the_contract_page_keeps_a_reviews_lines_and_lets_a_long_link_wrap():
+    # .pre-line keeps the line breaks and breaks a long word (a link) anywhere, so a phone
+    # shows it within the screen, as the profiles do.
+    from tests.reviews.test_services import by_client, by_freelancer
+
+    contract = ended_contract()
+    link = "https://staging.example/reports/" + "before-and-after-" * 6
+    by_client(contract, comment=f"Clear reports.\n{link}")  # 5 stars
+    by_freelancer(contract, comment=f"Paid at once.\n{link}")  # 4 stars
+    for person, mine, theirs in (
+        (contract.freelancer, "4 stars: “Paid at once.", "5 / 5</strong> — “Clear reports."),
+        (contract.client, "5 stars: “Clear reports.", "4 / 5</strong> — “Paid at once."),
+    ):
+        page = browser_for(person).get(contract.get_absolute_url()).content.decode()
+        assert re.search(rf'<p class="small muted pre-line">You gave {re.escape(mine)}\n', page)
+        assert re.search(rf'<p class="pre-line"><strong [^>]*>{re.escape(theirs)}\n{link}”</p>', page)
