@@ -42,6 +42,14 @@ def test_seed_demo_creates_the_three_logins_and_is_idempotent(capsys):
     # and contracts with money in every state: held, delivered for review, and released
     assert set(Milestone.objects.values_list("status", flat=True)) >= {"funded", "submitted", "released"}
     assert money_problems() == []
+    # the demo freelancer can try a payout at once, and has a contract reviewed both ways
+    from payments import accounts
+    from payments.ledger import balance
+    from reviews.models import Review
+
+    demo = User.objects.get(email="freelancer@example.com")
+    assert balance(accounts.available(demo.pk)) > 0
+    assert Review.objects.filter(subject=demo, published_at__isnull=False).count() == 1
     client = User.objects.get(email="client@example.com")
     freelancer = User.objects.get(email="freelancer@example.com")
     moderator = User.objects.get(email="moderator@example.com")

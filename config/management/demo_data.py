@@ -265,7 +265,8 @@ PROJECTS = [
                 "cover_letter": "Classic float rounding: I'd move the drawer to integer cents and add tests.",
                 "duration_days": 2,
                 # Completed and reviewed both ways, so profiles and trust panels show real figures.
-                "contract": ["fund", "submit", "approve", "end", "review"],
+                # Its $150 less the fee is available at once: the demo freelancer can try a payout.
+                "contract": ["fund", "submit", "approve", "clear", "end", "review"],
                 "milestones": [("Rounding fix with tests", 150_00, 3)],
             }
         ],

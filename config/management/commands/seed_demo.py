@@ -265,10 +265,21 @@ class Command(BaseCommand):
                 )
             elif step == "approve":
                 deals.milestone_approve(milestone=milestone, by=client)
+            elif step == "clear":
+                self._clear_now(milestone)
             elif step == "end":
                 contract = deals.contract_end(contract=contract, by=client)
             elif step == "review":
                 self._review_both(contract, client=client, freelancer=freelancer)
+
+    def _clear_now(self, milestone) -> None:
+        """The demo's released money is available at once (not in 5 days), so a payout can be tried."""
+        from payments.models import LedgerTransaction
+        from payments.selectors import RELEASE_KINDS
+        from payments.services import clear_release
+
+        for release in LedgerTransaction.objects.filter(reference=milestone.ledger_reference, kind__in=RELEASE_KINDS):
+            clear_release(release=release)
 
     def _review_both(self, contract, *, client, freelancer) -> None:
         from reviews.services import review_submit
