@@ -76,6 +76,12 @@ class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     payment = StrictIntegerField(min_value=1, max_value=5, required=False)
     comment = serializers.CharField(max_length=2000)
     private_feedback = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    would_work_again = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Private: only the share of yes answers is shown, once at least three answered.",
+    )
 
 
 class ReplyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -132,6 +138,7 @@ class ContractReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             aspects={name: data[name] for name in ASPECTS if name in data},
             comment=data["comment"],
             private_feedback=data["private_feedback"],
+            would_work_again=data["would_work_again"],
         )
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
@@ -210,6 +217,10 @@ class RatingsSerializer(ReadOnlySerializer):
         child=serializers.IntegerField(), help_text='Published ratings per star: {"5": 3, "4": 1, ...}.'
     )
     hidden_reviews = serializers.IntegerField(help_text="Reviews hidden by a moderator: in no figure.")
+    would_work_again_percent = serializers.IntegerField(
+        allow_null=True, help_text="Share of reviewers who privately answered they would work with them again."
+    )
+    would_work_again_basis = serializers.IntegerField(help_text="Reviewers who answered that private question.")
     is_new = serializers.BooleanField(help_text=f"Fewer than {MIN_BASIS} ended contracts with money paid.")
     contracts_ended_paid = serializers.IntegerField()
 

@@ -45,9 +45,9 @@ def percent(part: int, whole: int) -> int | None:
 def _ratings(subject_ids: list[int], direction: str) -> dict[int, dict]:
     """Average overall stars, the count of each star, and how many reviews were hidden by a
     moderator (out of the figures, counted in the open). One query."""
-    result = {pk: {"ratings": [0, 0, 0, 0, 0], "hidden": 0, "by_contract": {}} for pk in subject_ids}
+    result = {pk: {"ratings": [0, 0, 0, 0, 0], "hidden": 0, "by_contract": {}, "again": [0, 0]} for pk in subject_ids}
     rows = Review.objects.filter(subject_id__in=subject_ids, direction=direction, published_at__isnull=False).values(
-        "subject_id", "contract_id", "overall", "hidden_at"
+        "subject_id", "contract_id", "overall", "hidden_at", "would_work_again"
     )
     for row in rows:
         entry = result[row["subject_id"]]
@@ -55,6 +55,9 @@ def _ratings(subject_ids: list[int], direction: str) -> dict[int, dict]:
             entry["hidden"] += 1
             continue
         entry["ratings"][row["overall"] - 1] += 1
+        if row["would_work_again"] is not None:  # the private answer: only its share is ever shown
+            entry["again"][1] += 1
+            entry["again"][0] += row["would_work_again"]
         entry["by_contract"][row["contract_id"]] = row["overall"]
     for entry in result.values():
         count = sum(entry["ratings"])
@@ -197,6 +200,8 @@ def freelancer_figures(user_ids: list[int], *, now=None) -> dict[int, dict]:
             "rating_count": rated["rating_count"],
             "rating_distribution": rated["distribution"],
             "hidden_reviews": rated["hidden"],
+            "would_work_again_percent": percent(*rated["again"]),
+            "would_work_again_basis": rated["again"][1],
             "job_success_percent": percent(success, judged),
             "job_success_basis": judged,
             "job_success_lines": lines,
@@ -302,6 +307,8 @@ def client_figures(user_ids: list[int], *, now=None) -> dict[int, dict]:
             "rating_count": rated["rating_count"],
             "rating_distribution": rated["distribution"],
             "hidden_reviews": rated["hidden"],
+            "would_work_again_percent": percent(*rated["again"]),
+            "would_work_again_basis": rated["again"][1],
             "released_without_dispute_percent": percent(*released[user_id]),
             "released_basis": released[user_id][1],
             "disputes_lost": sum(lost.get(r["pk"], 0) for r in rows),

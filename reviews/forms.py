@@ -47,7 +47,16 @@ class ReviewForm(forms.Form):
             required=False,
             max_length=2000,
             widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
-            help_text="Never shown to anyone; it only counts in the figures.",
+            help_text="Never shown to them or on any profile; our moderators may read it.",
+        )
+        self.fields["would_work_again"] = forms.TypedChoiceField(
+            label="Would you work with them again? (private)",
+            required=False,
+            choices=[("", "Prefer not to say"), ("yes", "Yes"), ("no", "No")],
+            coerce=lambda value: value == "yes",
+            empty_value=None,
+            help_text="Never shown on its own: it only counts in the share of people who would work with them "
+            "again, once at least three have answered.",
         )
 
     def aspects(self) -> dict:

@@ -40,7 +40,9 @@ class Review(models.Model):
     clarity = models.PositiveSmallIntegerField(null=True, blank=True)  # clarity of scope
     payment = models.PositiveSmallIntegerField(null=True, blank=True)  # paying on time
     comment = models.TextField(max_length=2000)  # public
-    private_feedback = models.TextField(max_length=2000, blank=True)  # only ever feeds the figures
+    private_feedback = models.TextField(max_length=2000, blank=True)  # never shown to the other side
+    # Private too: only the share of "yes" among published, visible reviews is ever shown.
+    would_work_again = models.BooleanField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     hidden_at = models.DateTimeField(null=True, blank=True)

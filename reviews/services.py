@@ -46,7 +46,15 @@ def _text(value, *, field: str, required: bool) -> str:
 
 @transaction.atomic
 def review_submit(
-    *, contract: Contract, by, overall: int, aspects: dict, comment: str, private_feedback: str = "", now=None
+    *,
+    contract: Contract,
+    by,
+    overall: int,
+    aspects: dict,
+    comment: str,
+    private_feedback: str = "",
+    would_work_again: bool | None = None,
+    now=None,
 ) -> Review:
     """A party reviews the other once the contract has ended with money paid, within the window.
     Nobody reads it — the other party included — until both have reviewed or the window closes."""
@@ -67,6 +75,8 @@ def review_submit(
     if unknown:
         raise ValidationError({name: ["Not rated in this direction."] for name in sorted(unknown)})
     ratings = {name: _stars(aspects.get(name), field=name) for name in names}
+    if would_work_again is not None and not isinstance(would_work_again, bool):
+        raise ValidationError({"would_work_again": ["Answer yes, no, or leave it out."]})
     try:
         with transaction.atomic():
             review = Review.objects.create(
@@ -77,6 +87,7 @@ def review_submit(
                 overall=_stars(overall, field="overall"),
                 comment=_text(comment, field="comment", required=True),
                 private_feedback=_text(private_feedback, field="private_feedback", required=False),
+                would_work_again=would_work_again,
                 submitted_at=now,
                 **ratings,
             )

@@ -41,6 +41,7 @@ def review_write(request, pk: int):
                 aspects=form.aspects(),
                 comment=form.cleaned_data["comment"],
                 private_feedback=form.cleaned_data["private_feedback"],
+                would_work_again=form.cleaned_data["would_work_again"],
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contracts.models import Contract, Milestone
@@ -222,3 +223,39 @@ def test_answers_proposals_within_three_days():
     # quick: answered at once; slow: 4 days without an answer; fresh: still within its 3 days
     assert (figures["answered_percent"], figures["answered_basis"]) == (50, 2)
     assert fresh.pk
+
+
+def test_the_private_question_only_counts_as_a_share_once_three_answered():
+    freelancer = new_freelancer()
+    answers = [True, False, None, True]
+    contracts = []
+    for answer in answers:
+        contract = active_contract(freelancer=freelancer, amounts=(100_00,))
+        deliver(milestone_of(contract))
+        contract = contract_end(contract=contract, by=contract.client)
+        review_submit(
+            contract=contract,
+            by=contract.client,
+            overall=5,
+            aspects=FREELANCER_ASPECTS,
+            comment="Good.",
+            would_work_again=answer,
+        )
+        rate(contract, 4, by_client=False)
+        contracts.append(contract)
+        if len(contracts) == 2:
+            two = reputation(freelancer.pk, Reputation.Role.FREELANCER)
+    refresh([freelancer.pk])
+    figures = reputation(freelancer.pk, Reputation.Role.FREELANCER)
+    # 2 yes of 3 answers (one left it out): 67 %, based on 3
+    assert (figures["would_work_again_percent"], figures["would_work_again_basis"]) == (67, 3)
+    assert two["would_work_again_basis"] == 2  # below 3 the page says New, not 50 %
+    with pytest.raises(ValidationError):
+        review_submit(
+            contract=contracts[0],
+            by=contracts[0].freelancer,
+            overall=5,
+            aspects=CLIENT_ASPECTS,
+            comment="x",
+            would_work_again="yes",
+        )

@@ -124,3 +124,32 @@ def test_the_relationship_page_is_for_the_two_of_them_alone():
     assert browser_for(client).get(reverse("relationship", args=[client.pk])).status_code == 404
     contract_page = browser_for(client).get(ongoing.get_absolute_url()).content.decode()
     assert reverse("relationship", args=[freelancer.pk]) in contract_page
+
+
+def test_the_private_answer_is_taken_by_the_form_and_the_api_and_never_shown():
+    from tests.reviews.test_services import ended_contract
+
+    contract = ended_contract()
+    sent = browser_for(contract.client).post(
+        reverse("review_write", args=[contract.pk]),
+        {
+            "overall": "5",
+            "quality": "5",
+            "communication": "5",
+            "timeliness": "5",
+            "expertise": "5",
+            "comment": "Great.",
+            "would_work_again": "no",
+        },
+    )
+    assert sent.status_code == 302
+    assert Review.objects.get(author=contract.client).would_work_again is False
+    made = api_for(contract.freelancer).post(
+        f"/api/v1/contracts/{contract.pk}/reviews/",
+        {"overall": 4, "clarity": 4, "communication": 4, "payment": 4, "comment": "Fine.", "would_work_again": True},
+        format="json",
+    )
+    assert made.status_code == 201 and "would_work_again" not in made.json()
+    listed = api_for(None).get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert rows and all("would_work_again" not in row and "private_feedback" not in row for row in rows)
