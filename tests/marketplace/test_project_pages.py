@@ -296,6 +296,23 @@ def test_the_client_closes_an_open_project_and_the_page_says_why(client, client_
     assert "Closed by the client" in page and "This project is not taking proposals." in page
 
 
+def test_the_two_deadlines_of_an_open_project_are_explained_in_one_place(client, client_user):
+    # given an open project: proposals until its apply-by date, open itself until it expires
+    project = make_project(client_user, apply_by=today() + timedelta(days=10))
+    for viewer in (client_user, None):
+        if viewer:
+            client.force_login(viewer)
+        else:
+            client.logout()
+        page = text(client.get(reverse("project_detail", args=[project.pk])))
+        # then each date says what happens on it, once
+        assert "Apply by " + f"{project.apply_by:%-d %b %Y}" + " (the last day freelancers can send a proposal)" in page
+        closes = f"{timezone.localtime(project.expires_at):%-d %b %Y}"
+        assert f"Closes {closes} (the client can still hire from the proposals until then;" in page
+        assert page.count(closes) == 1
+        assert "closes by itself on" not in page
+
+
 # Who sees what --------------------------------------------------------------------------------
 
 
