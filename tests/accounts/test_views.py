@@ -306,6 +306,27 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
         assert response["Location"] == reverse("mfa_activate_totp")
 
 
+def test_a_moderator_signing_in_with_two_factor_lands_on_the_moderation_area(client, moderator):
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from allauth.mfa.utils import decrypt
+
+    # given a moderator who hires and works for nobody
+    assert not moderator.has_chosen_role
+    # when they sign in with their password and a code from their authenticator
+    response = client.post(reverse("account_login"), {"login": moderator.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    secret = decrypt(Authenticator.objects.get(user=moderator, type=Authenticator.Type.TOTP).data["secret"])
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    # then they land on the moderation area, not the role chooser, and the dashboard sends them there too
+    assert response["Location"] == reverse("moderation_home")
+    assert client.get(reverse("moderation_home")).status_code == 200
+    assert client.get(reverse("dashboard"))["Location"] == reverse("moderation_home")
+
+
 def test_moderator_with_two_factor_suspends_a_member(moderator):
     member = UserFactory(email="spammer@example.com")
     client = browser_for(moderator)
