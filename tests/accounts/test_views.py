@@ -294,6 +294,19 @@ def test_moderation_is_hidden_from_members(client):
     assert client.get(reverse("moderation_members")).status_code == 404
 
 
+def test_a_member_at_the_moderation_area_gets_the_sites_404_page_even_with_debug_on(client, settings):
+    # given DEBUG on, as under `make run`
+    settings.DEBUG = True
+    client.force_login(UserFactory())
+    for name in ("moderation_home", "moderation_members", "moderation_log"):
+        # when a member opens a moderation page
+        response = client.get(reverse(name))
+        # then they get the site's own 404 page, not Django's technical one listing the URLconf
+        assert response.status_code == 404
+        assert "We can't find that page" in response.content.decode()
+        assert "URLconf" not in response.content.decode()
+
+
 def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     from django.contrib.auth.models import Permission
 
