@@ -240,7 +240,14 @@ def _private_page(kind: str, pk: int) -> dict | None:
         project = Project.objects.select_related("client").filter(pk=pk).first()
         if project is None:
             return None
-        return {"label": project.title, "project": project}
+        # The network addresses behind NDA acceptances and confidential reads are kept for staff
+        # alone: the client sees who and when, never where from.
+        return {
+            "label": project.title,
+            "project": project,
+            "nda_acceptances": list(project.nda_acceptances.select_related("freelancer").order_by("-accepted_at")),
+            "accesses": list(project.confidential_accesses.select_related("user", "attachment")[:200]),
+        }
     if kind == "conversation":
         conversation = Conversation.objects.filter(pk=pk).first()
         if conversation is None:
