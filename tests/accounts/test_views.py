@@ -70,6 +70,31 @@ def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client, d
     assert not Notification.objects.filter(kind="account.security").exists()
 
 
+def test_sign_up_pages_and_the_confirmation_email_use_the_sites_wording(client, django_capture_on_commit_callbacks):
+    # the sign-up and sign-in pages say "Sign up" and "Sign in", never allauth's "Signup" / "Sign Up"
+    for name in ("account_signup", "account_login"):
+        page = client.get(reverse(name)).content.decode()
+        assert "Sign up" in page and "Signup" not in page and "Sign Up" not in page and "Sign In" not in page
+    # the confirmation email says what to do and why, with the link
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+        )
+    (email,) = mail.outbox
+    assert email.subject == "[Proofwork] Confirm your email address to finish signing up"
+    assert "To confirm your email address and open your account, follow this link:" in email.body
+    assert "If you did not sign up for Proofwork, ignore this email" in email.body
+    assert "user" not in email.body.split("follow this link")[0].lower() and "testserver" in email.body
+    # and the page the link opens asks plainly, without "an email address for user …"
+    link = next(word for word in email.body.split() if "/accounts/confirm-email/" in word)
+    page = client.get(link.split("testserver", 1)[1]).content.decode()
+    assert "Confirm that new@example.com is your email address" in page
+    assert "for user" not in page
+    client.force_login(UserFactory())
+    assert "Sign Out" not in client.get(reverse("account_logout")).content.decode()
+
+
 def test_signup_with_a_taken_email_gets_no_new_account(client):
     UserFactory(email="taken@example.com")
     client.post(
