@@ -154,8 +154,8 @@ def test_freelancer_fills_profile_and_reads_it_in_public(client):
     ("field", "value", "message"),
     [
         ("bio", "x" * 5001, "at most 5000 characters"),
-        ("hourly_rate", "0", "greater than or equal to 5"),
-        ("hourly_rate", "12.345", "no more than 2 decimal places"),
+        ("hourly_rate", "0", "Enter a rate from $5 to $999 an hour."),
+        ("hourly_rate", "12.345", "Enter at most two decimals (cents)"),
         ("headline", "", "This field is required"),
         ("timezone", "Mars/Olympus", "Select a valid choice"),
     ],
@@ -169,6 +169,17 @@ def test_bad_freelancer_input_is_shown_next_to_the_field_and_saves_nothing(clien
     assert "Nothing was saved" in response.text
     profile.refresh_from_db()
     assert profile.headline == "Django developer for payment-heavy products"
+
+
+@pytest.mark.parametrize("value", ["1000", "99999", "1000000.5"])
+def test_a_rate_over_the_limit_gets_one_error(client, value):
+    # given a freelancer who types a rate over the top
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(reverse("profile_freelancer_edit"), freelancer_form(hourly_rate=value))
+    # then the field shows one error for the one mistake
+    errors = response.context["form"].errors["hourly_rate"]
+    assert errors == ["Enter a rate from $5 to $999 an hour."]
 
 
 def test_an_avatar_that_is_not_an_image_is_refused(client):
