@@ -302,6 +302,9 @@ EMAIL_URL = os.environ.get("EMAIL_URL", "console://")
 vars().update(dj_email_url.parse(EMAIL_URL))
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":  # noqa: F821 (set just above)
+    # file:// writes one readable file per email (core/mail.py), not raw MIME.
+    EMAIL_BACKEND = "core.mail.ReadableFileBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Proofwork <no-reply@proofwork.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -7,7 +7,11 @@ PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-1}
 # Links in emails point at this server, whatever port it runs on.
 export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
-mkdir -p var/celery/queue var/celery/processed var/celery/control var/media
+# Every email (sign-up confirmations and notifications alike, sent by the worker) is one readable
+# file in var/mail/, unless EMAIL_URL says otherwise.
+export EMAIL_URL=${EMAIL_URL:-file://}
+export EMAIL_FILE_PATH=${EMAIL_FILE_PATH:-var/mail}
+mkdir -p var/celery/queue var/celery/processed var/celery/control var/media var/mail
 
 pids=()
 stop() {
@@ -31,11 +35,17 @@ trap stop INT TERM EXIT
 # there: a few queries) and prints the logins.
 "$BIN/python" manage.py seed_demo --migrate
 
+if [ "$EMAIL_URL" = "file://" ]; then
+  mail_note="Emails (sign-up links, notifications): one file each in ${EMAIL_FILE_PATH}/; the newest: ls -t ${EMAIL_FILE_PATH}/* | head -1"
+else
+  mail_note="Emails go out through ${EMAIL_URL%%:*} (EMAIL_URL)."
+fi
 cat <<INFO
 
   Proofwork is running at http://127.0.0.1:${PORT}/
 
-  Emails are printed in this terminal. Worker log: var/celery/worker.log
+  ${mail_note}
+  Worker log: var/celery/worker.log
   Press Ctrl-C to stop.
 
 INFO
