@@ -39,11 +39,15 @@ from payments.payout_accounts import payout_account_start
 
 DEMO_PASSWORD = "proofwork-demo"
 MODERATOR_EMAIL = "moderator@example.com"
-LOGINS = f"""  Demo logins (password: {DEMO_PASSWORD})
-    client@example.com       hires
-    freelancer@example.com   works
-    {MODERATOR_EMAIL}    staff; two-factor secret below
-"""
+_LOGIN_ROWS = [
+    *((spec["email"], f"{spec['full_name']}, hires") for spec in CLIENTS),
+    *((spec["email"], f"{spec['full_name']}, works") for spec in FREELANCERS),
+    (MODERATOR_EMAIL, "staff; two-factor secret below"),
+]
+_WIDTH = max(len(email) for email, _ in _LOGIN_ROWS)
+LOGINS = f"  Demo logins (password: {DEMO_PASSWORD})\n" + "".join(
+    f"    {email:<{_WIDTH}}  {who}\n" for email, who in _LOGIN_ROWS
+)
 
 
 def _demo_image(title: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
