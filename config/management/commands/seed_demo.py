@@ -282,7 +282,6 @@ class Command(BaseCommand):
         recovery = ", ".join(RecoveryCodes(codes).get_unused_codes()[:3]) if codes else "none"
         return (
             f"  Moderator two-factor secret (add it to any authenticator app): {secret}\n"
-            f"  otpauth://totp/Proofwork:moderator%40example.com?secret={secret}&issuer=Proofwork\n"
             f"  Code right now: {code} (changes every {mfa_settings.TOTP_PERIOD} s)\n"
             f"  Recovery codes (each works once): {recovery}"
         )
