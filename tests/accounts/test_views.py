@@ -77,10 +77,13 @@ def test_sign_up_pages_and_the_confirmation_email_use_the_sites_wording(client, 
         assert "Sign up" in page and "Signup" not in page and "Sign Up" not in page and "Sign In" not in page
     # the confirmation email says what to do and why, with the link
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
+        response = client.post(
             reverse("account_signup"),
             {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+            follow=True,
         )
+    page = response.content.decode()
+    assert "Check your email" in page and "Verify Your Email Address" not in page and "signup process" not in page
     (email,) = mail.outbox
     assert email.subject == "[Proofwork] Confirm your email address to finish signing up"
     assert "To confirm your email address and open your account, follow this link:" in email.body
