@@ -8,14 +8,17 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.urls import reverse
 
+from accounts.moderation import staff_home_url
 from accounts.tasks import send_account_email
 from core.middleware import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
-        # A new person chooses to hire, work or both before anything else.
+        # Staff start in the staff area; a new person chooses to hire, work or both before anything else.
         user = request.user
+        if user.is_authenticated and user.is_staff:
+            return staff_home_url(user)
         if user.is_authenticated and not user.has_chosen_role:
             return reverse("onboarding")
         return super().get_login_redirect_url(request)

@@ -6,10 +6,12 @@ from accounts.models import (
     FreelancerProfile,
     ModerationAction,
     PortfolioItem,
+    Report,
     Skill,
     SkillCategory,
     User,
 )
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -79,3 +81,12 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    """Reports are answered in the moderation area, which tells the reporter; here they are read only."""
+
+    list_display = ["created_at", "reporter", "target", "target_label", "reason", "status"]
+    list_filter = ["status", "reason"]
+    search_fields = ["target", "target_label", "reporter__email"]

@@ -92,13 +92,19 @@ class SkillChoiceField(forms.ModelMultipleChoiceField):
 
 
 class FreelancerProfileForm(forms.ModelForm):
+    # One message per mistake: no max_digits, whose "no more than 4 digits before the decimal
+    # point" would repeat the range error for any rate over the top.
     hourly_rate = forms.DecimalField(
         label="Hourly rate (USD)",
         min_value=Decimal(HOURLY_RATE_MIN_CENTS) / 100,
         max_value=Decimal(HOURLY_RATE_MAX_CENTS) / 100,
         decimal_places=2,
-        max_digits=6,
         help_text="What you charge per hour before fees, for example 45 or 62.50.",
+        error_messages={
+            "min_value": f"Enter a rate from ${HOURLY_RATE_MIN_CENTS // 100} to ${HOURLY_RATE_MAX_CENTS // 100} an hour.",
+            "max_value": f"Enter a rate from ${HOURLY_RATE_MIN_CENTS // 100} to ${HOURLY_RATE_MAX_CENTS // 100} an hour.",
+            "max_decimal_places": "Enter at most two decimals (cents), for example 62.50.",
+        },
     )
     skills = SkillChoiceField(
         queryset=Skill.objects.select_related("category"),

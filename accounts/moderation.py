@@ -4,12 +4,20 @@ audit(); staff read the log at /moderation/log/; nobody edits it."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from accounts.models import ModerationAction
 from core.exceptions import DomainError
 
 
 def can_moderate(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff and user.has_perm("accounts.moderate"))
+
+
+def staff_home_url(user) -> str:
+    """Where staff start after signing in: the moderation area, or the admin for staff who do not
+    moderate. Staff are never asked to choose to hire or work first."""
+    return reverse("moderation_home") if can_moderate(user) else reverse("admin:index")
 
 
 def moderator_text(value, *, field: str, missing: str, most: int = 500) -> str:

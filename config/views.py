@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.forms import HideForm, ReportAnswerForm
 from accounts.models import Report, User
-from accounts.moderation import audit
+from accounts.moderation import audit, staff_home_url
 from accounts.reports import open_reports, report_resolve
 from accounts.selectors import (
     client_profile_completion,
@@ -52,7 +52,8 @@ DASHBOARD_GROUPED_ROWS = 50  # projects and proposals, grouped by status
 def dashboard(request):
     user = request.user
     if not user.has_chosen_role:
-        return redirect("onboarding")
+        # Staff who neither hire nor work have no dashboard: their place is the staff area.
+        return redirect(staff_home_url(user) if user.is_staff else "onboarding")
     context = {"recent_notifications": notifications_for_user(user)[:5]}
     # Only the interviews the page shows: proposed ones the person has to answer and scheduled
     # ones still to come, without their slots.
@@ -239,7 +240,14 @@ def _private_page(kind: str, pk: int) -> dict | None:
         project = Project.objects.select_related("client").filter(pk=pk).first()
         if project is None:
             return None
-        return {"label": project.title, "project": project}
+        # The network addresses behind NDA acceptances and confidential reads are kept for staff
+        # alone: the client sees who and when, never where from.
+        return {
+            "label": project.title,
+            "project": project,
+            "nda_acceptances": list(project.nda_acceptances.select_related("freelancer").order_by("-accepted_at")),
+            "accesses": list(project.confidential_accesses.select_related("user", "attachment")[:200]),
+        }
     if kind == "conversation":
         conversation = Conversation.objects.filter(pk=pk).first()
         if conversation is None:

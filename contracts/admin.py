@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, OfferEvent, RefundRequest
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    Dispute,
+    Milestone,
+    MilestoneEdit,
+    Offer,
+    OfferEvent,
+    RefundRequest,
+)
 from core.admin import ReadOnlyAdmin
 
 
@@ -49,3 +58,11 @@ class ContractEventAdmin(ReadOnlyAdmin):
 
 admin.site.register(RefundRequest, ReadOnlyAdmin)
 admin.site.register(MilestoneEdit, ReadOnlyAdmin)
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """Disputes are answered, settled and decided in the moderation area, never here."""
+
+    list_display = ["pk", "contract", "filer", "reason", "status", "opened_at"]
+    list_filter = ["status", "reason"]

@@ -84,6 +84,12 @@ def sniff(upload) -> Sniffed:
     return sniffed
 
 
+def _a_or_an(initials: str) -> str:
+    """A file type's name with its article, read letter by letter as such names are: "an EXE",
+    "an MP3", "a ZIP" (the listed letters' names start with a vowel sound)."""
+    return f"{'an' if initials[:1] in 'AEFHILMNORSX' else 'a'} {initials}"
+
+
 def _sniff_bytes(upload) -> Sniffed:
     limit = settings.MAX_ATTACHMENT_BYTES
     if upload.size > limit:
@@ -101,7 +107,7 @@ def _sniff_bytes(upload) -> Sniffed:
         if kind.mime in ALLOWED_TYPES:
             return Sniffed(kind.mime, ALLOWED_TYPES[kind.mime])
         raise ValidationError(
-            f"“{upload.name}” is a {kind.extension.upper()} file, which is not accepted. "
+            f"“{upload.name}” is {_a_or_an(kind.extension.upper())} file, which is not accepted. "
             "Upload a PDF, image, ZIP, Office document or plain text.",
             code="bad_type",
         )

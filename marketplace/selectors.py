@@ -103,7 +103,11 @@ def proposal_blocked_reason(project: Project, user: User, *, now: datetime | Non
     if not user.is_freelancer:
         return ProposalBlock("role", "Choose “I want to work” and complete your profile before proposing.")
     if user.is_suspended:
-        return ProposalBlock("suspended", "Your account is suspended, so you cannot send proposals.")
+        return ProposalBlock(
+            "suspended",
+            "Your account is suspended, so you cannot send proposals. You can still sign in, read "
+            "projects and your messages, and withdraw the money you have earned.",
+        )
     if project.client_id == user.pk:
         return ProposalBlock("own_project", "You cannot propose on your own project.")
     profile = getattr(user, "freelancer_profile", None)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from messaging.models import Conversation, Participant
+from core.admin import ReadOnlyAdmin
+from messaging.models import Conversation, Message, Participant
 
 
 class ParticipantInline(admin.TabularInline):
@@ -30,3 +31,13 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """Read only: a moderator hides a message from the moderation area, which tells its sender why."""
+
+    list_display = ["created_at", "sender", "conversation", "hidden_at"]
+    list_filter = ["hidden_at"]
+    search_fields = ["body", "sender__email"]
+    list_select_related = ["sender", "conversation"]

@@ -93,3 +93,17 @@ def test_a_demo_account_that_lost_its_role_gets_it_back(capsys):
     assert User.objects.get(email="client@example.com").is_client
     assert Project.objects.filter(title="Patient-record import from a new EHR partner").exists()
     assert money_problems() == []
+
+
+def test_every_seeded_login_is_in_the_readme_table_and_the_printed_logins(capsys):
+    from pathlib import Path
+
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("### Demo logins", 1)[1].split("\n\n`make run`", 1)[0]
+    rows = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    # every account the demo creates (the people in its contracts and proposals too) can be signed in to
+    seeded = set(User.objects.values_list("email", flat=True))
+    assert seeded == rows
+    assert all(email in printed for email in seeded)

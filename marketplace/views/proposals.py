@@ -127,8 +127,13 @@ def _test_caps() -> dict:
     return {"test_cap": settings.TEST_PROJECT_MAX_CENTS, "test_days": settings.TEST_PROJECT_MAX_DAYS}
 
 
-def _blocked_reason(project: Project, user) -> tuple[str, str, str] | None:
-    """Why this person cannot propose here, with where to go instead; None when they can try.
+# Reasons a person can put right; any other reason is not a matter of "yet".
+_NOT_YET = ("role", "profile", "nda")
+
+
+def _blocked_reason(project: Project, user) -> tuple[str, str, str, str] | None:
+    """Why this person cannot propose here (a heading and the reason), with where to go instead;
+    None when they can try.
 
     The same check the service makes on submit; here it spares people a form they cannot send."""
     blocked = selectors.proposal_blocked_reason(project, user)
@@ -138,8 +143,15 @@ def _blocked_reason(project: Project, user) -> tuple[str, str, str] | None:
         "role": (reverse("onboarding"), "Choose what you do"),
         "profile": (reverse("profile_freelancer_edit"), "Complete your profile"),
         "nda": (project.get_absolute_url(), "Read the project"),
+        "suspended": (reverse("earnings"), "Your earnings"),
     }
-    return (blocked.message, *where_to.get(blocked.kind, ("", "")))
+    if blocked.kind == "suspended":
+        heading = "Your account is suspended"
+    elif blocked.kind in _NOT_YET:
+        heading = "You can't propose on this project yet"
+    else:
+        heading = "You can't propose on this project"
+    return (heading, blocked.message, *where_to.get(blocked.kind, ("", "")))
 
 
 def _proposal_form_page(request, *, project: Project, proposal: Proposal | None):

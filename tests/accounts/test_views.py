@@ -70,6 +70,34 @@ def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client, d
     assert not Notification.objects.filter(kind="account.security").exists()
 
 
+def test_sign_up_pages_and_the_confirmation_email_use_the_sites_wording(client, django_capture_on_commit_callbacks):
+    # the sign-up and sign-in pages say "Sign up" and "Sign in", never allauth's "Signup" / "Sign Up"
+    for name in ("account_signup", "account_login"):
+        page = client.get(reverse(name)).content.decode()
+        assert "Sign up" in page and "Signup" not in page and "Sign Up" not in page and "Sign In" not in page
+    # the confirmation email says what to do and why, with the link
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "new@example.com", "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Check your email" in page and "Verify Your Email Address" not in page and "signup process" not in page
+    (email,) = mail.outbox
+    assert email.subject == "[Proofwork] Confirm your email address to finish signing up"
+    assert "To confirm your email address and open your account, follow this link:" in email.body
+    assert "If you did not sign up for Proofwork, ignore this email" in email.body
+    assert "user" not in email.body.split("follow this link")[0].lower() and "testserver" in email.body
+    # and the page the link opens asks plainly, without "an email address for user …"
+    link = next(word for word in email.body.split() if "/accounts/confirm-email/" in word)
+    page = client.get(link.split("testserver", 1)[1]).content.decode()
+    assert "Confirm that new@example.com is your email address" in page
+    assert "for user" not in page
+    client.force_login(UserFactory())
+    assert "Sign Out" not in client.get(reverse("account_logout")).content.decode()
+
+
 def test_signup_with_a_taken_email_gets_no_new_account(client):
     UserFactory(email="taken@example.com")
     client.post(
@@ -129,8 +157,8 @@ def test_freelancer_fills_profile_and_reads_it_in_public(client):
     ("field", "value", "message"),
     [
         ("bio", "x" * 5001, "at most 5000 characters"),
-        ("hourly_rate", "0", "greater than or equal to 5"),
-        ("hourly_rate", "12.345", "no more than 2 decimal places"),
+        ("hourly_rate", "0", "Enter a rate from $5 to $999 an hour."),
+        ("hourly_rate", "12.345", "Enter at most two decimals (cents)"),
         ("headline", "", "This field is required"),
         ("timezone", "Mars/Olympus", "Select a valid choice"),
     ],
@@ -144,6 +172,17 @@ def test_bad_freelancer_input_is_shown_next_to_the_field_and_saves_nothing(clien
     assert "Nothing was saved" in response.text
     profile.refresh_from_db()
     assert profile.headline == "Django developer for payment-heavy products"
+
+
+@pytest.mark.parametrize("value", ["1000", "99999", "1000000.5"])
+def test_a_rate_over_the_limit_gets_one_error(client, value):
+    # given a freelancer who types a rate over the top
+    profile = FreelancerProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(reverse("profile_freelancer_edit"), freelancer_form(hourly_rate=value))
+    # then the field shows one error for the one mistake
+    errors = response.context["form"].errors["hourly_rate"]
+    assert errors == ["Enter a rate from $5 to $999 an hour."]
 
 
 def test_an_avatar_that_is_not_an_image_is_refused(client):
@@ -294,6 +333,19 @@ def test_moderation_is_hidden_from_members(client):
     assert client.get(reverse("moderation_members")).status_code == 404
 
 
+def test_a_member_at_the_moderation_area_gets_the_sites_404_page_even_with_debug_on(client, settings):
+    # given DEBUG on, as under `make run`
+    settings.DEBUG = True
+    client.force_login(UserFactory())
+    for name in ("moderation_home", "moderation_members", "moderation_log"):
+        # when a member opens a moderation page
+        response = client.get(reverse(name))
+        # then they get the site's own 404 page, not Django's technical one listing the URLconf
+        assert response.status_code == 404
+        assert "We can't find that page" in response.content.decode()
+        assert "URLconf" not in response.content.decode()
+
+
 def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     from django.contrib.auth.models import Permission
 
@@ -304,6 +356,27 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_a_moderator_signing_in_with_two_factor_lands_on_the_moderation_area(client, moderator):
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from allauth.mfa.utils import decrypt
+
+    # given a moderator who hires and works for nobody
+    assert not moderator.has_chosen_role
+    # when they sign in with their password and a code from their authenticator
+    response = client.post(reverse("account_login"), {"login": moderator.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    secret = decrypt(Authenticator.objects.get(user=moderator, type=Authenticator.Type.TOTP).data["secret"])
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    # then they land on the moderation area, not the role chooser, and the dashboard sends them there too
+    assert response["Location"] == reverse("moderation_home")
+    assert client.get(reverse("moderation_home")).status_code == 200
+    assert client.get(reverse("dashboard"))["Location"] == reverse("moderation_home")
 
 
 def test_moderator_with_two_factor_suspends_a_member(moderator):

@@ -82,3 +82,18 @@ def test_a_file_over_the_limit_is_refused_with_both_sizes(settings):
 def test_an_empty_file_is_refused():
     with pytest.raises(ValidationError, match="is empty"):
         sniff(upload("empty.pdf", b""))
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64, "is an EXE file"),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 64, "is an ELF file"),
+        (b"BZh91AY&SY" + b"\x00" * 64, "is a BZ2 file"),
+    ],
+    ids=["exe", "elf", "bz2"],
+)
+def test_a_refused_type_is_named_with_the_right_article(data, says):
+    with pytest.raises(ValidationError) as refused:
+        sniff(upload("fake.pdf", data))
+    assert f"“fake.pdf” {says}, which is not accepted." in refused.value.messages[0]

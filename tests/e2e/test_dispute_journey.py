@@ -48,11 +48,11 @@ def sign_in_with_code(page: Page, user) -> None:
     page.goto("/accounts/login/")
     page.get_by_label(label("Email")).fill(user.email)
     page.get_by_label(label("Password")).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
     secret = decrypt(Authenticator.objects.get(user=user, type="totp").data["secret"])
     page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

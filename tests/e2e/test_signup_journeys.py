@@ -29,12 +29,12 @@ def sign_up_and_confirm(page: Page, mailoutbox, email: str) -> None:
     """From the home page to a confirmed, signed-in account on the onboarding page."""
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
     page.get_by_label(label("Email")).fill(email)
     page.get_by_label(label("Password")).fill(STRONG_PASSWORD)
     page.get_by_label("Password (again)").fill(STRONG_PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     assert len(mailoutbox) == 1, [message.subject for message in mailoutbox]
     message = mailoutbox[0]
@@ -45,7 +45,7 @@ def sign_up_and_confirm(page: Page, mailoutbox, email: str) -> None:
     parts = urlsplit(link.group(0))
     page.goto(parts.path + (f"?{parts.query}" if parts.query else ""))
 
-    expect(page.get_by_role("heading", name="Confirm Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
     expect(page.get_by_text(email).first).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="What brings you to Proofwork?")).to_be_visible()
@@ -55,7 +55,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label(label("Email")).fill(email)
     page.get_by_label(label("Password")).fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

@@ -18,7 +18,7 @@ from accounts.models import Skill, SkillCategory
 from marketplace import services
 from marketplace.models import ConfidentialAccess, Invitation, NdaAcceptance, Project
 from tests.factories import ClientProfileFactory, FreelancerProfileFactory
-from tests.helpers import text
+from tests.helpers import browser_for, text
 
 pytestmark = pytest.mark.django_db
 
@@ -296,6 +296,23 @@ def test_the_client_closes_an_open_project_and_the_page_says_why(client, client_
     assert "Closed by the client" in page and "This project is not taking proposals." in page
 
 
+def test_the_two_deadlines_of_an_open_project_are_explained_in_one_place(client, client_user):
+    # given an open project: proposals until its apply-by date, open itself until it expires
+    project = make_project(client_user, apply_by=today() + timedelta(days=10))
+    for viewer in (client_user, None):
+        if viewer:
+            client.force_login(viewer)
+        else:
+            client.logout()
+        page = text(client.get(reverse("project_detail", args=[project.pk])))
+        # then each date says what happens on it, once
+        assert "Apply by " + f"{project.apply_by:%-d %b %Y}" + " (the last day freelancers can send a proposal)" in page
+        closes = f"{timezone.localtime(project.expires_at):%-d %b %Y}"
+        assert f"Closes {closes} (the client can still hire from the proposals until then;" in page
+        assert page.count(closes) == 1
+        assert "closes by itself on" not in page
+
+
 # Who sees what --------------------------------------------------------------------------------
 
 
@@ -406,12 +423,31 @@ def test_a_confidential_brief_is_shown_only_after_the_nda_and_every_access_is_lo
     page = text(client.get(detail))
     name = freelancer.display_name
     assert "Access log" in page
-    assert re.search(rf"NDA accepted .*{re.escape(name)} .* 127\.0\.0\.1", page)
+    assert re.search(rf"NDA accepted .*{re.escape(name)} ", page)
     assert f"{name} Viewed the full description" in page
     assert f"{name} Downloaded roadmap.pdf" in page
+    # who and when, never where from: the network addresses are kept for staff alone
+    assert "Network address" not in page and "127.0.0.1" not in page
+    assert set(ConfidentialAccess.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}
     # the client's own visits are not logged
     assert ConfidentialAccess.objects.filter(user=client_user).count() == 0
     assert ConfidentialAccess.objects.filter(user=freelancer).count() == 2
+
+
+def test_staff_read_the_network_addresses_of_nda_acceptances_that_the_client_does_not_see(
+    client, client_user, freelancer, moderator
+):
+    # given a freelancer who accepted a confidential project's NDA and read the brief
+    project = make_project(client_user, is_confidential=True, nda_text="Keep it secret.")
+    client.force_login(freelancer)
+    client.post(reverse("project_nda_accept", args=[project.pk]), REMOTE_ADDR="203.0.113.7", follow=True)
+    # then the client reads who accepted and when, without the address
+    client.force_login(client_user)
+    page = text(client.get(reverse("project_detail", args=[project.pk])))
+    assert freelancer.display_name in page and "203.0.113.7" not in page
+    # and a moderator reads the audit record with it
+    page = text(browser_for(moderator).get(reverse("moderation_view_project", args=[project.pk])))
+    assert re.search(rf"{re.escape(freelancer.display_name)} .* 203\.0\.113\.7", page)
 
 
 def test_an_invited_freelancer_reads_a_confidential_brief_without_the_nda(client, client_user, freelancer):

@@ -337,6 +337,24 @@ def test_a_closed_project_takes_no_proposals(client, project, priya, client_of_p
     told_why_no_proposal(client, project, "This project is not taking proposals any more.")
 
 
+def test_a_suspended_freelancer_is_told_their_account_is_suspended_and_what_they_can_still_do(client, project, priya):
+    # given Priya's account is suspended
+    priya.suspended_at = timezone.now()
+    priya.save()
+    log_in(client, priya)
+    # when she opens the proposal form, then it says her account is suspended, not "not yet"
+    told_why_no_proposal(client, project, "Your account is suspended, so you cannot send proposals.")
+    page = html.unescape(client.get(reverse("proposal_create", args=[project.pk])).content.decode())
+    assert '<h2 id="blocked-heading">Your account is suspended</h2>' in page
+    assert "You can't propose on this project yet" not in page
+    assert "You can still sign in, read projects and your messages, and withdraw the money you have earned." in page
+    assert f'href="{reverse("earnings")}"' in page
+    # and the project page says the same
+    page = client.get(reverse("project_detail", args=[project.pk])).content.decode()
+    assert "Your account is suspended</strong>, so you cannot propose." in page
+    assert f'<a href="{reverse("earnings")}">withdraw the money you have earned</a>' in page
+
+
 def test_a_client_cannot_propose_on_their_own_project(client, project, client_of_project):
     # given the client also works as a freelancer, with a complete profile
     client_of_project.is_freelancer = True

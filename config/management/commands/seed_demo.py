@@ -17,7 +17,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from allauth.mfa.utils import decrypt
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -29,6 +28,7 @@ from PIL import Image, ImageDraw
 from accounts import services
 from accounts.models import Skill, SkillCategory, User
 from config.management.demo_data import CLIENTS, FREELANCERS, PROJECTS
+from config.moderators import MODERATORS, moderators_group
 from marketplace import services as market
 from marketplace.models import Project
 from messaging.services import conversation_for_topic, message_send
@@ -39,11 +39,15 @@ from payments.payout_accounts import payout_account_start
 
 DEMO_PASSWORD = "proofwork-demo"
 MODERATOR_EMAIL = "moderator@example.com"
-LOGINS = f"""  Demo logins (password: {DEMO_PASSWORD})
-    client@example.com       hires
-    freelancer@example.com   works
-    {MODERATOR_EMAIL}    staff; two-factor secret below
-"""
+_LOGIN_ROWS = [
+    *((spec["email"], f"{spec['full_name']}, hires") for spec in CLIENTS),
+    *((spec["email"], f"{spec['full_name']}, works") for spec in FREELANCERS),
+    (MODERATOR_EMAIL, "staff; two-factor secret below"),
+]
+_WIDTH = max(len(email) for email, _ in _LOGIN_ROWS)
+LOGINS = f"  Demo logins (password: {DEMO_PASSWORD})\n" + "".join(
+    f"    {email:<{_WIDTH}}  {who}\n" for email, who in _LOGIN_ROWS
+)
 
 
 def _demo_image(title: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
@@ -74,8 +78,7 @@ def _seeded() -> bool:
             email=MODERATOR_EMAIL,
             is_staff=True,
             emailaddress__verified=True,
-            user_permissions__codename="moderate",
-            user_permissions__content_type__app_label="accounts",
+            groups__name=MODERATORS,
             authenticator__type=Authenticator.Type.TOTP,
         ).exists()
     )
@@ -155,7 +158,8 @@ class Command(BaseCommand):
         self._seed_payment_methods()
         moderator, created = _user(MODERATOR_EMAIL, full_name="Alex Moderator", is_staff=True)
         created_count += created
-        moderator.user_permissions.add(Permission.objects.get(codename="moderate", content_type__app_label="accounts"))
+        # The Moderators group: the moderation area, and reading what it moderates in the admin.
+        moderator.groups.add(moderators_group())
         if not Authenticator.objects.filter(user=moderator, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(moderator, generate_totp_secret())
             RecoveryCodes.activate(moderator)
@@ -311,7 +315,6 @@ class Command(BaseCommand):
         recovery = ", ".join(RecoveryCodes(codes).get_unused_codes()[:3]) if codes else "none"
         return (
             f"  Moderator two-factor secret (add it to any authenticator app): {secret}\n"
-            f"  otpauth://totp/Proofwork:moderator%40example.com?secret={secret}&issuer=Proofwork\n"
             f"  Code right now: {code} (changes every {mfa_settings.TOTP_PERIOD} s)\n"
             f"  Recovery codes (each works once): {recovery}"
         )

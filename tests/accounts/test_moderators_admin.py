@@ -1,0 +1,63 @@
+"""The Moderators group: staff in it moderate, and read in the admin what they moderate, without
+changing or deleting anything there."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from config.moderators import MODERATORS, moderators_group
+from tests.factories import UserFactory
+from tests.helpers import browser_for
+from tests.marketplace.factories import open_project
+
+pytestmark = pytest.mark.django_db
+
+MODERATED = ["Projects", "Reviews", "Conversations", "Messages", "Users", "Disputes", "Reports"]
+
+
+def test_migrate_leaves_a_moderators_group_that_views_what_it_moderates_and_changes_nothing():
+    # given the database as migrate leaves it
+    group = Group.objects.get(name=MODERATORS)
+    codenames = set(group.permissions.values_list("content_type__app_label", "codename"))
+    # then the group moderates and views projects, reviews, messages, users, disputes and reports
+    assert codenames == {
+        ("accounts", "moderate"),
+        ("accounts", "view_user"),
+        ("accounts", "view_report"),
+        ("marketplace", "view_project"),
+        ("messaging", "view_conversation"),
+        ("messaging", "view_message"),
+        ("contracts", "view_dispute"),
+        ("reviews", "view_review"),
+    }
+    # and calling it again changes nothing
+    assert moderators_group().pk == group.pk and group.permissions.count() == len(codenames)
+
+
+def test_a_moderator_in_the_group_reads_the_admin_but_cannot_change_there():
+    # given a staff member in the Moderators group, signed in with their second factor
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(moderators_group())
+    TOTP.activate(moderator, generate_totp_secret())
+    browser = browser_for(moderator)
+    project = open_project()
+    # when they open the admin
+    page = browser.get("/admin/").content.decode()
+    # then it lists what they moderate, not "You don't have permission to view or edit anything"
+    assert "permission to view or edit anything" not in page
+    assert [name for name in MODERATED if f">{name}<" in page] == [n for n in MODERATED if n != "Reviews"]
+    # and they read a project and a member, read-only
+    assert browser.get(reverse("admin:marketplace_project_change", args=[project.pk])).status_code == 200
+    member = project.client
+    assert browser.get(reverse("admin:accounts_user_change", args=[member.pk])).status_code == 200
+    response = browser.post(reverse("admin:accounts_user_change", args=[member.pk]), {"email": "x@example.com"})
+    assert response.status_code == 403
+    assert browser.post(reverse("admin:accounts_user_delete", args=[member.pk]), {"post": "yes"}).status_code == 403
+    member.refresh_from_db()
+    assert member.email != "x@example.com"
+    assert moderator.has_perm("accounts.moderate") and not moderator.has_perm("accounts.change_user")
+    # and they reach the moderation area through the group alone
+    assert browser.get(reverse("moderation_home")).status_code == 200
