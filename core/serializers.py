@@ -194,16 +194,31 @@ def status_field(
     """A model's `status` as a schema component of its own: several models have a `status` with other
     values, and drf-spectacular cannot name those enums apart without a settings override."""
     schema = {"type": "string", "enum": choices.values, "description": description or " | ".join(choices.values)}
-    field = type(component_name.removesuffix("Enum") + "Field", (serializers.CharField,), {})
-    return extend_schema_field(schema, component_name=component_name)(field)
+    return _one_class_per_component(component_name, schema, serializers.CharField)
 
 
 def choice_field(choices: type[models.TextChoices], *, component_name: str) -> type[serializers.ChoiceField]:
     """A ChoiceField class whose enum is a schema component of its own name (as status_field):
     several models have a `reason` with other values. Use the one class for input and output."""
     schema = {"type": "string", "enum": choices.values, "description": " | ".join(choices.values)}
-    field_class = type(component_name.removesuffix("Enum") + "Field", (serializers.ChoiceField,), {})
-    return extend_schema_field(schema, component_name=component_name)(field_class)
+    return _one_class_per_component(component_name, schema, serializers.ChoiceField)
+
+
+# Two APIs naming the same enum (a review's report and the reports API) get the same class, so the
+# schema has one component; the same name with other values is a mistake and fails at start-up.
+_component_fields: dict[str, tuple[dict, type]] = {}
+
+
+def _one_class_per_component(component_name: str, schema: dict, base: type) -> type:
+    known = _component_fields.get(component_name)
+    if known is not None:
+        if known[0] != schema or not issubclass(known[1], base):
+            raise ValueError(f"{component_name} is already a component with other values")
+        return known[1]
+    field = type(component_name.removesuffix("Enum") + "Field", (base,), {})
+    field = extend_schema_field(schema, component_name=component_name)(field)
+    _component_fields[component_name] = (schema, field)
+    return field
 
 
 class QueryParamsMixin:
