@@ -26,7 +26,7 @@ from contracts.forms import (
     RefundRequestForm,
     SubmitWorkForm,
 )
-from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
+from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, RefundRequest
 from core.forms import dollars_for_input
 from messaging.selectors import topic_conversation
 from payments.charges import processing_references
@@ -281,6 +281,7 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         row["event"].milestone_id: row["event"].note for row in events if row["event"].verb == "changes requested"
     }
     rows = milestone_rows(request, contract, reasons=reasons, failed=failed)
+    ended = [row["event"] for row in events if row["event"].verb == ContractEvent.Verb.ENDED]
     milestones = [row.milestone for row in rows]
     ended_test = (
         not active and contract.is_test_project and contract.end_reason == Contract.EndReason.COMPLETED and as_client
@@ -298,6 +299,7 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
             "refunded": sum(m.refunded_cents for m in milestones),
         },
         "timeline": events,
+        "ended_by": ended[-1].actor if ended else None,
         "conversation": topic_conversation(topic_type="contract", topic_id=contract.pk, user=user),
         "add_form": add_form or AddMilestoneForm(prefix="add"),
         "can_add": active and as_client,
@@ -307,6 +309,30 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         "auto_release_days": settings.AUTO_RELEASE_DAYS,
         "clearance_days": settings.CLEARANCE_DAYS,
         **sandbox(),
+    }
+
+
+def end_context(request, contract: Contract, form) -> dict:
+    """The confirmation before a contract ends: what blocks it (money held, a payment processing),
+    which unfunded milestones it removes, and whether it counts as completed or ended early."""
+    milestones = selectors.contract_milestones(contract)
+    processing = processing_references(contract.payment_group)
+    held = [m for m in milestones if m.is_held or m.is_disputed]
+    removed = [m for m in milestones if m.is_pending]
+    waiting = [m for m in removed if m.ledger_reference in processing]
+    as_client = contract.client_id == request.user.pk
+    return {
+        "contract": contract,
+        "form": form,
+        "as_client": as_client,
+        "other": contract.freelancer if as_client else contract.client,
+        "held": held,
+        "removed": removed,
+        "removed_total": sum(m.amount_cents for m in removed),
+        "waiting": waiting,
+        "blocked": bool(held or waiting),
+        "released": sum(m.released_cents for m in milestones),
+        "completes": Contract.end_outcome(milestones) == Contract.EndReason.COMPLETED,
     }
 
 

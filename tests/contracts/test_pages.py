@@ -735,7 +735,9 @@ def test_a_change_order_on_an_ended_contract_is_refused():
 def test_ending_a_contract_with_money_held_is_refused_with_the_reason():
     contract = started_contract()
     milestone = funded(contract)
-    response = browser_for(contract.freelancer).post(reverse("contract_end", args=[contract.pk]), follow=True)
+    response = browser_for(contract.freelancer).post(
+        reverse("contract_end", args=[contract.pk]), {"reason": "unresponsive"}, follow=True
+    )
     assert f"Money is still held for “{milestone.title}”" in text(response)
     contract.refresh_from_db()
     assert contract.is_active
