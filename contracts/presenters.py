@@ -40,9 +40,18 @@ def sandbox() -> dict:
     return {"sandbox_notice": SANDBOX_NOTICE if getattr(get_gateway(), "is_sandbox", False) else ""}
 
 
-def form_prefix(action: str, milestone: Milestone) -> str:
+def form_prefix(action: str, milestone: Milestone | int) -> str:
     """Each milestone's forms get their own prefix, so field ids stay unique on the page."""
-    return f"{action.replace('_', '-')}-{milestone.pk}"
+    pk = milestone if isinstance(milestone, int) else milestone.pk
+    return f"{action.replace('_', '-')}-{pk}"
+
+
+ADD_FORM = "add"
+
+
+def failed_form_name(action: str, milestone_pk: int) -> str:
+    """How a milestone's failed form is named while it waits to be shown again (core.failed_forms)."""
+    return f"{action}:{milestone_pk}"
 
 
 # --- Offers ---------------------------------------------------------------------------------
@@ -272,6 +281,19 @@ def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple 
     return rows
 
 
+def restored_forms(failure) -> dict:
+    """contract_context's arguments for a form that failed on the contract page and comes back."""
+    if failure is None:
+        return {}
+    if failure.name == ADD_FORM:
+        return {"add_form": failure.bind(AddMilestoneForm, prefix=ADD_FORM)}
+    action, _, pk = failure.name.partition(":")
+    form_class = MilestoneEditForm if action == "edit" else FORMS_FOR_ACTION.get(action)
+    if form_class is None or not pk.isdigit():
+        return {}
+    return {"failed": (int(pk), action, failure.bind(form_class, prefix=form_prefix(action, int(pk))))}
+
+
 def contract_context(request, contract: Contract, *, failed: tuple[int, str, object] | None = None, add_form=None):
     user = request.user
     as_client = contract.client_id == user.pk
@@ -301,7 +323,7 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         "timeline": events,
         "ended_by": ended[-1].actor if ended else None,
         "conversation": topic_conversation(topic_type="contract", topic_id=contract.pk, user=user),
-        "add_form": add_form or AddMilestoneForm(prefix="add"),
+        "add_form": add_form or AddMilestoneForm(prefix=ADD_FORM),
         "can_add": active and as_client,
         "can_end": active,
         "can_continue": ended_test,

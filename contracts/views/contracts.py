@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, ContractEndForm, FollowOnForm
 from contracts.models import Contract
-from contracts.presenters import contract_list_rows, end_context
+from contracts.presenters import ADD_FORM, contract_list_rows, end_context, restored_forms
 from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract
 from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error, dollars_for_input, milestone_formset
@@ -30,7 +30,7 @@ FOLLOW_ON_DUE_DAYS = 30
 @require_safe
 def contract_detail(request, pk: int):
     contract = get_object_or_404(selectors.contracts_for_user(request.user).select_related("follow_on_of"), pk=pk)
-    return _render_contract(request, contract)
+    return _render_contract(request, contract, **restored_forms(take_failed_form(request)))
 
 
 CONTRACTS_PER_PAGE = 25
@@ -118,7 +118,7 @@ def contract_milestone_add(request, pk: int):
     contract = _party_contract(request, pk)
     if request.method != "POST":
         return redirect(contract)
-    form = AddMilestoneForm(request.POST, prefix="add")
+    form = AddMilestoneForm(request.POST, prefix=ADD_FORM)
     if form.is_valid():
         try:
             milestone = services.milestone_add(
@@ -133,7 +133,7 @@ def contract_milestone_add(request, pk: int):
         else:
             messages.success(request, f"Milestone “{milestone.title}” added. Fund it so the freelancer can start.")
             return redirect(_back_to(milestone))
-    return _render_contract(request, contract, status=400, add_form=form)
+    return keep_failed_form(request, form, page=contract.get_absolute_url(), name=ADD_FORM, anchor="#add-milestone")
 
 
 @login_required
