@@ -37,6 +37,12 @@ def _files(request):
     return request.FILES if request.method == "POST" else None
 
 
+def _files_lost(request) -> bool:
+    """A form with files that is shown again after a POST failed: a browser cannot be given the
+    chosen files back, so the page asks for them again."""
+    return request.method == "POST" and bool(request.FILES)
+
+
 @login_required
 def onboarding(request):
     user = request.user
@@ -92,6 +98,7 @@ def profile_freelancer_edit(request):
             "portfolio_items": list(profile.portfolio_items.all()) if profile.pk else [],
             "categories": selectors.skill_categories_with_skills(),
             "selected_skill_ids": {int(pk) for pk in form["skills"].value() or [] if str(pk).isdigit()},
+            "files_lost": _files_lost(request),
         },
     )
 
@@ -112,7 +119,11 @@ def profile_client_edit(request):
     )
     if saved:
         return redirect(profile.get_absolute_url())
-    return render(request, "accounts/profile_client_edit.html", {"details": details, "form": form, "profile": profile})
+    return render(
+        request,
+        "accounts/profile_client_edit.html",
+        {"details": details, "form": form, "profile": profile, "files_lost": _files_lost(request)},
+    )
 
 
 @login_required
@@ -129,7 +140,9 @@ def portfolio_item_edit(request, pk: int | None = None):
         else:
             messages.success(request, "Portfolio item saved.")
             return redirect("profile_freelancer_edit")
-    return render(request, "accounts/portfolio_item_form.html", {"form": form, "item": item})
+    return render(
+        request, "accounts/portfolio_item_form.html", {"form": form, "item": item, "files_lost": _files_lost(request)}
+    )
 
 
 @login_required

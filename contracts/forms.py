@@ -8,7 +8,8 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from contracts.models import Dispute
+from contracts.models import Contract, Dispute
+from contracts.services.contracts import END_NOTE_MAX_LENGTH
 from contracts.services.milestones import MAX_SUBMISSION_FILES
 from core.forms import IntentField, IntentFormMixin, MultipleFileField, optional_text, parse_dollars
 from core.text import single_line
@@ -68,6 +69,27 @@ class FollowOnForm(forms.Form):
         max_length=10_000,
         help_text="What the freelancer will do. Plain text; line breaks are kept.",
         error_messages={"required": "Describe the work."},
+    )
+
+
+# --- Contracts ------------------------------------------------------------------------------
+
+
+class ContractEndForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why are you ending it?",
+        choices=Contract.EndReasonDetail.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose why you are ending the contract.",
+            "invalid_choice": "Choose a reason from the list.",
+        },
+    )
+    note = optional_text(
+        label="Note (optional)",
+        help_text="The other party reads it with the reason, on the contract and in their notification.",
+        max_length=END_NOTE_MAX_LENGTH,
+        rows=3,
     )
 
 

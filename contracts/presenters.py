@@ -26,7 +26,7 @@ from contracts.forms import (
     RefundRequestForm,
     SubmitWorkForm,
 )
-from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
+from contracts.models import Contract, ContractEvent, Milestone, MilestoneEdit, Offer, RefundRequest
 from core.forms import dollars_for_input
 from messaging.selectors import topic_conversation
 from payments.charges import processing_references
@@ -40,9 +40,18 @@ def sandbox() -> dict:
     return {"sandbox_notice": SANDBOX_NOTICE if getattr(get_gateway(), "is_sandbox", False) else ""}
 
 
-def form_prefix(action: str, milestone: Milestone) -> str:
+def form_prefix(action: str, milestone: Milestone | int) -> str:
     """Each milestone's forms get their own prefix, so field ids stay unique on the page."""
-    return f"{action.replace('_', '-')}-{milestone.pk}"
+    pk = milestone if isinstance(milestone, int) else milestone.pk
+    return f"{action.replace('_', '-')}-{pk}"
+
+
+ADD_FORM = "add"
+
+
+def failed_form_name(action: str, milestone_pk: int) -> str:
+    """How a milestone's failed form is named while it waits to be shown again (core.failed_forms)."""
+    return f"{action}:{milestone_pk}"
 
 
 # --- Offers ---------------------------------------------------------------------------------
@@ -272,6 +281,19 @@ def milestone_rows(request, contract: Contract, *, reasons: dict, failed: tuple 
     return rows
 
 
+def restored_forms(failure) -> dict:
+    """contract_context's arguments for a form that failed on the contract page and comes back."""
+    if failure is None:
+        return {}
+    if failure.name == ADD_FORM:
+        return {"add_form": failure.bind(AddMilestoneForm, prefix=ADD_FORM)}
+    action, _, pk = failure.name.partition(":")
+    form_class = MilestoneEditForm if action == "edit" else FORMS_FOR_ACTION.get(action)
+    if form_class is None or not pk.isdigit():
+        return {}
+    return {"failed": (int(pk), action, failure.bind(form_class, prefix=form_prefix(action, int(pk))))}
+
+
 def contract_context(request, contract: Contract, *, failed: tuple[int, str, object] | None = None, add_form=None):
     user = request.user
     as_client = contract.client_id == user.pk
@@ -281,6 +303,7 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         row["event"].milestone_id: row["event"].note for row in events if row["event"].verb == "changes requested"
     }
     rows = milestone_rows(request, contract, reasons=reasons, failed=failed)
+    ended = [row["event"] for row in events if row["event"].verb == ContractEvent.Verb.ENDED]
     milestones = [row.milestone for row in rows]
     ended_test = (
         not active and contract.is_test_project and contract.end_reason == Contract.EndReason.COMPLETED and as_client
@@ -298,8 +321,9 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
             "refunded": sum(m.refunded_cents for m in milestones),
         },
         "timeline": events,
+        "ended_by": ended[-1].actor if ended else None,
         "conversation": topic_conversation(topic_type="contract", topic_id=contract.pk, user=user),
-        "add_form": add_form or AddMilestoneForm(prefix="add"),
+        "add_form": add_form or AddMilestoneForm(prefix=ADD_FORM),
         "can_add": active and as_client,
         "can_end": active,
         "can_continue": ended_test,
@@ -307,6 +331,30 @@ def contract_context(request, contract: Contract, *, failed: tuple[int, str, obj
         "auto_release_days": settings.AUTO_RELEASE_DAYS,
         "clearance_days": settings.CLEARANCE_DAYS,
         **sandbox(),
+    }
+
+
+def end_context(request, contract: Contract, form) -> dict:
+    """The confirmation before a contract ends: what blocks it (money held, a payment processing),
+    which unfunded milestones it removes, and whether it counts as completed or ended early."""
+    milestones = selectors.contract_milestones(contract)
+    processing = processing_references(contract.payment_group)
+    held = [m for m in milestones if m.is_held or m.is_disputed]
+    removed = [m for m in milestones if m.is_pending]
+    waiting = [m for m in removed if m.ledger_reference in processing]
+    as_client = contract.client_id == request.user.pk
+    return {
+        "contract": contract,
+        "form": form,
+        "as_client": as_client,
+        "other": contract.freelancer if as_client else contract.client,
+        "held": held,
+        "removed": removed,
+        "removed_total": sum(m.amount_cents for m in removed),
+        "waiting": waiting,
+        "blocked": bool(held or waiting),
+        "released": sum(m.released_cents for m in milestones),
+        "completes": Contract.end_outcome(milestones) == Contract.EndReason.COMPLETED,
     }
 
 

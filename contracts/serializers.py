@@ -24,6 +24,7 @@ from core.serializers import (
     RejectUnknownFieldsMixin,
     StoredFileSerializer,
     StrictIntegerField,
+    choice_field,
     status_field,
 )
 from core.text import single_line
@@ -34,6 +35,8 @@ MilestoneStatusField = status_field(Milestone.Status, component_name="MilestoneS
 ContractStatusField = status_field(Contract.Status, component_name="ContractStatusEnum", description="active or ended.")
 OfferStatusField = status_field(Offer.Status, component_name="OfferStatusEnum")
 MilestoneEditStatusField = status_field(MilestoneEdit.Status, component_name="MilestoneEditStatusEnum")
+# One class for the reason sent to end a contract and the reason read back.
+EndReasonDetailField = choice_field(Contract.EndReasonDetail, component_name="ContractEndReasonDetailEnum")
 
 
 def _page_url(obj) -> str | None:
@@ -204,6 +207,13 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Why the contract ended; empty while it runs.",
     )
+    end_reason_detail = EndReasonDetailField(
+        choices=Contract.EndReasonDetail.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The reason given by whoever ended it; empty while it runs (and for contracts ended without one).",
+    )
+    end_note = serializers.CharField(read_only=True, help_text="The note given with the reason; may be empty.")
     offer = serializers.IntegerField(source="offer_id", read_only=True)
     follow_on_of = serializers.IntegerField(source="follow_on_of_id", read_only=True, allow_null=True)
     url = serializers.SerializerMethodField(help_text="The contract's page.")
@@ -215,6 +225,8 @@ class ContractSerializer(serializers.ModelSerializer):
             "title",
             "status",
             "end_reason",
+            "end_reason_detail",
+            "end_note",
             "client",
             "freelancer",
             "currency",
@@ -299,6 +311,19 @@ class OfferSerializer(serializers.ModelSerializer):
 
 
 # --- Input -----------------------------------------------------------------------------------
+
+
+class ContractEndSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Why the contract is ending, which the other party reads."""
+
+    reason = EndReasonDetailField(
+        choices=Contract.EndReasonDetail.choices,
+        error_messages={"invalid_choice": "Choose one of: " + ", ".join(Contract.EndReasonDetail.values) + "."},
+        help_text="Why you end it.",
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text="Optional; the other party reads it."
+    )
 
 
 class MilestoneTermsInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

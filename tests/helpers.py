@@ -94,3 +94,11 @@ def table_pairs(model, targets) -> list:
         for source in model.TRANSITIONS
         for target in targets
     ]
+
+
+def came_back(response, path: str) -> bool:
+    """A form that failed came back by a redirect (303, so the browser GETs it) to `path` (its
+    fragment aside), which answered 200: a refresh reloads that page and never posts again.
+    `response` is the test client's answer to a POST made with follow=True."""
+    chain = response.redirect_chain
+    return bool(chain) and chain[0][1] == 303 and chain[0][0].split("#")[0] == path and response.status_code == 200

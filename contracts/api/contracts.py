@@ -16,6 +16,7 @@ from contracts.selectors import (
 )
 from contracts.serializers import (
     ContractDetailSerializer,
+    ContractEndSerializer,
     ContractSerializer,
     FollowOnInputSerializer,
     MilestoneAddSerializer,
@@ -52,17 +53,20 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(ContractDetailSerializer(contract, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        request=None,
+        request=ContractEndSerializer,
         responses=ContractDetailSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        description="End the contract (either party) once no money is held: completed when every milestone was paid, "
-        "otherwise ended early. Unfunded milestones are removed. 400 while money is held; 409 if already ended."
+        description="End the contract (either party) once no money is held, with a reason and an optional note "
+        "that the other party is sent: completed when every milestone was paid, otherwise ended early. Unfunded "
+        "milestones are removed. 400 for a missing or unknown reason and while money is held; 409 if already ended."
         + MONEY_NOTE,
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def end(self, request, pk=None):
-        return self._detail(services.contract_end(contract=self.get_object(), by=request.user))
+        contract = self.get_object()
+        data = validated(ContractEndSerializer, request.data)
+        return self._detail(services.contract_end(contract=contract, by=request.user, **data))
 
     @extend_schema(
         request=MilestoneAddSerializer,

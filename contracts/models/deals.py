@@ -143,6 +143,14 @@ class Contract(Stateful, models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Ended early"
 
+    class EndReasonDetail(models.TextChoices):
+        # Why the person who ended it did so, in their words; the other party reads it.
+        WORK_COMPLETED = "work_completed", "The work is completed"
+        UNRESPONSIVE = "unresponsive", "The other party stopped responding"
+        SCOPE_CHANGED = "scope_changed", "The scope or budget changed"
+        NOT_A_FIT = "not_a_fit", "Not a good fit"
+        OTHER = "other", "Other"
+
     TRANSITIONS = {Status.ACTIVE: {Status.ENDED}, Status.ENDED: set()}
 
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="contract")
@@ -160,7 +168,12 @@ class Contract(Stateful, models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_on_contracts"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    # Completed or ended early, from the milestones (the reputation figures count it); blank while active.
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    # The reason and note given by whoever ended it (the ENDED event's actor); blank for contracts
+    # ended before a reason was asked for.
+    end_reason_detail = models.CharField(max_length=20, choices=EndReasonDetail.choices, blank=True)
+    end_note = models.CharField(max_length=500, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -181,6 +194,18 @@ class Contract(Stateful, models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def ended_completed(self) -> bool:
+        return self.end_reason == self.EndReason.COMPLETED
+
+    @classmethod
+    def end_outcome(cls, milestones) -> str:
+        """How ending now would count: completed when something was paid and no unfunded milestone
+        is left (it would be removed); otherwise ended early."""
+        paid = any(m.released_cents for m in milestones)
+        unfinished = any(m.is_pending for m in milestones)
+        return cls.EndReason.COMPLETED if paid and not unfinished else cls.EndReason.CANCELLED
 
 
 class Milestone(Stateful, models.Model):

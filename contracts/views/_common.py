@@ -1,5 +1,5 @@
-"""What every contract page shares: scoped lookups, service errors as messages, and
-re-rendering the contract page when a form on it fails."""
+"""What every contract page shares: scoped lookups, service errors as messages, and sending a
+form that failed on the contract page back to it (post/redirect/get)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from contracts import selectors
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
-from contracts.presenters import contract_context, form_prefix
+from contracts.presenters import contract_context, failed_form_name, form_prefix
 from core.exceptions import DomainError
+from core.failed_forms import keep_failed_form
 from core.forms import add_service_error
 
 ServiceError = (DomainError, ValidationError)
@@ -68,9 +69,21 @@ def _run(request, call: Callable[[], Any], *, success: str | Callable[[Any], str
     return result
 
 
+def _failed_on_contract(request, milestone: Milestone, *, action: str, form):
+    """A form of a milestone that failed goes back to the contract page, on a GET: the page shows it
+    again with what was typed and its errors, once, so a refresh never posts it again."""
+    return keep_failed_form(
+        request,
+        form,
+        page=milestone.contract.get_absolute_url(),
+        name=failed_form_name(action, milestone.pk),
+        anchor=f"#milestone-{milestone.pk}",
+    )
+
+
 def _milestone_form_action(request, milestone: Milestone, *, action: str, form_class, call, success: str):
     """A form posted from a milestone on the contract page: one service call with the form's data;
-    a refusal goes on the form and the page re-renders with it inline."""
+    a refusal goes on the form, shown inline on the contract page it redirects back to."""
     if request.method != "POST":
         return redirect(_back_to(milestone))
     form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
@@ -82,4 +95,4 @@ def _milestone_form_action(request, milestone: Milestone, *, action: str, form_c
         else:
             messages.success(request, success)
             return redirect(_back_to(milestone))
-    return _render_contract(request, milestone.contract, status=400, failed=(milestone.pk, action, form))
+    return _failed_on_contract(request, milestone, action=action, form=form)

@@ -12,13 +12,14 @@ from django.db.models import Case, Count, Q, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
-from contracts.forms import AddMilestoneForm, FollowOnForm
+from contracts.forms import AddMilestoneForm, ContractEndForm, FollowOnForm
 from contracts.models import Contract
-from contracts.presenters import contract_list_rows
-from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract, _run
+from contracts.presenters import ADD_FORM, contract_list_rows, end_context, restored_forms
+from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract
+from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error, dollars_for_input, milestone_formset
 
 FOLLOW_ON_HOURS = 20
@@ -29,7 +30,7 @@ FOLLOW_ON_DUE_DAYS = 30
 @require_safe
 def contract_detail(request, pk: int):
     contract = get_object_or_404(selectors.contracts_for_user(request.user).select_related("follow_on_of"), pk=pk)
-    return _render_contract(request, contract)
+    return _render_contract(request, contract, **restored_forms(take_failed_form(request)))
 
 
 CONTRACTS_PER_PAGE = 25
@@ -77,16 +78,38 @@ def contract_list(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def contract_end(request, pk: int):
+    """GET: what ending it now would do (money that must be settled first, unfunded milestones it
+    removes, completed or ended early) and a reason to give; POST: end it with that reason."""
     contract = _party_contract(request, pk)
-    _run(
-        request,
-        lambda: services.contract_end(contract=contract, by=request.user),
-        success=lambda ended: f"The contract has ended ({ended.get_end_reason_display().lower()}).",
-        failed="The contract was not ended.",
-    )
-    return redirect(contract)
+    if not contract.is_active:
+        messages.info(request, "This contract has already ended.")
+        return redirect(contract)
+    if request.method == "POST":
+        form = ContractEndForm(request.POST)
+        if form.is_valid():
+            try:
+                ended = services.contract_end(
+                    contract=contract,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                other = ended.freelancer if ended.client_id == request.user.pk else ended.client
+                messages.success(
+                    request,
+                    f"The contract has ended ({ended.get_end_reason_display().lower()}). "
+                    f"{other.display_name} has been told why.",
+                )
+                return redirect(ended)
+        return keep_failed_form(request, form, page=request.path, name="end")
+    failure = take_failed_form(request)
+    form = failure.bind(ContractEndForm) if failure else ContractEndForm()
+    return render(request, "contracts/contract_end.html", end_context(request, contract, form))
 
 
 @login_required
@@ -95,7 +118,7 @@ def contract_milestone_add(request, pk: int):
     contract = _party_contract(request, pk)
     if request.method != "POST":
         return redirect(contract)
-    form = AddMilestoneForm(request.POST, prefix="add")
+    form = AddMilestoneForm(request.POST, prefix=ADD_FORM)
     if form.is_valid():
         try:
             milestone = services.milestone_add(
@@ -110,7 +133,7 @@ def contract_milestone_add(request, pk: int):
         else:
             messages.success(request, f"Milestone “{milestone.title}” added. Fund it so the freelancer can start.")
             return redirect(_back_to(milestone))
-    return _render_contract(request, contract, status=400, add_form=form)
+    return keep_failed_form(request, form, page=contract.get_absolute_url(), name=ADD_FORM, anchor="#add-milestone")
 
 
 @login_required

@@ -29,12 +29,13 @@ from contracts.views._common import (
     ServiceError,
     _back_to,
     _error_text,
+    _failed_on_contract,
     _milestone_form_action,
     _party_milestone,
     _party_refund_request,
-    _render_contract,
     _run,
 )
+from core.failed_forms import keep_failed_form, take_failed_form
 from core.files import attachment_response
 from core.forms import add_service_error, dollars_for_input
 from payments.charges import latest_payment
@@ -56,11 +57,14 @@ def milestone_fund(request, pk: int):
     gateway = get_gateway()
     profile = BillingProfile.objects.filter(user=request.user).first()
     saved_card = profile.card_label if profile and profile.has_card else ""
-    form = FundForm(
-        request.POST if request.method == "POST" else None, card_entry=gateway.is_sandbox, saved_card=saved_card
+    form_kwargs = {"card_entry": gateway.is_sandbox, "saved_card": saved_card}
+    failure = take_failed_form(request) if request.method != "POST" else None
+    form = (
+        failure.bind(FundForm, **form_kwargs)
+        if failure
+        else FundForm(request.POST if request.method == "POST" else None, **form_kwargs)
     )
     payment = latest_payment(milestone.ledger_reference)
-    status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -69,7 +73,6 @@ def milestone_fund(request, pk: int):
                 )
             except ServiceError as error:
                 add_service_error(form, error)
-                payment = latest_payment(milestone.ledger_reference)
             else:
                 if funded.status == funded.Status.PENDING:
                     messages.info(
@@ -84,9 +87,15 @@ def milestone_fund(request, pk: int):
                     f"{contract.freelancer.display_name} can start.",
                 )
                 return redirect(_back_to(milestone))
-        status = 400
+        # Shown again on a GET of this page, the card number left out: it is typed again, not kept.
+        return keep_failed_form(request, form, page=request.path, name="fund", exclude=("card_number",))
     elif not milestone.is_pending:
-        messages.info(request, f"“{milestone.title}” is already {milestone.get_status_display().lower()}.")
+        if failure:  # it was funded meanwhile: say why the payment was refused where the person lands
+            for texts in failure.errors.values():
+                for text in texts:
+                    messages.error(request, text)
+        else:
+            messages.info(request, f"“{milestone.title}” is already {milestone.get_status_display().lower()}.")
         return redirect(_back_to(milestone))
     context = {
         "milestone": milestone,
@@ -99,7 +108,7 @@ def milestone_fund(request, pk: int):
         "card_entry": gateway.is_sandbox,
         **sandbox(),
     }
-    return render(request, "contracts/milestone_fund.html", context, status=status)
+    return render(request, "contracts/milestone_fund.html", context)
 
 
 @login_required
@@ -206,7 +215,7 @@ def milestone_release_partial(request, pk: int):
                     "clearance_days": settings.CLEARANCE_DAYS,
                 }
                 return render(request, "contracts/release_confirm.html", context)
-    return _render_contract(request, contract, status=400, failed=(milestone.pk, "release_part", form))
+    return _failed_on_contract(request, milestone, action="release_part", form=form)
 
 
 @login_required

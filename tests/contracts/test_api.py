@@ -195,13 +195,13 @@ def test_the_whole_journey_by_api():
     assert approved_event["milestone"] == first["id"]
 
     # when the client ends the contract (the unfunded second milestone is removed)
-    ended = client.post(f"/api/v1/contracts/{contract_id}/end/")
+    ended = client.post(f"/api/v1/contracts/{contract_id}/end/", {"reason": "scope_changed"}, format="json")
     assert ended.status_code == 200, ended.json()
     assert (ended.json()["status"], ended.json()["end_reason"]) == ("ended", "cancelled")  # "Ended early"
     assert [m["status"] for m in ended.json()["milestones"]] == ["released", "cancelled"]
     assert [m["id"] for m in ended.json()["milestones"]] == [first["id"], second["id"]]
     # and ending it twice is refused as a state conflict
-    assert client.post(f"/api/v1/contracts/{contract_id}/end/").status_code == 409
+    assert client.post(f"/api/v1/contracts/{contract_id}/end/", {"reason": "other"}, format="json").status_code == 409
     assert money_problems() == []
 
 
@@ -293,7 +293,7 @@ def test_change_order_is_added_and_funded():
 
 def test_a_change_order_on_an_ended_contract_is_a_conflict():
     deal = active_deal()
-    api_for(deal.client).post(f"/api/v1/contracts/{deal.contract.pk}/end/")
+    api_for(deal.client).post(f"/api/v1/contracts/{deal.contract.pk}/end/", {"reason": "other"}, format="json")
     body = {"title": "More", "amount_cents": 150_00, "due_date": in_days(30).isoformat()}
     response = api_for(deal.client).post(f"/api/v1/contracts/{deal.contract.pk}/milestones/", body, format="json")
     assert response.status_code == 409
@@ -304,7 +304,9 @@ def test_a_change_order_on_an_ended_contract_is_a_conflict():
 def test_ending_a_contract_while_money_is_held_is_refused():
     deal = deal_with_first_in(S.FUNDED)
     before = money_snapshot()
-    response = api_for(deal.freelancer).post(f"/api/v1/contracts/{deal.contract.pk}/end/")
+    response = api_for(deal.freelancer).post(
+        f"/api/v1/contracts/{deal.contract.pk}/end/", {"reason": "not_a_fit"}, format="json"
+    )
     assert response.status_code == 400
     assert "still held" in response.json()["detail"]
     deal.contract.refresh_from_db()
@@ -545,7 +547,7 @@ def test_someone_else_gets_404_on_contracts_offers_and_milestones(other_user):
     ):
         assert stranger.get(path).status_code == 404, path
     for path, body in (
-        (f"/api/v1/contracts/{deal.contract.pk}/end/", {}),
+        (f"/api/v1/contracts/{deal.contract.pk}/end/", {"reason": "other"}),
         (f"/api/v1/contracts/{deal.contract.pk}/milestones/", {"title": "x", "amount_cents": 100_00}),
         (f"/api/v1/offers/{deal.offer.pk}/accept/", {}),
         (f"/api/v1/offers/{deal.offer.pk}/withdraw/", {}),

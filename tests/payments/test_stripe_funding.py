@@ -15,7 +15,7 @@ from payments.cards import card_setup_finish, card_setup_start
 from payments.gateways import GatewayError
 from payments.models import BillingProfile, LedgerTransaction, Payment, WebhookEvent
 from tests.contracts.factories import active_contract, escrow_of, milestone_of, nothing_moves
-from tests.helpers import browser_for, text
+from tests.helpers import browser_for, came_back, text
 from tests.payments.stripe_support import (
     APP,
     about,
@@ -157,9 +157,10 @@ def test_a_declined_card_on_the_fund_page_shows_stripes_words_and_charges_nothin
     milestone = milestone_of(contract)
     saved_card(contract.client, "pm_card_chargeCustomerFail")
 
-    page = browser_for(contract.client).post(reverse("milestone_fund", args=[milestone.pk]), {})
+    url = reverse("milestone_fund", args=[milestone.pk])
+    page = browser_for(contract.client).post(url, {}, follow=True)
 
-    assert page.status_code == 400
+    assert came_back(page, url)
     assert "Your card was declined." in text(page)
     assert "Payment processing" not in text(page)
     assert escrow_of(milestone) == 0
@@ -241,11 +242,10 @@ def test_the_sandbox_fund_page_says_a_declined_test_card_charged_nothing():
     contract = active_contract()
     milestone = milestone_of(contract)
 
-    page = browser_for(contract.client).post(
-        reverse("milestone_fund", args=[milestone.pk]), {"card_number": "4000000000000002"}
-    )
+    url = reverse("milestone_fund", args=[milestone.pk])
+    page = browser_for(contract.client).post(url, {"card_number": "4000000000000002"}, follow=True)
 
-    assert page.status_code == 400
+    assert came_back(page, url)
     assert "The card was declined (sandbox test card 4000 0000 0000 0002). Nothing was charged." in text(page)
     milestone.refresh_from_db()
     assert milestone.status == Milestone.Status.PENDING and escrow_of(milestone) == 0
