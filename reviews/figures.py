@@ -73,6 +73,24 @@ def _ratings(subject_ids: list[int], direction: str) -> dict[int, dict]:
     return result
 
 
+def _shared_figures(role: str, rows: list[dict], rated: dict) -> dict:
+    """What both roles show: the history's size ("New" below MIN_BASIS ended contracts with money
+    paid) and the ratings from the other side."""
+    ended_paid = sum(1 for r in rows if r["status"] == Contract.Status.ENDED and r["paid"])
+    return {
+        "role": role,
+        "is_new": ended_paid < MIN_BASIS,
+        "contracts": len(rows),
+        "contracts_ended_paid": ended_paid,
+        "rating_average": rated["rating_average"],
+        "rating_count": rated["rating_count"],
+        "rating_distribution": rated["distribution"],
+        "hidden_reviews": rated["hidden"],
+        "would_work_again_percent": percent(*rated["again"]),
+        "would_work_again_basis": rated["again"][1],
+    }
+
+
 def _lost_disputes(contract_filter: Q, role: str) -> dict[int, int]:
     """Per contract: disputes decided (by staff or by a deadline's default) against `role` — they
     got less than half of what was held. One query."""
@@ -190,18 +208,8 @@ def freelancer_figures(user_ids: list[int], *, now=None) -> dict[int, dict]:
             clients[row["client_id"]] += 1
         tests = [r for r in rows if r["is_test_project"] and r["end_reason"] == Contract.EndReason.COMPLETED]
         earned = sum(r["paid"] or 0 for r in rows)
-        ended_paid = sum(1 for r in rows if r["status"] == Contract.Status.ENDED and r["paid"])
         figures[user_id] = {
-            "role": "freelancer",
-            "is_new": ended_paid < MIN_BASIS,
-            "contracts": len(rows),
-            "contracts_ended_paid": ended_paid,
-            "rating_average": rated["rating_average"],
-            "rating_count": rated["rating_count"],
-            "rating_distribution": rated["distribution"],
-            "hidden_reviews": rated["hidden"],
-            "would_work_again_percent": percent(*rated["again"]),
-            "would_work_again_basis": rated["again"][1],
+            **_shared_figures("freelancer", rows, rated),
             "job_success_percent": percent(success, judged),
             "job_success_basis": judged,
             "job_success_lines": lines,
@@ -297,18 +305,8 @@ def client_figures(user_ids: list[int], *, now=None) -> dict[int, dict]:
         rated = ratings[user_id]
         hired, repeat, average_days = _relationships(rows, now=now)
         ended_early = [r for r in rows if r["end_reason"] == Contract.EndReason.CANCELLED and r["ended_by"] == user_id]
-        ended_paid = sum(1 for r in rows if r["status"] == Contract.Status.ENDED and r["paid"])
         figures[user_id] = {
-            "role": "client",
-            "is_new": ended_paid < MIN_BASIS,
-            "contracts": len(rows),
-            "contracts_ended_paid": ended_paid,
-            "rating_average": rated["rating_average"],
-            "rating_count": rated["rating_count"],
-            "rating_distribution": rated["distribution"],
-            "hidden_reviews": rated["hidden"],
-            "would_work_again_percent": percent(*rated["again"]),
-            "would_work_again_basis": rated["again"][1],
+            **_shared_figures("client", rows, rated),
             "released_without_dispute_percent": percent(*released[user_id]),
             "released_basis": released[user_id][1],
             "disputes_lost": sum(lost.get(r["pk"], 0) for r in rows),
