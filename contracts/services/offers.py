@@ -15,6 +15,7 @@ from core.milestones import MilestoneTerms
 from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms, paid_test_due_by, paid_test_due_message
 from marketplace.services import proposal_offer_accepted, proposal_offer_ended
+from marketplace.topics import PROPOSAL_TOPIC
 from messaging.services import conversation_for_topic
 from notifications.services import notify
 
@@ -220,12 +221,7 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         to_status=Contract.Status.ACTIVE,
         amount_cents=offer.total_cents,
     )
-    conversation_for_topic(
-        topic_type="contract",
-        topic_id=contract.pk,
-        title=f"Contract: {contract.title}",
-        participants=[contract.client, contract.freelancer],
-    )
+    _continue_the_conversation(contract, proposal_id=offer.proposal_id)
     other = contract.client if party == Offer.Party.FREELANCER else contract.freelancer
     notify(
         recipient=other,
@@ -237,6 +233,30 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         url=contract.get_absolute_url(),
     )
     return contract
+
+
+def _continue_the_conversation(contract: Contract, *, proposal_id: int | None) -> None:
+    """The contract continues the two's one conversation (see messaging's `Conversation`): the
+    one of the contract it follows on from, else the one of the proposal it was hired from, so
+    what they agreed before the hire stays beside the work. Its title names the work, the titles
+    of the chain in order ("Clinic booking app · Three months of performance work")."""
+    titles, link = [contract.title], contract.follow_on_of
+    while link is not None:
+        titles.insert(0, link.title)
+        link = link.follow_on_of
+    if contract.follow_on_of_id:
+        continues = ("contract", contract.follow_on_of_id)
+    elif proposal_id:
+        continues = (PROPOSAL_TOPIC, proposal_id)
+    else:
+        continues = None
+    conversation_for_topic(
+        topic_type="contract",
+        topic_id=contract.pk,
+        title=" · ".join(dict.fromkeys(titles)),
+        participants=[contract.client, contract.freelancer],
+        continues=continues,
+    )
 
 
 @transaction.atomic
