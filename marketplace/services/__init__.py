@@ -28,6 +28,7 @@ from marketplace.services.proposals import (  # noqa: F401
     proposal_offer_ended,
     proposal_shortlist,
     proposal_submit,
+    proposal_terms_check,
     proposal_update,
     proposal_withdraw,
 )
