@@ -15,6 +15,7 @@ from marketplace.services.projects import (  # noqa: F401
     project_files_change,
     project_nda_accept,
     project_publish,
+    project_rules_check,
     project_update,
     projects_expire_due,
 )
