@@ -20,6 +20,23 @@ from messaging.services import conversation_for_topic
 from notifications.services import notify
 
 
+def offer_terms_check(
+    *, milestones: list | None, is_test: bool, title: str | None = None, scope: str | None = None
+) -> None:
+    """The rules of an offer's terms, checked together so a form shows every error at once: its
+    title and scope (when given) and its milestones (when a form could read them, else None)."""
+    errors: dict[str, list[str]] = {}
+    if (title is not None and not title.strip()) or (scope is not None and not scope.strip()):
+        errors["title"] = ["Give the new work a title and a scope."]
+    if milestones is not None:
+        try:
+            _validate_milestones(milestones, is_test=is_test, today=timezone.localdate())
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate_milestones(milestones: list, *, is_test: bool, today: date) -> None:
     errors = []
     if not milestones:
@@ -114,9 +131,7 @@ def offer_create_follow_on(
         raise DomainError("Follow-on offers start from a paid test project.")
     if contract.status != Contract.Status.ENDED or contract.end_reason != Contract.EndReason.COMPLETED:
         raise DomainError("End the paid test as completed before offering more work.")
-    if not title.strip() or not scope.strip():
-        raise ValidationError({"title": ["Give the new work a title and a scope."]})
-    _validate_milestones(milestones, is_test=False, today=timezone.localdate())
+    offer_terms_check(milestones=milestones, is_test=False, title=title, scope=scope)
     offer = Offer.objects.create(
         follow_on_of=contract,
         client_id=contract.client_id,

@@ -18,7 +18,14 @@ from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, FollowOnForm
 from contracts.models import Contract
 from contracts.presenters import contract_list_rows
-from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract, _run
+from contracts.views._common import (
+    ServiceError,
+    _back_to,
+    _party_contract,
+    _render_contract,
+    _rules_beside_form_errors,
+    _run,
+)
 from core.forms import add_service_error, dollars_for_input, milestone_formset
 
 FOLLOW_ON_HOURS = 20
@@ -156,6 +163,8 @@ def contract_continue(request, pk: int):
                     f"Offer sent to {contract.freelancer.display_name}. The new contract starts when they accept.",
                 )
                 return redirect(offer)
+        else:
+            _rules_beside_form_errors(formset, milestone_errors, is_test=False)
         status = 400
     context = {
         "contract": contract,
