@@ -228,7 +228,9 @@ def _private_page(kind: str, pk: int) -> dict | None:
             "contract": contract,
             "milestones": list(contract.milestones.all()),
             "events": list(contract.events.select_related("actor", "milestone")),
-            "conversation": Conversation.objects.filter(topic_type="contract", topic_id=contract.pk).first(),
+            "conversation": Conversation.objects.filter(
+                topics__topic_type="contract", topics__topic_id=contract.pk
+            ).first(),
             "disputes": list(contract.disputes.all()),
         }
     if kind == "offer":

@@ -30,12 +30,18 @@ def _error_target(form, key: str | None, field_map):
     return target if target in form.fields else None
 
 
-def add_service_error(form, error: ValidationError | DomainError, field_map=None) -> None:
+def add_service_error(
+    form, error: ValidationError | DomainError, field_map=None, *, beside_form_errors: bool = False
+) -> None:
     """Put a service's refusal on a form: on the field it names when the form has it, else on the form.
 
     `field_map` renames a service's field to the form's (a dict, or a function of the name; a name
     the dict lacks goes on the form). A list as the target collects the texts instead, for errors
-    shown apart from the form (a table of milestones)."""
+    shown apart from the form (a table of milestones).
+
+    `beside_form_errors`: the service checked what a form that failed its own checks could read,
+    so that every error shows at once; a field the form already faults (the service saw it as
+    empty) and anything not about one field are left out, so nothing is said twice or wrongly."""
     if isinstance(error, ValidationError):
         pairs = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
     else:
@@ -44,6 +50,8 @@ def add_service_error(form, error: ValidationError | DomainError, field_map=None
         target = _error_target(form, key, field_map)
         if isinstance(target, list):
             target.extend(texts)
+        elif beside_form_errors and (target is None or target in form.errors):
+            continue
         else:
             form.add_error(target, texts)
 

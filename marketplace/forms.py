@@ -245,6 +245,29 @@ class ProjectForm(forms.Form):
             return "budget_max" if self.is_range and not self.is_test else "budget_min"
         return service_field if service_field in self.fields else None
 
+    def rules_input(self) -> dict:
+        """What the fields that passed their own checks hold, for project_rules_check."""
+        data = self.cleaned_data
+        fields = {
+            "title": data.get("title"),
+            "summary": data.get("summary"),
+            "description": data.get("description"),
+            "acceptance_criteria": (data.get("acceptance_criteria") or "").strip(),
+            "category": data.get("category"),
+            "budget_min_cents": data.get("budget_min"),
+            "budget_max_cents": data.get("budget_max_cents", data.get("budget_min")),
+            "duration_days": data.get("duration_days"),
+            "apply_by": data.get("apply_by"),
+            "is_confidential": bool(data.get("is_confidential")),
+            "nda_text": (data.get("nda_text") or "").strip(),
+        }
+        return {
+            "kind": self.kind,
+            "data": {key: value for key, value in fields.items() if value is not None},
+            "skills": list(data.get("skills") or []),
+            "questions": [],
+        }
+
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         questions = []

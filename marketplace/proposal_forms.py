@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from core.forms import (
     MilestoneFormSet,
     MultipleFileField,
+    add_service_error,
     dollars_for_input,
     milestone_formset,
     milestone_rows,
@@ -25,6 +26,13 @@ from marketplace.services.interviews import DURATIONS, MAX_SLOTS
 from marketplace.services.proposals import MAX_ATTACHMENTS
 
 ANSWER_MAX_LENGTH = 2000
+# The proposal form's field for each field a service names.
+SERVICE_FIELDS = {
+    "bid_cents": "bid",
+    "duration_days": "duration_days",
+    "cover_letter": "cover_letter",
+    "attachments": "attachments",
+}
 
 
 def user_zone(user) -> tzinfo:
@@ -103,6 +111,36 @@ class ProposalForm(forms.Form):
 
     def answers(self) -> dict[int, str]:
         return {question.pk: self.cleaned_data.get(name, "") for question, name in self.question_fields}
+
+    def read_terms(self) -> dict:
+        """What the fields that passed their own checks hold, for the service's rules; a field
+        with an error of its own is left out (None), so it is not reported twice."""
+        data = self.cleaned_data
+        return {
+            "cover_letter": data.get("cover_letter"),
+            "bid_cents": data.get("bid"),
+            "duration_days": data.get("duration_days"),
+        }
+
+    def add_service_errors(self, error: ValidationError, *, milestone_errors: list[str]) -> None:
+        """A service's refusal, each error on its field: an unanswered question on that question,
+        the milestone rules with the milestone table."""
+        if not hasattr(error, "error_dict"):
+            add_service_error(self, error)
+            return
+        by_question = {question.pk: name for question, name in self.question_fields}
+        for key, errors in error.error_dict.items():
+            for one in errors:
+                text = one.message % one.params if one.params else one.message
+                if key == "answers" and (one.params or {}).get("question_id") in by_question:
+                    name = by_question[one.params["question_id"]]
+                    if name not in self.errors:
+                        self.add_error(name, text)
+                elif key == "milestones":
+                    milestone_errors.append(text)
+                else:
+                    target = SERVICE_FIELDS.get(key)
+                    self.add_error(target if target in self.fields else None, text)
 
     def service_kwargs(self, milestones: list[MilestoneTerms]) -> dict:
         return {

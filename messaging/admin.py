@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, ConversationTopic, Message, Participant
 
 
 class ParticipantInline(admin.TabularInline):
@@ -9,6 +9,17 @@ class ParticipantInline(admin.TabularInline):
     extra = 0
     fields = ["user", "last_read_at"]
     readonly_fields = ["user", "last_read_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TopicInline(admin.TabularInline):
+    model = ConversationTopic
+    extra = 0
+    fields = ["topic_type", "topic_id", "added_at"]
+    readonly_fields = ["topic_type", "topic_id", "added_at"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -24,7 +35,7 @@ class ConversationAdmin(admin.ModelAdmin):
     search_fields = ["title", "participants__user__email"]
     readonly_fields = ["title", "topic_type", "topic_id", "created_at"]
     fields = ["title", "topic_type", "topic_id", "created_at"]
-    inlines = [ParticipantInline]
+    inlines = [TopicInline, ParticipantInline]
 
     def has_add_permission(self, request) -> bool:
         return False

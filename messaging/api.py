@@ -34,7 +34,18 @@ class ParticipantSerializer(serializers.Serializer):
     last_read_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
+class TopicSerializer(serializers.Serializer):
+    type = serializers.CharField(source="topic_type", read_only=True, help_text="What it is: proposal, contract, …")
+    id = serializers.IntegerField(source="topic_id", read_only=True)
+
+
 class ConversationSerializer(serializers.ModelSerializer):
+    topics = TopicSerializer(
+        many=True,
+        read_only=True,
+        help_text="Everything this conversation is about, in the order it joined: the proposal the two "
+        "first talked about, then the contracts that continued it. `topic_type` and `topic_id` name the first.",
+    )
     last_message_at = serializers.DateTimeField(read_only=True, allow_null=True)
     unread_count = serializers.IntegerField(read_only=True)
     participants = ParticipantSerializer(source="members", many=True, read_only=True)
@@ -47,6 +58,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "title",
             "topic_type",
             "topic_id",
+            "topics",
             "created_at",
             "last_message_at",
             "unread_count",
@@ -96,7 +108,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Conversation.objects.none()
-        return selectors.conversations_for_user(self.request.user)
+        return selectors.conversations_for_user(self.request.user).prefetch_related("topics")
 
     @extend_schema(request=None, responses=ConversationSerializer)
     @action(detail=True, methods=["post"])

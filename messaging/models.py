@@ -1,4 +1,4 @@
-"""Conversations between people about one thing (a proposal, a contract), told apart by a topic reference.
+"""Conversations between people, one per relationship, told apart by topic references.
 
 Messaging knows nothing about what a topic is: `topic_type` + `topic_id` point at it the way the
 ledger points at what it pays for, and `messaging.topics` turns that into a label and a link.
@@ -19,7 +19,21 @@ MESSAGE_MAX_FILES = 5
 
 
 class Conversation(models.Model):
-    topic_type = models.CharField(max_length=40)  # "proposal", "contract", …
+    """One relationship: the same people talking about one line of work, from first contact on.
+
+    Between a client and a freelancer that line of work starts with a proposal (the chat and the
+    interviews before the hire), goes on with the contract hired from it (and a re-hire of the
+    same proposal) and with every follow-on contract after it: all of it is one conversation, so
+    what was agreed before the hire stays beside the work. Each thing it is about is one
+    `ConversationTopic` row, and a topic belongs to one conversation at most. Two proposals on
+    two projects of the same client are two relationships (each is weighed on its own before a
+    hire), so they are two conversations.
+
+    `topic_type` + `topic_id` name the topic the conversation started with; `topics` holds it
+    and every topic that continued it. The title names the relationship as it now stands.
+    """
+
+    topic_type = models.CharField(max_length=40)  # what it started about: "proposal", "contract", …
     topic_id = models.PositiveBigIntegerField()
     title = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
@@ -32,6 +46,24 @@ class Conversation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("conversation_detail", args=[self.pk])
+
+
+class ConversationTopic(models.Model):
+    """One thing a conversation is about; looking a topic up finds its one conversation."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="topics")
+    topic_type = models.CharField(max_length=40)
+    topic_id = models.PositiveBigIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic_type", "topic_id"], name="one_conversation_per_topic_ref")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_type}:{self.topic_id} in {self.conversation}"
 
 
 class Participant(models.Model):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from messaging.models import Conversation, Message, MessageAttachment, Participant
+from messaging.models import Conversation, ConversationTopic, Message, MessageAttachment, Participant
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -173,7 +173,8 @@ def attachments_for_user(user: User) -> QuerySet[MessageAttachment]:
 
 
 def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Conversation | None:
-    """The conversation about one topic, if it exists and the person takes part in it.
+    """The conversation about one topic (the one it started with or one that continued it), if it
+    exists and the person takes part in it.
 
     It carries `viewer_id` (the person it was found for: they take part) and `others_read_at` (how
     far the others have read), so a panel showing it needs no query for either."""
@@ -181,7 +182,7 @@ def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Convers
         return None
     others = Participant.objects.filter(conversation=OuterRef("pk")).exclude(user=user).order_by()
     conversation = (
-        Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id, participants__user=user)
+        Conversation.objects.filter(topics__topic_type=topic_type, topics__topic_id=topic_id, participants__user=user)
         .annotate(
             others_read_at=Subquery(others.values("conversation").annotate(latest=Max("last_read_at")).values("latest"))
         )
@@ -197,7 +198,9 @@ def topic_conversation_ids(*, topic_type: str, topic_ids: Iterable[int], user: U
     if not getattr(user, "is_authenticated", False):
         return {}
     return dict(
-        Conversation.objects.filter(topic_type=topic_type, topic_id__in=list(topic_ids), participants__user=user)
+        ConversationTopic.objects.filter(
+            topic_type=topic_type, topic_id__in=list(topic_ids), conversation__participants__user=user
+        )
         .order_by("pk")
-        .values_list("topic_id", "pk")
+        .values_list("topic_id", "conversation_id")
     )

@@ -20,6 +20,7 @@ from messaging.models import (
     MESSAGE_MAX_FILES,
     MESSAGE_MAX_LENGTH,
     Conversation,
+    ConversationTopic,
     Message,
     MessageAttachment,
     Participant,
@@ -33,12 +34,38 @@ if TYPE_CHECKING:
 NOTIFICATION_PREVIEW_LENGTH = 200
 
 
+def _conversation_of(topic_type: str, topic_id: int) -> Conversation | None:
+    return Conversation.objects.filter(topics__topic_type=topic_type, topics__topic_id=topic_id).first()
+
+
 @transaction.atomic
-def conversation_for_topic(*, topic_type: str, topic_id: int, title: str, participants: Iterable[User]) -> Conversation:
-    """One conversation per topic: asking again returns the same one, with anyone missing added."""
+def conversation_for_topic(
+    *,
+    topic_type: str,
+    topic_id: int,
+    title: str,
+    participants: Iterable[User],
+    continues: tuple[str, int] | None = None,
+) -> Conversation:
+    """One conversation per relationship (see `Conversation`): asking again for a topic returns
+    the same one, with anyone missing added.
+
+    A topic that `continues` another (a contract hired from a proposal, a follow-on contract)
+    joins the conversation of that one, which then takes `title`; only when that one has no
+    conversation does a new one start."""
     if not topic_type:
         raise ValueError("A conversation needs a topic type.")
-    conversation = Conversation.objects.filter(topic_type=topic_type, topic_id=topic_id).first()
+    conversation = _conversation_of(topic_type, topic_id)
+    if conversation is None and continues is not None:
+        conversation = _conversation_of(*continues)
+        if conversation is not None:
+            _, joined = ConversationTopic.objects.get_or_create(
+                topic_type=topic_type, topic_id=topic_id, defaults={"conversation": conversation}
+            )
+            conversation = _conversation_of(topic_type, topic_id)  # a concurrent request may have linked it first
+            if joined and title.strip():
+                Conversation.objects.filter(pk=conversation.pk).update(title=title.strip()[:200])
+                conversation.refresh_from_db(fields=["title"])
     if conversation is None:
         try:
             # A savepoint, so losing the race to a concurrent request leaves this transaction usable.
@@ -46,8 +73,9 @@ def conversation_for_topic(*, topic_type: str, topic_id: int, title: str, partic
                 conversation = Conversation.objects.create(
                     topic_type=topic_type, topic_id=topic_id, title=title.strip()[:200]
                 )
+                ConversationTopic.objects.create(conversation=conversation, topic_type=topic_type, topic_id=topic_id)
         except IntegrityError:
-            conversation = Conversation.objects.get(topic_type=topic_type, topic_id=topic_id)
+            conversation = _conversation_of(topic_type, topic_id)
     wanted = {user.pk: user for user in participants}
     present = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
     Participant.objects.bulk_create(

@@ -28,13 +28,19 @@ def register_topic(topic_type: str, resolver: Resolver) -> None:
     _RESOLVERS[topic_type] = resolver
 
 
-def topic_link(conversation) -> TopicLink | None:
-    """The label and link of what this conversation is about, or None when unknown."""
-    resolver = _RESOLVERS.get(conversation.topic_type)
+def _resolve(topic_type: str, topic_id: int) -> TopicLink | None:
+    resolver = _RESOLVERS.get(topic_type)
     if resolver is None:
         return None
-    resolved = resolver(conversation.topic_id)
+    resolved = resolver(topic_id)
     if resolved is None:
         return None
     label, url = resolved
     return TopicLink(label=label, url=url)
+
+
+def topic_links(conversation) -> list[TopicLink]:
+    """The label and link of everything this conversation is about (a proposal, then the contracts
+    that continued it), in the order they joined; unknown and gone ones are left out."""
+    links = (_resolve(topic.topic_type, topic.topic_id) for topic in conversation.topics.all())
+    return [link for link in links if link is not None]

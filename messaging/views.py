@@ -14,7 +14,7 @@ from core.forms import add_service_error
 from messaging import selectors, services
 from messaging.forms import MessageForm
 from messaging.models import Conversation
-from messaging.topics import topic_link
+from messaging.topics import topic_links
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -84,7 +84,7 @@ def conversation_detail(request, pk: int):
     else:
         services.conversation_mark_read(conversation=conversation, user=user)
     context = thread_context(conversation=conversation, user=user, form=form, return_to=return_to)
-    context.update(topic=topic_link(conversation), others=selectors.other_members(conversation, user))
+    context.update(topics=topic_links(conversation), others=selectors.other_members(conversation, user))
     return render(request, "messaging/conversation.html", context)
 
 

@@ -35,6 +35,7 @@ from contracts.services.offers import (  # noqa: F401
     offer_create_from_hire,
     offer_decline,
     offer_revise,
+    offer_terms_check,
     offer_withdraw,
     offers_expire_due,
 )

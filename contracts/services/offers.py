@@ -15,8 +15,26 @@ from core.milestones import MilestoneTerms
 from core.templatetags.core_tags import money
 from marketplace.hiring import HireTerms, paid_test_due_by, paid_test_due_message
 from marketplace.services import proposal_offer_accepted, proposal_offer_ended
+from marketplace.topics import PROPOSAL_TOPIC
 from messaging.services import conversation_for_topic
 from notifications.services import notify
+
+
+def offer_terms_check(
+    *, milestones: list | None, is_test: bool, title: str | None = None, scope: str | None = None
+) -> None:
+    """The rules of an offer's terms, checked together so a form shows every error at once: its
+    title and scope (when given) and its milestones (when a form could read them, else None)."""
+    errors: dict[str, list[str]] = {}
+    if (title is not None and not title.strip()) or (scope is not None and not scope.strip()):
+        errors["title"] = ["Give the new work a title and a scope."]
+    if milestones is not None:
+        try:
+            _validate_milestones(milestones, is_test=is_test, today=timezone.localdate())
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _validate_milestones(milestones: list, *, is_test: bool, today: date) -> None:
@@ -113,9 +131,7 @@ def offer_create_follow_on(
         raise DomainError("Follow-on offers start from a paid test project.")
     if contract.status != Contract.Status.ENDED or contract.end_reason != Contract.EndReason.COMPLETED:
         raise DomainError("End the paid test as completed before offering more work.")
-    if not title.strip() or not scope.strip():
-        raise ValidationError({"title": ["Give the new work a title and a scope."]})
-    _validate_milestones(milestones, is_test=False, today=timezone.localdate())
+    offer_terms_check(milestones=milestones, is_test=False, title=title, scope=scope)
     offer = Offer.objects.create(
         follow_on_of=contract,
         client_id=contract.client_id,
@@ -220,12 +236,7 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         to_status=Contract.Status.ACTIVE,
         amount_cents=offer.total_cents,
     )
-    conversation_for_topic(
-        topic_type="contract",
-        topic_id=contract.pk,
-        title=f"Contract: {contract.title}",
-        participants=[contract.client, contract.freelancer],
-    )
+    _continue_the_conversation(contract, proposal_id=offer.proposal_id)
     other = contract.client if party == Offer.Party.FREELANCER else contract.freelancer
     notify(
         recipient=other,
@@ -237,6 +248,30 @@ def offer_accept(*, offer: Offer, by) -> Contract:
         url=contract.get_absolute_url(),
     )
     return contract
+
+
+def _continue_the_conversation(contract: Contract, *, proposal_id: int | None) -> None:
+    """The contract continues the two's one conversation (see messaging's `Conversation`): the
+    one of the contract it follows on from, else the one of the proposal it was hired from, so
+    what they agreed before the hire stays beside the work. Its title names the work, the titles
+    of the chain in order ("Clinic booking app · Three months of performance work")."""
+    titles, link = [contract.title], contract.follow_on_of
+    while link is not None:
+        titles.insert(0, link.title)
+        link = link.follow_on_of
+    if contract.follow_on_of_id:
+        continues = ("contract", contract.follow_on_of_id)
+    elif proposal_id:
+        continues = (PROPOSAL_TOPIC, proposal_id)
+    else:
+        continues = None
+    conversation_for_topic(
+        topic_type="contract",
+        topic_id=contract.pk,
+        title=" · ".join(dict.fromkeys(titles)),
+        participants=[contract.client, contract.freelancer],
+        continues=continues,
+    )
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from contracts import selectors
+from contracts import selectors, services
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
 from contracts.presenters import contract_context, failed_form_name, form_prefix
 from core.exceptions import DomainError
@@ -24,6 +24,16 @@ def _error_text(error) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return error.message
+
+
+def _rules_beside_form_errors(formset, milestone_errors: list[str], *, is_test: bool) -> None:
+    """A form of terms failed its own checks: the milestone rules (caps, due dates) still run on
+    a table that did read, so every error shows in one answer."""
+    if formset.is_valid():
+        try:
+            services.offer_terms_check(milestones=formset.milestones(), is_test=is_test)
+        except ValidationError as error:
+            milestone_errors.extend(error.messages)
 
 
 def _back_to(milestone: Milestone) -> str:

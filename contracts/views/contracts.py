@@ -18,7 +18,13 @@ from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, ContractEndForm, FollowOnForm
 from contracts.models import Contract
 from contracts.presenters import ADD_FORM, contract_list_rows, end_context, restored_forms
-from contracts.views._common import ServiceError, _back_to, _party_contract, _render_contract
+from contracts.views._common import (
+    ServiceError,
+    _back_to,
+    _party_contract,
+    _render_contract,
+    _rules_beside_form_errors,
+)
 from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error, dollars_for_input, milestone_formset
 
@@ -179,6 +185,8 @@ def contract_continue(request, pk: int):
                     f"Offer sent to {contract.freelancer.display_name}. The new contract starts when they accept.",
                 )
                 return redirect(offer)
+        else:
+            _rules_beside_form_errors(formset, milestone_errors, is_test=False)
         status = 400
     context = {
         "contract": contract,

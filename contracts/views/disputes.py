@@ -262,12 +262,12 @@ def _their_messages(contract) -> list:
     """For the moderator deciding: what the two wrote each other about this work (the proposal's
     and the contract's conversations), hidden messages included and marked. Reading the page
     that shows them is in the audit log."""
-    topics = Q(topic_type="contract", topic_id=contract.pk)
+    topics = Q(topics__topic_type="contract", topics__topic_id=contract.pk)
     proposal_id = Offer.objects.filter(pk=contract.offer_id).values_list("proposal_id", flat=True).first()
     if proposal_id:
-        topics |= Q(topic_type=PROPOSAL_TOPIC, topic_id=proposal_id)
+        topics |= Q(topics__topic_type=PROPOSAL_TOPIC, topics__topic_id=proposal_id)
     return list(
-        Message.objects.filter(conversation__in=Conversation.objects.filter(topics))
+        Message.objects.filter(conversation__in=Conversation.objects.filter(topics).values("pk"))
         .select_related("sender")
         .order_by("created_at", "pk")[:300]
     )

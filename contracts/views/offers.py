@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from contracts import selectors, services
 from contracts.forms import OfferDeclineForm, OfferReviseForm
 from contracts.presenters import offer_context, offer_groups
-from contracts.views._common import ServiceError, _party_offer, _run
+from contracts.views._common import ServiceError, _party_offer, _rules_beside_form_errors, _run
 from core.forms import add_service_error, milestone_formset, milestone_rows
 
 
@@ -115,6 +115,8 @@ def offer_revise(request, pk: int):
             else:
                 messages.success(request, "You proposed changed terms. The other side has to accept them now.")
                 return redirect(offer)
+        else:
+            _rules_beside_form_errors(formset, milestone_errors, is_test=offer.is_test_project)
         status = 400
     context = {
         "offer": offer,

@@ -15,6 +15,7 @@ from marketplace.services.projects import (  # noqa: F401
     project_files_change,
     project_nda_accept,
     project_publish,
+    project_rules_check,
     project_update,
     projects_expire_due,
 )
@@ -28,6 +29,7 @@ from marketplace.services.proposals import (  # noqa: F401
     proposal_offer_ended,
     proposal_shortlist,
     proposal_submit,
+    proposal_terms_check,
     proposal_update,
     proposal_withdraw,
 )

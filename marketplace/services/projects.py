@@ -105,6 +105,14 @@ def _validate(project: Project, *, skills: list[Skill], questions: list[dict], t
         raise ValidationError(errors)
 
 
+def project_rules_check(*, kind: str, data: dict[str, Any], skills: list[Skill], questions: list[dict]) -> None:
+    """The rules of a project (a paid test's caps, the deadline, the budget's range) on what a
+    form could read, unsaved, so the form shows them beside its own errors in one answer; a
+    field missing from `data` counts as empty. Raises one ValidationError keyed by field."""
+    fields = {key: value for key, value in data.items() if key in PROJECT_FIELDS and key != "kind"}
+    _validate(Project(kind=kind, **fields), skills=skills, questions=questions, today=timezone.localdate())
+
+
 def _check_fields(data: dict[str, Any]) -> None:
     unknown = set(data) - set(PROJECT_FIELDS)
     if unknown:

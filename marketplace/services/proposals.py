@@ -36,24 +36,61 @@ from notifications.services import notify
 MAX_ATTACHMENTS = 5
 
 
-def _validate_terms(
-    *, project: Project, bid_cents: int, duration_days: int, milestones: list[MilestoneTerms], today: date
+def proposal_terms_check(
+    *,
+    project: Project,
+    cover_letter: str | None = None,
+    bid_cents: int | None = None,
+    duration_days: int | None = None,
+    milestones: list[MilestoneTerms] | None = None,
+    answers: dict[int, str] | None = None,
+    today: date | None = None,
 ) -> None:
-    errors: dict[str, list[str]] = {}
+    """Every rule a proposal's text, terms and answers must meet, checked together: one
+    ValidationError keyed by field names all that is wrong at once. A part given as None (a form
+    could not read it) is not checked, so a form shows these rules beside its own errors."""
+    today = today or timezone.localdate()
+    errors: dict[str, list] = {}
 
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    def add(field: str, message) -> None:
+        if message not in errors.setdefault(field, []):
+            errors[field].append(message)
 
-    if bid_cents <= 0:
+    if cover_letter is not None and not cover_letter.strip():
+        add("cover_letter", "Write a cover letter.")
+    if bid_cents is None:
+        pass
+    elif bid_cents <= 0:
         add("bid_cents", "Enter a bid above zero.")
     elif bid_cents > settings.PROJECT_MAX_BUDGET_CENTS:
         add("bid_cents", f"Bids above {_money(settings.PROJECT_MAX_BUDGET_CENTS)} are not accepted.")
     elif project.is_test and bid_cents > settings.TEST_PROJECT_MAX_CENTS:
         add("bid_cents", f"A paid test project is capped at {_money(settings.TEST_PROJECT_MAX_CENTS)}.")
-    if not 1 <= duration_days <= 365:
+    if duration_days is None:
+        pass
+    elif not 1 <= duration_days <= 365:
         add("duration_days", "Estimated duration must be between 1 and 365 days.")
     elif project.is_test and duration_days > settings.TEST_PROJECT_MAX_DAYS:
         add("duration_days", f"A paid test project takes at most {settings.TEST_PROJECT_MAX_DAYS} days.")
+    if milestones is not None:
+        _check_milestones(project, milestones, bid_cents=bid_cents, today=today, add=add)
+    if answers is not None:
+        for question in project.questions.all():
+            if question.required and not (answers.get(question.pk) or "").strip():
+                # The question's id rides along, so a form puts the error on that question.
+                add(
+                    "answers",
+                    ValidationError(
+                        "Answer the question: “%(question)s”",
+                        code="required",
+                        params={"question": question.text, "question_id": question.pk},
+                    ),
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_milestones(project: Project, milestones: list[MilestoneTerms], *, bid_cents, today: date, add) -> None:
     if not milestones:
         add("milestones", "Propose at least one milestone.")
     elif project.is_test and len(milestones) != 1:
@@ -70,24 +107,8 @@ def _validate_terms(
         elif project.is_test and milestone.due_date > hiring.paid_test_due_by(today):
             add("milestones", hiring.paid_test_due_message(today))
     total = sum(m.amount_cents for m in milestones)
-    if milestones and bid_cents > 0 and total != bid_cents:
+    if milestones and bid_cents is not None and bid_cents > 0 and total != bid_cents:
         add("milestones", f"The milestones add up to {_money(total)}, but your bid is {_money(bid_cents)}.")
-    if errors:
-        raise ValidationError({key: sorted(set(value), key=value.index) for key, value in errors.items()})
-
-
-def _validate_answers(project: Project, answers: dict[int, str]) -> dict[int, str]:
-    cleaned = {}
-    missing = []
-    for question in project.questions.all():
-        text = (answers.get(question.pk) or "").strip()
-        if question.required and not text:
-            missing.append(question.text)
-        if text:
-            cleaned[question.pk] = text[:2000]
-    if missing:
-        raise ValidationError({"answers": [f"Answer the question: “{text}”" for text in missing]})
-    return cleaned
 
 
 def _clean(
@@ -98,19 +119,23 @@ def _clean(
     milestones: list[MilestoneTerms],
     answers: dict[int, str] | None,
 ) -> tuple[str, list[MilestoneTerms], dict[int, str]]:
-    """A proposal's text, terms and answers, checked alike when it is sent and when it is edited."""
-    cover_letter = cover_letter.strip()
-    if not cover_letter:
-        raise ValidationError({"cover_letter": ["Write a cover letter."]})
-    milestones = list(milestones)
-    _validate_terms(
+    """A proposal's text, terms and answers, checked alike (and all at once) when it is sent and
+    when it is edited."""
+    milestones, answers = list(milestones), answers or {}
+    proposal_terms_check(
         project=project,
+        cover_letter=cover_letter,
         bid_cents=bid_cents,
         duration_days=duration_days,
         milestones=milestones,
-        today=timezone.localdate(),
+        answers=answers,
     )
-    return cover_letter, milestones, _validate_answers(project, answers or {})
+    cleaned = {}
+    for question in project.questions.all():
+        text = (answers.get(question.pk) or "").strip()
+        if text:
+            cleaned[question.pk] = text[:2000]
+    return cover_letter.strip(), milestones, cleaned
 
 
 def _save_details(proposal: Proposal, *, milestones, answers, attachments) -> None:

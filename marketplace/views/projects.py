@@ -82,6 +82,18 @@ def _form_context(form: ProjectForm, **extra) -> dict:
 # Posting -------------------------------------------------------------------------------------
 
 
+def _checked_together(form: ProjectForm) -> bool:
+    """Whether the form is valid; when it is not, the project's rules (a paid test's caps, the
+    deadline) still run on what it could read, so every error shows in one answer."""
+    if form.is_valid():
+        return True
+    try:
+        services.project_rules_check(**form.rules_input())
+    except ValidationError as error:
+        add_service_error(form, error, field_map=form.error_field_for, beside_form_errors=True)
+    return False
+
+
 @login_required
 def project_create(request):
     refused = _client_only(request)
@@ -95,7 +107,7 @@ def project_create(request):
             {"test_max_cents": settings.TEST_PROJECT_MAX_CENTS, "test_max_days": settings.TEST_PROJECT_MAX_DAYS},
         )
     form = ProjectForm(_posted(request), _files(request), kind=kind)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _checked_together(form):
         try:
             project = services.project_create(client=request.user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:
@@ -113,7 +125,7 @@ def project_edit(request, pk: int):
         messages.error(request, "Only drafts can be edited. Close this project and post a new one to change it.")
         return redirect(project)
     form = ProjectForm(_posted(request), _files(request), kind=project.kind, project=project)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _checked_together(form):
         try:
             project = services.project_update(project=project, by=request.user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:

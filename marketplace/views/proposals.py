@@ -19,18 +19,11 @@ from core.files import attachment_response
 from core.forms import add_service_error
 from marketplace import hiring, selectors, services
 from marketplace.models import Interview, Project, Proposal
-from marketplace.proposal_forms import DeclineForm, ProposalForm, proposal_milestone_formset
+from marketplace.proposal_forms import SERVICE_FIELDS, DeclineForm, ProposalForm, proposal_milestone_formset
 from marketplace.services.downloads import proposal_attachment_download
 from marketplace.topics import PROPOSAL_TOPIC
 from messaging.selectors import topic_conversation
 
-# Where each error a service reports shows on the proposal form.
-FORM_FIELD_FOR = {
-    "bid_cents": "bid",
-    "duration_days": "duration_days",
-    "cover_letter": "cover_letter",
-    "attachments": "attachments",
-}
 STATUS_FILTERS = {
     "all": ("All", ()),
     "new": ("New", (Proposal.Status.SUBMITTED,)),
@@ -163,7 +156,15 @@ def _proposal_form_page(request, *, project: Project, proposal: Proposal | None)
     if request.method == "POST":
         form_ok = form.is_valid()
         formset_ok = formset.is_valid()
-        if form_ok and formset_ok:
+        if not (form_ok and formset_ok):
+            # The service's rules (a paid test's caps, milestones adding up) on what did read, so
+            # every error shows in this one answer, each on its field.
+            milestones = formset.milestones() if formset_ok else None
+            try:
+                services.proposal_terms_check(project=project, milestones=milestones, **form.read_terms())
+            except ValidationError as error:
+                form.add_service_errors(error, milestone_errors=milestone_errors)
+        else:
             kwargs = form.service_kwargs(formset.milestones())
             try:
                 if proposal is None:
@@ -171,13 +172,13 @@ def _proposal_form_page(request, *, project: Project, proposal: Proposal | None)
                 else:
                     saved = services.proposal_update(proposal=proposal, by=user, **kwargs)
             except ValidationError as error:
-                add_service_error(form, error, field_map={**FORM_FIELD_FOR, "milestones": milestone_errors})
+                form.add_service_errors(error, milestone_errors=milestone_errors)
             except RateLimited as error:
                 messages.error(request, error.message)
                 form.add_error(None, error.message)
                 status = 429
             except DomainError as error:
-                add_service_error(form, error, field_map=FORM_FIELD_FOR)
+                add_service_error(form, error, field_map=SERVICE_FIELDS)
             else:
                 if proposal is None:
                     messages.success(request, "Your proposal is sent. The client has been told.")

@@ -824,6 +824,29 @@ def test_continue_with_this_freelancer_creates_a_follow_on_offer_linked_to_the_t
     assert money_problems() == []
 
 
+def test_the_follow_on_form_shows_every_error_at_once():
+    # given a completed paid test
+    contract = started_contract(test=True)
+    services.milestone_approve(milestone=submitted(contract), by=contract.client)
+    services.contract_end(contract=contract, by=contract.client)
+    # when the client leaves the title out and dates the milestone yesterday
+    data = {
+        "title": "",
+        "scope": "Three months of performance work.",
+        "milestones-TOTAL_FORMS": "1",
+        "milestones-INITIAL_FORMS": "0",
+        "milestones-0-title": "Month one",
+        "milestones-0-amount": "2000",
+        "milestones-0-due_date": in_days(-1).isoformat(),
+    }
+    response = browser_for(contract.client).post(reverse("contract_continue", args=[contract.pk]), data)
+    # then both errors show in one answer, each where it belongs, and no offer is made
+    assert response.status_code == 400
+    assert response.context["form"].errors["title"] == ["Give the new work a title."]
+    assert response.context["milestone_errors"] == ["Milestone due dates cannot be in the past."]
+    assert not Offer.objects.filter(follow_on_of=contract).exists()
+
+
 def test_once_a_paid_test_is_paid_both_sides_are_told_to_end_it_and_what_may_follow():
     # given a paid test whose one milestone was approved
     contract = started_contract(test=True)

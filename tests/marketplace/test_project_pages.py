@@ -183,6 +183,23 @@ def test_bad_input_on_a_paid_test_gets_an_inline_error_and_saves_nothing(
     assert not Project.objects.exists()
 
 
+def test_a_paid_test_form_shows_every_error_at_once_each_on_its_field(client, client_user):
+    # given a client on the paid-test form
+    client.force_login(client_user)
+    # when they leave out the title and the acceptance criteria and ask $600 over 20 days
+    response = client.post(
+        f"{reverse('project_create')}?kind=test",
+        paid_test_form(title="", acceptance_criteria="", budget_min="600", duration_days="20"),
+    )
+    # then one answer shows each problem next to its field, and nothing was saved
+    assert response.status_code == 200
+    assert "This field is required." in inline_error(response, "title")
+    assert "at most $500.00" in inline_error(response, "budget_min")
+    assert "A paid test project takes at most 14 days." in inline_error(response, "duration_days")
+    assert "acceptance criteria" in inline_error(response, "acceptance_criteria")
+    assert not Project.objects.exists()
+
+
 def test_a_range_on_a_standard_project_is_saved_and_shown_as_a_range(client, client_user):
     client.force_login(client_user)
     data = paid_test_form(budget_type="range", budget_min="1,000", budget_max="2500.50", duration_days="30")

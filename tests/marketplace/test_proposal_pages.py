@@ -852,3 +852,22 @@ def test_a_time_that_does_not_exist_in_the_persons_timezone_is_explained(client,
     )
     assert "because the clocks change. Choose another time." in response.content.decode()
     assert Interview.objects.count() == 0
+
+
+def test_a_paid_test_proposal_shows_every_error_at_once_each_on_its_field(client, client_of_project, priya):
+    # given a paid test project ($500 and 14 days at most) with one required question
+    test_project = open_project(client_of_project, test=True, questions=[("Which calendar do you use?", True)])
+    question = test_project.questions.get()
+    log_in(client, priya)
+    # when Priya bids $600 over 20 days and leaves the question unanswered
+    response = client.post(
+        reverse("proposal_create", args=[test_project.pk]),
+        form_data(bid="600", duration="20", milestones=[("Whole job", "600", in_days(5))]),
+    )
+    # then one answer names all three problems, each on its own field, and nothing is saved
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors[f"answer_{question.pk}"] == ["Answer this question; the client asked it of everyone."]
+    assert errors["bid"] == ["A paid test project is capped at $500.00."]
+    assert errors["duration_days"] == ["A paid test project takes at most 14 days."]
+    assert Proposal.objects.count() == 0

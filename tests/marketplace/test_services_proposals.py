@@ -779,3 +779,24 @@ def test_declining_tells_the_client_the_reason():
     (notification,) = Notification.objects.filter(recipient=invitation.project.client)
     assert notification.kind == "invitation.declined"
     assert "Booked until June." in notification.body
+
+
+def test_a_proposal_is_refused_with_every_broken_rule_at_once():
+    # given a paid test ($500, 14 days at most) with a required question
+    project = open_project(kind=Project.Kind.TEST, questions=[{"text": "Which profiler?"}])
+    question = project.questions.get()
+    # when a freelancer sends no cover letter, $600 over 20 days and no answer
+    with pytest.raises(ValidationError) as refused:
+        submit_proposal(
+            project=project, cover_letter=" ", bid_cents=600_00, duration_days=20, milestones=milestones_for(600_00, 1)
+        )
+    # then one refusal names every field that is wrong, and nothing is saved
+    assert refused.value.message_dict == {
+        "cover_letter": ["Write a cover letter."],
+        "bid_cents": ["A paid test project is capped at $500.00."],
+        "duration_days": ["A paid test project takes at most 14 days."],
+        "answers": ["Answer the question: “Which profiler?”"],
+    }
+    (answer_error,) = refused.value.error_dict["answers"]
+    assert answer_error.params["question_id"] == question.pk
+    assert not Proposal.objects.exists()

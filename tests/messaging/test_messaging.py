@@ -387,6 +387,7 @@ def test_conversation_for_topic_is_idempotent_and_adds_missing_people(client_use
 def test_conversation_for_topic_recovers_when_another_request_created_it_first(monkeypatch, client_user):
     # given another request creates the conversation between our lookup and our insert
     existing = Conversation.objects.create(topic_type="proposal", topic_id=99, title="Made elsewhere")
+    existing.topics.create(topic_type="proposal", topic_id=99)
     real_filter = Conversation.objects.filter
     calls = {"n": 0}
 

@@ -43,7 +43,7 @@ from contracts import services as deals
 from contracts.models import Contract, Milestone, Offer
 from marketplace import services as market
 from marketplace.models import Interview, InterviewSlot, Project, Proposal, ProposedMilestone
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, ConversationTopic, Message, Participant
 from notifications.models import Notification
 
 PASSWORD = "proofwork-bench"
@@ -342,8 +342,9 @@ class Command(BaseCommand):
             Conversation,
             [Conversation(topic_type="proposal", topic_id=p.pk, title=f"Proposal {p.pk}") for p in chosen],
         )
-        participants, messages = [], []
+        participants, messages, topics = [], [], []
         for conversation, proposal in zip(conversations, chosen, strict=True):
+            topics.append(ConversationTopic(conversation=conversation, topic_type="proposal", topic_id=proposal.pk))
             people = [clients[proposal.project_id], proposal.freelancer_id]
             participants += [Participant(conversation=conversation, user_id=u, last_read_at=self.now) for u in people]
             for n in range(self.rng.randint(1, 5)):
@@ -355,6 +356,7 @@ class Command(BaseCommand):
                         created_at=proposal.created_at + timedelta(hours=n + 1),
                     )
                 )
+        ConversationTopic.objects.bulk_create(topics, batch_size=BATCH)
         Participant.objects.bulk_create(participants, batch_size=BATCH)
         self._bulk("messages", Message, messages)
 
