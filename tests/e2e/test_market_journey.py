@@ -154,7 +154,7 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     head = client.locator("section", has=client.get_by_role("heading", level=1, name=TITLE))
     expect(fact(head, "Status")).to_have_text("Open for proposals")
     expect(fact(head, "Budget")).to_have_text("$300.00 fixed price")
-    expect(fact(head, "Apply by")).to_have_text(long_date(apply_by))
+    expect(fact(head, "Apply by")).to_have_text(f"{long_date(apply_by)} (the last day freelancers can send a proposal)")
 
     # 2. The freelancer finds it among paid test projects and reads it. ----------------------------
     nav(freelancer).get_by_role("link", name="Find work").click()
@@ -243,10 +243,15 @@ def test_paid_test_project_from_posting_to_hire(open_browser):
     client.get_by_role("link", name=TITLE, exact=True).click()
     client.get_by_role("link", name="Review proposals (1)").click()
     expect(client.get_by_role("heading", level=1, name=f"Proposals for “{TITLE}”")).to_be_visible()
-    row = client.get_by_role("row", name=re.compile(FREELANCER_NAME))
+    row = client.get_by_role("listitem").filter(has=client.get_by_role("heading", name=FREELANCER_NAME))
     expect(row).to_contain_text("$300.00")
     expect(row).to_contain_text("7 days")
     expect(row).to_contain_text("New")
+    # a first-time freelancer's record: counts, not a score, and a link to their profile
+    expect(fact(row, "Job success")).to_have_text("New 0 rated")
+    expect(row.get_by_role("link", name=FREELANCER_NAME, exact=True)).to_have_attribute(
+        "href", re.compile(r"^/freelancers/\d+/$")
+    )
     row.get_by_role("link", name=f"Read the proposal from {FREELANCER_NAME}").click()
 
     expect(client.get_by_role("heading", level=1, name=f"Proposal from {FREELANCER_NAME}")).to_be_visible()
