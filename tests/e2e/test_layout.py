@@ -3,11 +3,57 @@ htmx swaps that the Content-Security-Policy lets through."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from accounts.models import User
 from messaging.services import conversation_for_topic, message_send
-from tests.e2e.test_market_journey import CLIENT_EMAIL, the_pair
+from notifications.services import notify
+from tests.e2e.test_dispute_pages_fit_a_phone import PHONE
+from tests.e2e.test_market_journey import CLIENT_EMAIL, FREELANCER_EMAIL, menu_button, nav, the_pair
 from tests.e2e.test_signup_journeys import label, log_in
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def page_width(page: Page) -> tuple[int, int]:
+    """How wide the page is laid out (scrolling included) and how wide the window is."""
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def fits(page: Page) -> bool:
+    laid_out, window = page_width(page)
+    return laid_out <= window
+
+
+def unread_for_both(client: User, freelancer: User) -> None:
+    """Two-digit counts on both badges for both people: 12 conversations with unread messages, and
+    15 unread notifications (one for each of those first messages and 3 more)."""
+    for n in range(1, 13):
+        for sender, reader in ((client, freelancer), (freelancer, client)):
+            conversation = conversation_for_topic(
+                topic_type="direct",
+                topic_id=sender.pk * 100 + n,
+                title=f"Question {n}",
+                participants=[client, freelancer],
+            )
+            message_send(conversation=conversation, sender=sender, body=f"Question {n} about the checkout.")
+    for person in (client, freelancer):
+        for n in range(1, 4):
+            notify(recipient=person, kind="account.welcome", title=f"Something happened ({n})", url="/dashboard/")
+
+
+def one_row(boxes: list[dict]) -> bool:
+    """Every box shares a horizontal band with the first: they sit on one line."""
+    first = boxes[0]
+    return all(box["y"] < first["y"] + first["height"] and first["y"] < box["y"] + box["height"] for box in boxes)
+
+
+def same_top(boxes: list[dict]) -> bool:
+    return max(box["y"] for box in boxes) - min(box["y"] for box in boxes) < 2
+
+
+def nav_items(page: Page) -> list[Locator]:
+    return nav(page).locator(":scope > a, :scope > form").all()
 
 
 def drag_the_corner_down(page: Page, box, pixels: int) -> None:
@@ -45,3 +91,79 @@ def test_a_message_sent_through_htmx_breaks_no_csp_rule(page: Page):
     assert len(htmx_requests) == 2, "the messages were not sent through htmx"
     errors = [text for kind, text in console if kind == "error" or "Content Security Policy" in text]
     assert errors == []
+
+
+def test_on_a_laptop_the_navigation_is_one_row_beside_the_logo_with_both_badges(open_browser):
+    client, freelancer = the_pair()
+    unread_for_both(client, freelancer)
+    for email in (CLIENT_EMAIL, FREELANCER_EMAIL):
+        page = open_browser(LAPTOP)
+        log_in(page, email)
+        page.goto("/dashboard/")
+        expect(nav(page).get_by_role("link", name="Messages")).to_contain_text("12")
+        expect(nav(page).get_by_role("link", name="Notifications")).to_contain_text("15")
+        expect(menu_button(page)).to_be_hidden()
+        brand = page.get_by_role("link", name="Proofwork", exact=True).bounding_box()
+        items = [item.bounding_box() for item in nav_items(page)]
+        assert len(items) >= 8
+        assert same_top(items), (email, items)  # the links are on one row
+        assert one_row([brand, items[0]]), (email, brand, items[0])  # the logo's row
+        assert items[0]["x"] > brand["x"] + brand["width"]
+        assert fits(page)
+
+
+def test_on_a_phone_the_header_is_one_row_with_a_menu_button(open_browser):
+    client, freelancer = the_pair()
+    unread_for_both(client, freelancer)
+    page = open_browser(PHONE)
+    log_in(page, FREELANCER_EMAIL)
+    page.goto("/dashboard/")
+    header = page.get_by_role("banner")
+    brand = page.get_by_role("link", name="Proofwork", exact=True)
+    menu = menu_button(page)
+    expect(menu).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_contain_text("27")  # what is unread behind the menu: 12 conversations, 15 notifications
+    expect(nav(page)).to_be_hidden()
+    folded = page.get_by_role("navigation", name="Main", include_hidden=True)
+    assert menu.get_attribute("aria-controls") == folded.get_attribute("id")
+    assert one_row([brand.bounding_box(), menu.bounding_box()])
+    assert header.bounding_box()["height"] < 2 * menu.bounding_box()["height"]
+    assert fits(page)
+
+    # From the keyboard: Tab from the skip link and the logo to the button, Enter opens the menu.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(menu).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for name in ("Dashboard", "Messages", "Contracts", "Find work", "Notifications", "Settings"):
+        expect(nav(page).get_by_role("link", name=name)).to_be_visible()
+    expect(nav(page).get_by_role("button", name="Sign out")).to_be_visible()
+    expect(nav(page).get_by_role("link", name="Messages")).to_contain_text("12")
+    assert fits(page)
+    page.keyboard.press("Tab")
+    expect(nav(page).get_by_role("link", name="Dashboard")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    expect(nav(page)).to_be_hidden()
+
+    # A click (a tap) opens it too, and the link leads on.
+    menu.click()
+    nav(page).get_by_role("link", name="Notifications").click()
+    expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
+    assert fits(page)
+
+
+def test_without_javascript_the_navigation_is_shown_on_a_phone(browser, site):
+    context = browser.new_context(base_url=site.url, viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/")
+    expect(menu_button(page)).to_be_hidden()
+    for name in ("Browse projects", "Sign in", "Sign up"):
+        expect(nav(page).get_by_role("link", name=name)).to_be_visible()
+    assert fits(page)
+    context.close()
