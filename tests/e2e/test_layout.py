@@ -6,11 +6,16 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import User
+from contracts.models import Milestone
+from contracts.services import contract_end, milestone_fund, milestone_submit
 from messaging.services import conversation_for_topic, message_send
 from notifications.services import notify
+from tests.contracts.factories import active_contract, milestone_of, move_to
 from tests.e2e.test_dispute_pages_fit_a_phone import PHONE
 from tests.e2e.test_market_journey import CLIENT_EMAIL, FREELANCER_EMAIL, menu_button, nav, the_pair
 from tests.e2e.test_signup_journeys import label, log_in
+from tests.factories import image_upload
+from tests.marketplace.factories import open_project, submit_proposal
 
 LAPTOP = {"width": 1280, "height": 800}
 
@@ -167,3 +172,85 @@ def test_without_javascript_the_navigation_is_shown_on_a_phone(browser, site):
         expect(nav(page).get_by_role("link", name=name)).to_be_visible()
     assert fits(page)
     context.close()
+
+
+def the_main_journeys(client: User, freelancer: User) -> dict[str, list[str]]:
+    """Realistic data through the services, and the main pages each person reads: both roles and a visitor."""
+    freelancer.avatar.save("ada.png", image_upload("ada.png"))
+    project = open_project(client=client, title="Speed up the checkout of our Django shop with 2,000 orders a day")
+    proposal = submit_proposal(project=project, freelancer=freelancer)
+    other_project = open_project(client=client, title="Move the booking calendar to PostgreSQL")
+    contract = active_contract(client=client, freelancer=freelancer, amounts=(450_00, 1_250_00))
+    milestone_fund(milestone=milestone_of(contract), by=client)
+    milestone_submit(milestone=milestone_of(contract), by=freelancer, message="The export and its tests.")
+    ended = active_contract(client=client, freelancer=freelancer, amounts=(800_00,))
+    move_to(milestone_of(ended), Milestone.Status.RELEASED)
+    contract_end(contract=ended, by=client)
+    conversation = conversation_for_topic(
+        topic_type="direct", topic_id=client.pk, title="Checkout speed", participants=[client, freelancer]
+    )
+    message_send(
+        conversation=conversation,
+        sender=client,
+        body="Can you look at https://shop.example.com/checkout/?step=payment&basket=48213 first?",
+    )
+    message_send(conversation=conversation, sender=freelancer, body="Yes, I'll start there on Monday.")
+    for person in (client, freelancer):
+        notify(recipient=person, kind="account.welcome", title="Welcome to Proofwork", url="/dashboard/")
+    public = [
+        "/",
+        "/projects/",
+        project.get_absolute_url(),
+        f"/freelancers/{freelancer.pk}/",
+        f"/clients/{client.pk}/",
+        "/trust/",
+    ]
+    both = [
+        "/dashboard/",
+        "/messages/",
+        conversation.get_absolute_url(),
+        "/notifications/",
+        "/settings/",
+        contract.get_absolute_url(),
+        ended.get_absolute_url(),
+        f"/contracts/{ended.pk}/review/",
+        *public,
+    ]
+    return {
+        "visitor": ["/accounts/signup/", "/accounts/login/", *public],
+        CLIENT_EMAIL: [
+            *both,
+            "/projects/new/",
+            f"/projects/{project.pk}/edit/",
+            f"/projects/{project.pk}/proposals/",
+            proposal.get_absolute_url(),
+            f"/milestones/{milestone_of(contract, 2).pk}/fund/",
+            "/billing/",
+            "/profile/client/",
+        ],
+        FREELANCER_EMAIL: [
+            *both,
+            f"/projects/{other_project.pk}/propose/",
+            "/proposals/",
+            proposal.get_absolute_url(),
+            "/earnings/",
+            "/profile/freelancer/",
+        ],
+    }
+
+
+def test_no_page_of_the_main_journeys_is_wider_than_a_phone(open_browser):
+    client, freelancer = the_pair()
+    journeys = the_main_journeys(client, freelancer)
+    too_wide = {}
+    for who, paths in journeys.items():
+        page = open_browser(PHONE)
+        if who != "visitor":
+            log_in(page, who)
+        for path in paths:
+            response = page.goto(path)
+            assert response.ok, (who, path, response.status)
+            laid_out, window = page_width(page)
+            if laid_out > window:
+                too_wide[f"{who} {path}"] = laid_out
+    assert too_wide == {}
