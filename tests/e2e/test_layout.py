@@ -3,6 +3,8 @@ htmx swaps that the Content-Security-Policy lets through."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import User
@@ -254,3 +256,36 @@ def test_no_page_of_the_main_journeys_is_wider_than_a_phone(open_browser):
             if laid_out > window:
                 too_wide[f"{who} {path}"] = laid_out
     assert too_wide == {}
+
+
+def lined_up(first: dict, second: dict) -> bool:
+    """Side by side with the same top and bottom, or one under the other with the same right edge."""
+    side_by_side = abs(first["y"] - second["y"]) < 1 and abs(first["height"] - second["height"]) < 1
+    stacked = abs((first["x"] + first["width"]) - (second["x"] + second["width"])) < 1
+    return side_by_side or stacked
+
+
+def test_the_open_and_mark_as_read_buttons_of_a_notification_line_up(open_browser):
+    _, freelancer = the_pair()
+    for title, body in (
+        ("New proposal", ""),
+        ("Milestone funded", "Grace Hopper funded “Profiling report and query fixes”: $300.00 is held for you."),
+        ("A review of your work together is waiting", "Write yours to read theirs. " * 4),
+    ):
+        notify(recipient=freelancer, kind="account.welcome", title=title, body=body, url="/dashboard/")
+    for viewport in (PHONE, LAPTOP):
+        page = open_browser(viewport)
+        log_in(page, FREELANCER_EMAIL)
+        page.goto("/notifications/")
+        items = page.get_by_role("listitem").filter(has=page.get_by_role("button", name="Open"))
+        expect(items).to_have_count(3)
+        for item in items.all():
+            opening = item.get_by_role("button", name="Open").bounding_box()
+            reading = item.get_by_role("button", name=re.compile(r"^Mark as read")).bounding_box()
+            assert lined_up(opening, reading), (viewport, opening, reading)
+        assert fits(page)
+    # Marking one as read still swaps it in place (htmx), without its button.
+    first = page.get_by_role("listitem").filter(has_text="New proposal")
+    first.get_by_role("button", name=re.compile(r"^Mark as read")).click()
+    expect(first.get_by_role("button", name=re.compile(r"^Mark as read"))).to_have_count(0)
+    expect(first).to_contain_text("read")
