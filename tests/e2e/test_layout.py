@@ -223,6 +223,8 @@ def the_main_journeys(client: User, freelancer: User) -> dict[str, list[str]]:
         CLIENT_EMAIL: [
             *both,
             "/projects/new/",
+            "/projects/new/?kind=test",
+            "/projects/new/?kind=standard",
             f"/projects/{project.pk}/edit/",
             f"/projects/{project.pk}/proposals/",
             proposal.get_absolute_url(),
