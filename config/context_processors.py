@@ -43,6 +43,11 @@ class HeaderBadges:
     def messages(self) -> int:
         return self._counts[1]
 
+    @property
+    def total(self) -> int:
+        """Both together: the menu button shows it on a phone, where the navigation is folded away."""
+        return sum(self._counts)
+
 
 def header_badges(request) -> dict:
     user = getattr(request, "user", None)

@@ -112,3 +112,26 @@
     button.addEventListener("click", function () { window.print(); });
   });
 })();
+
+// The header's menu button on narrow screens (the CSS shows it below 1150px): it folds the navigation
+// away and opens it again; Escape closes it. Without script the button stays hidden and the navigation open.
+(function () {
+  "use strict";
+  var button = document.querySelector("[data-menu-button]");
+  var header = button && button.closest(".site-header");
+  var nav = button && document.getElementById(button.getAttribute("aria-controls"));
+  if (!header || !nav) return;
+  function isOpen() { return button.getAttribute("aria-expanded") === "true"; }
+  function setOpen(open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    header.classList.toggle("menu-open", open);
+  }
+  header.classList.add("has-menu");
+  button.hidden = false;
+  button.addEventListener("click", function () { setOpen(!isOpen()); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !isOpen()) return;
+    setOpen(false);
+    button.focus();
+  });
+})();

@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.conftest import CHROMIUM, seed_skill_taxonomy
 
@@ -40,12 +40,51 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     # No check for Chromium here: tests/conftest.py handles the `browser` marker before fixtures run.
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def is_csp_violation(message: ConsoleMessage) -> bool:
+    """Chromium logs every blocked inline style or script as a console error naming the policy."""
+    return "Content Security Policy" in message.text
+
+
+class WatchedBrowser:
+    """The session's Chromium, for one test: every page of every context it opens is watched for
+    uncaught JavaScript errors and for anything the Content-Security-Policy blocked."""
+
+    def __init__(self, launched: Browser):
+        self._browser = launched
+        self.problems: list[str] = []
+
+    def new_context(self, **options) -> BrowserContext:
+        context = self._browser.new_context(**options)
+        context.on("page", self._watch)
+        return context
+
+    def _watch(self, page: Page) -> None:
+        page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
+        page.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if is_csp_violation(message):
+            self.problems.append(f"{message.type}: {message.text}")
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture
+def browser(chromium):
+    """A person would see a half-working page: an uncaught JavaScript error or a style or script the
+    Content-Security-Policy blocked (Chromium logs those to the console) fails the test."""
+    watched = WatchedBrowser(chromium)
+    yield watched
+    assert not watched.problems, f"Errors on the page: {watched.problems}"
 
 
 @pytest.fixture
@@ -59,22 +98,19 @@ def site(live_server, settings):
 def open_browser(browser, site):
     """Opens a fresh browser context (no cookies) per person, with relative URLs resolved against the site.
 
-    Uncaught JavaScript errors in any of them fail the test: a person would see a half-working page.
+    Errors on any of their pages fail the test (see `browser`).
     """
-    contexts, js_errors = [], []
+    contexts = []
 
-    def make() -> Page:
-        context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
+    def make(viewport: dict | None = None) -> Page:
+        context = browser.new_context(base_url=site.url, viewport=viewport or {"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        new_page = context.new_page()
-        new_page.on("pageerror", lambda error: js_errors.append(str(error)))
-        return new_page
+        return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
-    assert not js_errors, f"JavaScript errors on the page: {js_errors}"
 
 
 @pytest.fixture

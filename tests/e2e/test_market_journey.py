@@ -46,6 +46,19 @@ def nav(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Main")
 
 
+def menu_button(page: Page) -> Locator:
+    """On a phone the navigation is folded behind this button in the header."""
+    return page.get_by_role("banner").get_by_role("button", name=re.compile(r"^Menu"))
+
+
+def open_menu(page: Page) -> Locator:
+    """The navigation on a phone, opened with the header's menu button."""
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
+    menu_button(page).click()
+    expect(nav(page)).to_be_visible()
+    return nav(page)
+
+
 def fact(scope: Locator, term: str) -> Locator:
     """The value next to a term in a list of facts (<dt>Budget</dt><dd>$300.00</dd>)."""
     return scope.locator("dt", has_text=re.compile(rf"^{re.escape(term)}$")).locator("xpath=following-sibling::dd[1]")

@@ -33,7 +33,7 @@ from tests.e2e.test_market_journey import (
     FREELANCER_ZONE,
     fact,
     long_date,
-    nav,
+    open_menu,
     side_by_side,
     the_pair,
 )
@@ -109,7 +109,7 @@ def test_both_sides_review_and_the_figures_follow(open_browser):
         page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
 
     # 1. The client ends the contract from its page, on the phone. ---------------------------------
-    nav(client).get_by_role("link", name="Contracts").click()
+    open_menu(client).get_by_role("link", name="Contracts").click()
     client.get_by_role("link", name=TITLE).click()
     expect(client.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
     expect(fact(client.get_by_role("region", name="Money"), "Released")).to_have_text("$800.00")
@@ -164,7 +164,7 @@ def test_both_sides_review_and_the_figures_follow(open_browser):
     expect(reviews.get_by_role("link", name="Write your review")).to_have_count(0)
 
     # 3. The client hears they were reviewed, but cannot read it before writing theirs. -----------
-    nav(client).get_by_role("link", name="Notifications").click()
+    open_menu(client).get_by_role("link", name="Notifications").click()
     waiting = client.get_by_role("listitem").filter(
         has_text=f"{FREELANCER_NAME} reviewed your work together on “{TITLE}”"
     )
