@@ -26,8 +26,9 @@ def main(spec: dict) -> dict[str, int]:
             page.goto("/accounts/login/")
             page.fill("input[name=login]", person["email"])
             page.fill("input[name=password]", person["password"])
-            page.get_by_role("button", name="Sign In").click()
-            page.get_by_role("button", name="Sign out").wait_for()
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            # signed in: the Sign out button is there, folded behind the menu on a phone
+            page.get_by_role("button", name="Sign out", include_hidden=True).wait_for(state="attached")
             for path in person["paths"]:
                 page.goto(path)
                 widths[path] = page.evaluate("document.documentElement.scrollWidth")

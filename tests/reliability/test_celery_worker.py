@@ -84,11 +84,11 @@ def test_a_real_worker_sends_the_notification_email(worker):
     deadline = time.monotonic() + 60
     sent: list[Path] = []
     while time.monotonic() < deadline and not sent:
-        sent = list(worker.glob("*.log"))
+        sent = list(worker.glob("*.txt"))
         time.sleep(0.5)
     assert sent, "the worker sent no email within 60 seconds"
     time.sleep(1)
-    emails = "".join(path.read_text() for path in worker.glob("*.log"))
+    emails = "".join(path.read_text() for path in worker.glob("*.txt"))
     assert emails.count("Subject: [Proofwork] Welcome from the worker") == 1
     assert "To: worker-test@example.com" in emails
     assert f"{settings.SITE_URL}/welcome/" in emails
