@@ -54,6 +54,7 @@ def test_the_dispute_and_moderation_pages_fit_a_phone(browser, site):
         f"/moderation/reports/{report.pk}/",
         "/moderation/log/",
         f"/moderation/view/contract/{milestone.contract_id}/",
+        "/moderation/members/",
     ]
     assert wider_than_the_screen(staff, paths) == {}
     staff_context.close()
