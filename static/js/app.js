@@ -113,7 +113,8 @@
   });
 })();
 
-// The header's menu button on narrow screens (the CSS shows it below 1150px): it folds the navigation
+// The header's menu button on narrow screens (the CSS shows it below 1150px, or when the links
+// would take two rows): it folds the navigation
 // away and opens it again; Escape closes it. Without script the button stays hidden and the navigation open.
 (function () {
   "use strict";
@@ -129,6 +130,17 @@
   header.classList.add("has-menu");
   button.hidden = false;
   button.addEventListener("click", function () { setOpen(!isOpen()); });
+  // On a wide screen, a navigation with more links than one row holds (both roles, moderation) folds
+  // behind the button too, rather than wrap onto a second row.
+  function fit() {
+    header.classList.remove("compact");
+    var links = nav.children;
+    if (!links.length || nav.offsetParent === null) return;
+    var wraps = links[links.length - 1].offsetTop > links[0].offsetTop + links[0].offsetHeight / 2;
+    header.classList.toggle("compact", wraps);
+  }
+  fit();
+  window.addEventListener("resize", fit);
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !isOpen()) return;
     setOpen(false);

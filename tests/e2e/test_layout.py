@@ -119,6 +119,25 @@ def test_on_a_laptop_the_navigation_is_one_row_beside_the_logo_with_both_badges(
         assert fits(page)
 
 
+def test_on_a_laptop_someone_with_both_roles_gets_one_row_with_a_menu_button(open_browser):
+    # a client who also works: more links than one row holds beside the logo at 1280
+    client, freelancer = the_pair()
+    unread_for_both(client, freelancer)
+    User.objects.filter(pk=client.pk).update(is_freelancer=True)
+    page = open_browser(LAPTOP)
+    log_in(page, CLIENT_EMAIL)
+    page.goto("/dashboard/")
+    header = page.get_by_role("banner")
+    menu = menu_button(page)
+    expect(menu).to_be_visible()
+    brand = page.get_by_role("link", name="Proofwork", exact=True)
+    assert one_row([brand.bounding_box(), menu.bounding_box()])
+    assert header.bounding_box()["height"] < 2 * menu.bounding_box()["height"]
+    menu.click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert fits(page)
+
+
 def test_on_a_phone_the_header_is_one_row_with_a_menu_button(open_browser):
     client, freelancer = the_pair()
     unread_for_both(client, freelancer)
