@@ -218,9 +218,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
-# The site's own wording for django-allauth's pages and forms (sentence case, plain errors): an
-# English catalogue that takes precedence over allauth's own (locale/en/LC_MESSAGES/django.po).
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the site's wording over allauth's strings (locale/en/…/django.po)
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
