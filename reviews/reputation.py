@@ -4,6 +4,7 @@ query for a page), computed in a fixed number of queries when missing or a day o
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from reviews.figures import MIN_BASIS, client_figures, freelancer_figures
 from reviews.models import Reputation
 
 MAX_AGE = timedelta(days=1)
+logger = logging.getLogger(__name__)
 COMPUTE = {Reputation.Role.FREELANCER: freelancer_figures, Reputation.Role.CLIENT: client_figures}
 
 
@@ -69,6 +71,10 @@ def reputation_stale(*user_ids: int) -> None:
     def enqueue():
         from reviews.tasks import refresh_reputation
 
-        refresh_reputation.delay(ids)
+        try:
+            refresh_reputation.delay(ids)
+        except Exception:  # the broker is down: what was done stands; the next page computes them
+            logger.warning("Reputation refresh not queued for %s; kept figures forgotten instead", ids)
+            Reputation.objects.filter(user_id__in=ids).delete()
 
     transaction.on_commit(enqueue)
