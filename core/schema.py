@@ -68,6 +68,13 @@ class ProofworkAutoSchema(AutoSchema):
         return responses
 
 
+class SingleObjectSchema(ProofworkAutoSchema):
+    """For a router `list` route that answers one object (a balance, a person's figures), not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 def field_errors_schema(result, generator, request, public):
     """Postprocessing hook: the 400 body is an object of messages, and request bodies are closed."""
     components = result.get("components", {}).get("schemas", {})

@@ -10,12 +10,12 @@ import hashlib
 import uuid
 
 from django.db.models import QuerySet
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.exceptions import DomainError
+from core.schema import SingleObjectSchema
 from core.serializers import PositiveCentsField, RejectUnknownFieldsMixin
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent
 from payments.models import Payout
@@ -45,15 +45,8 @@ class PayoutCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     amount_cents = PositiveCentsField(help_text="How much to withdraw, in whole cents; at most what is available.")
 
 
-class _SingleObjectSchema(AutoSchema):
-    """The balance is one object although the router serves it as a `list` route."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
-
-
 class BalanceViewSet(viewsets.ViewSet):
-    schema = _SingleObjectSchema()
+    schema = SingleObjectSchema()  # one object, although the router serves it as a `list` route
 
     @extend_schema(
         responses=BalanceSerializer,

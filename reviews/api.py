@@ -14,6 +14,7 @@ from accounts.models import Report, User
 from accounts.reports import report_create
 from contracts.models import Contract
 from core.exceptions import NotAllowed
+from core.schema import SingleObjectSchema
 from core.serializers import (
     PartySerializer,
     RejectUnknownFieldsMixin,
@@ -267,6 +268,7 @@ class UserReputationViewSet(viewsets.ViewSet):
 
     permission_classes = [permissions.AllowAny]
     serializer_class = ReputationSerializer
+    schema = SingleObjectSchema()  # one object, although the router serves it as a `list` route
 
     @extend_schema(responses={200: ReputationSerializer})
     def list(self, request, user_pk=None):

@@ -84,6 +84,20 @@ def test_a_draft_project_reports_an_empty_close_reason_the_schema_allows(schema)
 
 
 @pytest.mark.parametrize(
+    "path, component",
+    [("/api/v1/users/{user_pk}/reputation/", "Reputation"), ("/api/v1/me/balance/", "Balance")],
+)
+def test_a_one_object_answer_is_documented_as_that_object_not_an_array(schema, path, component):
+    """Both answer one object although the router serves them as `list` routes."""
+    person = new_freelancer()
+    documented = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert documented == {"$ref": f"#/components/schemas/{component}"}
+    body = api_for(person).get(path.replace("{user_pk}", str(person.pk))).json()
+    assert isinstance(body, dict)
+    assert set(body) == set(schema["components"]["schemas"][component]["properties"])
+
+
+@pytest.mark.parametrize(
     "query, field",
     [
         ("page=abc", "page"),
