@@ -17,17 +17,20 @@ def client_figures(client_ids: list[int]) -> dict[int, dict]:
         .annotate(total=Sum("released_cents"))
         .values_list("contract__client_id", "total")
     )
-    approvals = dict(
-        Milestone.objects.filter(
+    approvals = {
+        row["contract__client_id"]: row
+        for row in Milestone.objects.filter(
             contract__client_id__in=client_ids,
             status=Milestone.Status.RELEASED,
             submitted_at__isnull=False,
             settled_at__isnull=False,
         )
         .values("contract__client_id")
-        .annotate(avg=Avg(ExpressionWrapper(F("settled_at") - F("submitted_at"), output_field=DurationField())))
-        .values_list("contract__client_id", "avg")
-    )
+        .annotate(
+            avg=Avg(ExpressionWrapper(F("settled_at") - F("submitted_at"), output_field=DurationField())),
+            n=Count("pk"),
+        )
+    }
     tests = {
         row["client_id"]: row
         for row in Contract.objects.filter(
@@ -45,11 +48,14 @@ def client_figures(client_ids: list[int]) -> dict[int, dict]:
     figures: dict[int, dict] = {}
     for client_id in client_ids:
         row = tests.get(client_id)
-        average = approvals.get(client_id)
+        approved = approvals.get(client_id)
+        average = approved["avg"] if approved else None
         figures[client_id] = {
             "total_spent_cents": spent.get(client_id) or 0 if client_id in spent else None,
             "average_days_to_approve": round(average.total_seconds() / 86400, 1) if average is not None else None,
+            "approvals_basis": approved["n"] if approved else 0,
             "tests_to_longer_percent": round(100 * row["continued"] / row["done"]) if row and row["done"] else None,
+            "tests_done": row["done"] if row else 0,
         }
     return figures
 

@@ -247,6 +247,9 @@ class ClientTrust:
     review_count: int | None
     average_days_to_approve: float | None
     tests_to_longer_percent: int | None
+    # What those two are based on: milestones approved after delivery, completed paid tests.
+    approvals_basis: int = 0
+    tests_done: int = 0
     # Disputes on their contracts (from contracts): opened by them, against them, settled between
     # the parties, decided for or against them.
     disputes_opened: int | None = None
@@ -324,6 +327,8 @@ def client_trusts(clients: list[User]) -> dict[int, ClientTrust]:
             review_count=extra.get(client.pk, {}).get("review_count"),
             average_days_to_approve=extra.get(client.pk, {}).get("average_days_to_approve"),
             tests_to_longer_percent=extra.get(client.pk, {}).get("tests_to_longer_percent"),
+            approvals_basis=extra.get(client.pk, {}).get("approvals_basis", 0),
+            tests_done=extra.get(client.pk, {}).get("tests_done", 0),
             **{name: extra.get(client.pk, {}).get(name) for name in DISPUTE_FIGURES},
         )
     return trusts

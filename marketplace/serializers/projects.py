@@ -56,7 +56,11 @@ class ClientTrustSerializer(serializers.Serializer):
     total_spent_cents = serializers.IntegerField(read_only=True, allow_null=True)
     review_count = serializers.IntegerField(read_only=True, allow_null=True)
     average_days_to_approve = serializers.FloatField(read_only=True, allow_null=True)
+    approvals_basis = serializers.IntegerField(
+        read_only=True, help_text="Delivered milestones they approved: what the average is based on."
+    )
     tests_to_longer_percent = serializers.IntegerField(read_only=True, allow_null=True)
+    tests_done = serializers.IntegerField(read_only=True, help_text="Completed paid tests: what the share is based on.")
     disputes_opened = serializers.IntegerField(read_only=True, allow_null=True, help_text="Disputes they opened.")
     disputes_against = serializers.IntegerField(read_only=True, allow_null=True, help_text="Opened against them.")
     disputes_settled = serializers.IntegerField(

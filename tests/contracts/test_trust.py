@@ -3,12 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from contracts import services
 from contracts.models import Milestone, Offer
 from marketplace import services as market
 from marketplace.selectors import client_trust
+from tests.helpers import text
 from tests.marketplace.factories import new_client, new_freelancer, open_project, submit_proposal
 
 pytestmark = pytest.mark.django_db
@@ -55,5 +57,13 @@ def test_figures_follow_a_paid_test_that_led_to_longer_work(monkeypatch):
     trust = client_trust(client)
     assert trust.total_spent_cents == 300_00
     assert trust.average_days_to_approve == 2.0
+    assert trust.approvals_basis == 1
     assert trust.tests_to_longer_percent == 100
+    assert trust.tests_done == 1
     assert Milestone.objects.filter(contract__client=client, status=Milestone.Status.RELEASED).count() == 1
+    # and the panel on the client's next project says what each figure is based on
+    monkeypatch.undo()
+    next_project = open_project(client=client)
+    page = text(Client().get(f"/projects/{next_project.pk}/"))
+    assert "2.0 on average over 1 approved milestone" in page
+    assert "100% of 1 completed test" in page
