@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from messaging.models import Conversation, ConversationTopic, Message, MessageAttachment, Participant
@@ -176,15 +176,21 @@ def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Convers
     """The conversation about one topic (the one it started with or one that continued it), if it
     exists and the person takes part in it.
 
-    It carries `viewer_id` (the person it was found for: they take part) and `others_read_at` (how
-    far the others have read), so a panel showing it needs no query for either."""
+    It carries `viewer_id` (the person it was found for: they take part), `others_read_at` (how
+    far the others have read) and `viewer_has_unread` (others wrote since the person last read), so
+    a panel showing it needs no query for any of them."""
     if not getattr(user, "is_authenticated", False):
         return None
     others = Participant.objects.filter(conversation=OuterRef("pk")).exclude(user=user).order_by()
+    mine = Participant.objects.filter(conversation=OuterRef("conversation"), user=user)
+    never_read = Exists(mine.filter(last_read_at__isnull=True))
+    unread = Message.objects.filter(conversation=OuterRef("pk")).exclude(sender=user)
+    unread = unread.filter(Q(never_read) | Q(created_at__gt=Subquery(mine.values("last_read_at")[:1])))
     conversation = (
         Conversation.objects.filter(topics__topic_type=topic_type, topics__topic_id=topic_id, participants__user=user)
         .annotate(
-            others_read_at=Subquery(others.values("conversation").annotate(latest=Max("last_read_at")).values("latest"))
+            others_read_at=Subquery(others.values("conversation").annotate(latest=Max("last_read_at")).values("latest")),
+            viewer_has_unread=Exists(unread),
         )
         .first()
     )

@@ -175,6 +175,14 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
     notifications_mark_read_for(user=user, kind="message.new", url=conversation.get_absolute_url())
 
 
+def conversation_shown(*, conversation: Conversation | None, user: User) -> None:
+    """Another page showed the person this conversation's latest messages (the panel on a contract
+    or a proposal): what was unread counts as read. Found by `topic_conversation`, it knows whether
+    anything was unread, so a page shown again writes nothing."""
+    if conversation is not None and getattr(conversation, "viewer_has_unread", True):
+        conversation_mark_read(conversation=conversation, user=user)
+
+
 @transaction.atomic
 def message_hide(*, message: Message, by: User, reason: str) -> Message:
     """A moderator hides a message (reported, abusive, off-platform payment asks): its words and

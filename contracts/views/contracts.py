@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from contracts import selectors, services
 from contracts.forms import AddMilestoneForm, ContractEndForm, FollowOnForm
 from contracts.models import Contract
-from contracts.presenters import ADD_FORM, contract_list_rows, end_context, restored_forms
+from contracts.presenters import ADD_FORM, contract_context, contract_list_rows, end_context, restored_forms
 from contracts.views._common import (
     ServiceError,
     _back_to,
@@ -27,6 +27,7 @@ from contracts.views._common import (
 )
 from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error, dollars_for_input, milestone_formset
+from messaging.services import conversation_shown
 
 FOLLOW_ON_HOURS = 20
 FOLLOW_ON_DUE_DAYS = 30
@@ -36,7 +37,10 @@ FOLLOW_ON_DUE_DAYS = 30
 @require_safe
 def contract_detail(request, pk: int):
     contract = get_object_or_404(selectors.contracts_for_user(request.user).select_related("follow_on_of"), pk=pk)
-    return _render_contract(request, contract, **restored_forms(take_failed_form(request)))
+    context = contract_context(request, contract, **restored_forms(take_failed_form(request)))
+    if request.method == "GET":  # the page shows the conversation's latest messages: read, as in the inbox
+        conversation_shown(conversation=context["conversation"], user=request.user)
+    return render(request, "contracts/contract_detail.html", context)
 
 
 CONTRACTS_PER_PAGE = 25

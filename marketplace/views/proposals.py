@@ -23,6 +23,7 @@ from marketplace.proposal_forms import SERVICE_FIELDS, DeclineForm, ProposalForm
 from marketplace.services.downloads import proposal_attachment_download
 from marketplace.topics import PROPOSAL_TOPIC
 from messaging.selectors import topic_conversation
+from messaging.services import conversation_shown
 
 STATUS_FILTERS = {
     "all": ("All", ()),
@@ -292,7 +293,10 @@ def _party_proposal(request, pk: int) -> Proposal:
 @require_safe
 def proposal_detail(request, pk: int):
     proposal = _party_proposal(request, pk)
-    return render(request, "marketplace/proposal_detail.html", _detail_context(request, proposal))
+    context = _detail_context(request, proposal)
+    if request.method == "GET":  # the page shows the conversation's latest messages: read, as in the inbox
+        conversation_shown(conversation=context["conversation"], user=request.user)
+    return render(request, "marketplace/proposal_detail.html", context)
 
 
 @login_required

@@ -4,6 +4,7 @@ any follow-on contract are one thread, on the contract page, in the inbox and in
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from contracts.models import Contract
 from contracts.services import contract_end, milestone_approve, milestone_fund, offer_accept
 from marketplace.topics import PROPOSAL_TOPIC
 from messaging.models import Conversation, ConversationTopic, Message, Participant
-from messaging.selectors import topic_conversation
+from messaging.selectors import conversation_unread_total, topic_conversation
 from messaging.services import message_send
 from notifications.models import Notification
 from tests.contracts.factories import hire_offer, milestone_of
@@ -168,3 +169,37 @@ def test_the_migration_links_a_contract_without_a_conversation_of_its_own():
     merge_migration.merge_duplicate_conversations(django_apps, None)
     found = topic_conversation(topic_type="contract", topic_id=contract.pk, user=contract.client)
     assert found is not None and found.topic_type == "proposal"
+
+
+def receipt(person, contract, body: str) -> str:
+    """What the person's contract page says under a message of theirs: Sent, or Read."""
+    page = text(browser_for(person).get(contract.get_absolute_url()))
+    return re.search(re.escape(body) + r".*?\b(Sent|Read)\b", page).group(1)
+
+
+@pytest.mark.parametrize("page", ["contract", "proposal"])
+def test_messages_read_on_the_contract_or_proposal_page_count_as_read(page):
+    # given a contract whose freelancer wrote after the client last looked
+    contract = talk_then_hire()
+    conversation = topic_conversation(topic_type="contract", topic_id=contract.pk, user=contract.client)
+    message_send(conversation=conversation, sender=contract.freelancer, body="The booking form is live.")
+    assert conversation_unread_total(contract.client) == 2  # this and the answer before the hire
+    assert Notification.objects.filter(recipient=contract.client, kind="message.new", read_at__isnull=True).exists()
+    assert receipt(contract.freelancer, contract, "The booking form is live.") == "Sent"
+    # when the client reads the thread on the contract page (or the proposal page it was hired from)
+    url = contract.get_absolute_url() if page == "contract" else reverse("proposal_detail", args=[contract.offer.proposal_id])
+    assert "The booking form is live." in text(browser_for(contract.client).get(url))
+    # then nothing is unread, the notification is read, and the freelancer sees the message was seen
+    assert conversation_unread_total(contract.client) == 0
+    assert not Notification.objects.filter(recipient=contract.client, kind="message.new", read_at__isnull=True).exists()
+    seen = Participant.objects.get(conversation=conversation, user=contract.client).last_read_at
+    assert seen >= Message.objects.get(body="The booking form is live.").created_at
+    assert receipt(contract.freelancer, contract, "The booking form is live.") == "Read"
+
+
+def test_a_page_that_only_mentions_the_contract_does_not_mark_its_messages_read():
+    contract = talk_then_hire()
+    conversation = topic_conversation(topic_type="contract", topic_id=contract.pk, user=contract.client)
+    message_send(conversation=conversation, sender=contract.freelancer, body="The booking form is live.")
+    browser_for(contract.client).get(reverse("contract_list"))
+    assert conversation_unread_total(contract.client) == 2  # this and the answer before the hire
