@@ -189,7 +189,9 @@ def topic_conversation(*, topic_type: str, topic_id: int, user: User) -> Convers
     conversation = (
         Conversation.objects.filter(topics__topic_type=topic_type, topics__topic_id=topic_id, participants__user=user)
         .annotate(
-            others_read_at=Subquery(others.values("conversation").annotate(latest=Max("last_read_at")).values("latest")),
+            others_read_at=Subquery(
+                others.values("conversation").annotate(latest=Max("last_read_at")).values("latest")
+            ),
             viewer_has_unread=Exists(unread),
         )
         .first()

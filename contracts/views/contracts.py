@@ -22,7 +22,6 @@ from contracts.views._common import (
     ServiceError,
     _back_to,
     _party_contract,
-    _render_contract,
     _rules_beside_form_errors,
 )
 from core.failed_forms import keep_failed_form, take_failed_form

@@ -187,7 +187,11 @@ def test_messages_read_on_the_contract_or_proposal_page_count_as_read(page):
     assert Notification.objects.filter(recipient=contract.client, kind="message.new", read_at__isnull=True).exists()
     assert receipt(contract.freelancer, contract, "The booking form is live.") == "Sent"
     # when the client reads the thread on the contract page (or the proposal page it was hired from)
-    url = contract.get_absolute_url() if page == "contract" else reverse("proposal_detail", args=[contract.offer.proposal_id])
+    url = (
+        contract.get_absolute_url()
+        if page == "contract"
+        else reverse("proposal_detail", args=[contract.offer.proposal_id])
+    )
     assert "The booking form is live." in text(browser_for(contract.client).get(url))
     # then nothing is unread, the notification is read, and the freelancer sees the message was seen
     assert conversation_unread_total(contract.client) == 0
