@@ -101,13 +101,16 @@ class MessageCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The signed-in person's conversations, most recent activity first."""
+    """The signed-in person's conversations, most recent activity first. The list holds those with at
+    least one message; a proposal's conversation nobody wrote in yet is read by its id."""
 
     serializer_class = ConversationSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Conversation.objects.none()
+        if self.action == "list":  # the inbox: threads with messages; any of theirs can be read by id
+            return selectors.inbox_for_user(self.request.user).prefetch_related("topics")
         return selectors.conversations_for_user(self.request.user).prefetch_related("topics")
 
     @extend_schema(request=None, responses=ConversationSerializer)

@@ -45,6 +45,13 @@ def conversations_for_user(user: User) -> QuerySet[Conversation]:
     )
 
 
+def inbox_for_user(user: User) -> QuerySet[Conversation]:
+    """The conversations in the person's inbox: those with at least one message. Every proposal
+    has its conversation from the start (its page shows it), but a thread nobody wrote in yet is
+    no conversation to list."""
+    return conversations_for_user(user).filter(last_message_at__isnull=False)
+
+
 def other_members(conversation: Conversation, user: User) -> list[User]:
     """The users in the conversation other than `user` (from the prefetched `members` when present)."""
     members = getattr(conversation, "members", None)

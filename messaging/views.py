@@ -49,7 +49,7 @@ def _safe_return_to(request) -> str:
 @login_required
 @require_safe
 def conversation_list(request):
-    page = Paginator(selectors.conversations_for_user(request.user), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.inbox_for_user(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "messaging/inbox.html", {"page": page})
 
 

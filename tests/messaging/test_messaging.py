@@ -323,6 +323,29 @@ def test_the_inbox_is_newest_first_and_has_an_empty_state(client, client_user, f
     assert text.index("Older talk") < text.index("Newer talk")
 
 
+def test_the_inbox_lists_threads_with_messages_and_an_empty_one_is_still_readable_by_id(
+    client, client_user, freelancer
+):
+    # given two proposals' conversations, one of them written in
+    quiet = conversation_for_topic(
+        topic_type="proposal", topic_id=1, title="Quiet proposal", participants=[client_user, freelancer]
+    )
+    talked = conversation_for_topic(
+        topic_type="proposal", topic_id=2, title="Talked proposal", participants=[client_user, freelancer]
+    )
+    message_send(conversation=talked, sender=freelancer, body="When can we talk?")
+    # then the inbox, on the page and in the API, lists only the one with a message
+    client.force_login(client_user)
+    inbox = client.get(reverse("conversation_list")).text
+    assert "Talked proposal" in inbox and "Quiet proposal" not in inbox
+    api = APIClient()
+    api.force_authenticate(client_user)
+    assert [row["title"] for row in api.get("/api/v1/conversations/").json()["results"]] == ["Talked proposal"]
+    # and the quiet one can still be opened and written in
+    assert api.get(f"/api/v1/conversations/{quiet.pk}/").status_code == 200
+    assert client.get(thread_url(quiet)).status_code == 200
+
+
 def test_times_show_in_the_viewers_timezone(client, conversation, client_user, freelancer):
     message_send(conversation=conversation, sender=freelancer, body="Morning!")
     client_user.timezone = "Asia/Tokyo"
