@@ -85,14 +85,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.SiteNotFoundMiddleware",  # the site's own 404 page, with DEBUG on too
     "core.middleware.StaffMFAMiddleware",
     "core.middleware.UserTimezoneMiddleware",
     "core.middleware.AnonymousPageCacheMiddleware",
     "core.viewer_cache.ViewerPageCacheMiddleware",
 ]
 
-# The load benchmark (bench/README.md) routes a bare view and counts queries per request; off
-# unless set, so production never exposes either.
+# The load benchmark (bench/README.md) routes a bare view and counts queries; off unless set.
 BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
 if BENCH_BARE_VIEW:
     MIDDLEWARE.insert(0, "config.bench.QueryCountMiddleware")

@@ -19,6 +19,7 @@ handler500 = "core.api.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),

@@ -17,7 +17,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
@@ -174,3 +175,31 @@ class AnonymousPageCacheMiddleware:
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
             and not (user is not None and user.is_authenticated)
         )
+
+
+class SiteNotFoundMiddleware:
+    """A web page that is not found is the site's own 404 page, with DEBUG on too (as under
+    `make run`), where Django would answer with its technical page listing every URL pattern.
+
+    Covers both ways of not finding a page: an address no pattern matches (no `resolver_match`)
+    and a view raising Http404 (an object that is not the person's). The API answers JSON itself
+    (core.api), and without DEBUG Django already renders templates/404.html."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return render(request, "404.html", status=404)
+        return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return render(request, "404.html", status=404)
+        return None

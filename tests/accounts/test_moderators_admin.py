@@ -48,6 +48,7 @@ def test_a_moderator_in_the_group_reads_the_admin_but_cannot_change_there():
     page = browser.get("/admin/").content.decode()
     # then it lists what they moderate, not "You don't have permission to view or edit anything"
     assert "permission to view or edit anything" not in page
+    assert 'rel="icon" href="/static/img/favicon.svg"' in page  # the site's icon, not a 404 for /favicon.ico
     assert [name for name in MODERATED if f">{name}<" in page] == list(MODERATED)
     # and they read a project and a member, read-only
     assert browser.get(reverse("admin:marketplace_project_change", args=[project.pk])).status_code == 200

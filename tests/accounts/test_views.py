@@ -346,6 +346,27 @@ def test_a_member_at_the_moderation_area_gets_the_sites_404_page_even_with_debug
         assert "URLconf" not in response.content.decode()
 
 
+def test_with_debug_on_any_missing_page_is_the_sites_404_and_the_api_stays_json(client, settings):
+    from tests.contracts.factories import active_contract
+
+    # given DEBUG on, as under `make run`, and a contract the member is no party to
+    settings.DEBUG = True
+    contract = active_contract()
+    client.force_login(UserFactory())
+    # when they open an address nothing answers, or the contract
+    for path in ("/no-such-page/", "/contracts/not-a-number/", contract.get_absolute_url()):
+        response = client.get(path)
+        # then the site's own 404 page answers, not Django's technical one listing the URLconf
+        assert response.status_code == 404, path
+        assert "We can't find that page" in response.content.decode(), path
+        assert "URLconf" not in response.content.decode(), path
+    # and an address missing its final slash still leads to the page
+    assert client.get("/contracts").status_code == 301
+    # and the API still answers JSON
+    response = client.get(f"/api/v1/contracts/{contract.pk}/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+
 def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     from django.contrib.auth.models import Permission
 
