@@ -207,7 +207,9 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Why the contract ended; empty while it runs.",
     )
-    end_reason_detail = EndReasonDetailField(
+    end_reason_detail = choice_field(
+        Contract.EndReasonDetail, component_name="ContractEndReasonDetailOrEmptyEnum", blank=True
+    )(
         choices=Contract.EndReasonDetail.choices,
         allow_blank=True,
         read_only=True,

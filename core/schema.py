@@ -10,6 +10,7 @@ on failure is the same everywhere (core.api.exception_handler), so it is added h
 - 404: any operation with an id in its path (also what a non-party gets), and a page past the
   last one of a list;
 - 409: every write (the object is not in a state that allows it);
+- 422: any operation that takes an Idempotency-Key (the key was used with another request);
 - 429: every operation (rate limits).
 
 Request bodies refuse keys they do not know, so their components say `additionalProperties: false`.
@@ -41,6 +42,7 @@ DESCRIPTIONS = {
     "403": "You may not do this (your role, or a session without its CSRF token).",
     "404": "No such object, or it is not yours to see (on a list: no such page).",
     "409": "The object is not in a state that allows this; nothing changed.",
+    "422": "This Idempotency-Key was already used with a different request; nothing changed.",
     "429": "Too many requests; try again after the time in Retry-After.",
 }
 
@@ -49,9 +51,10 @@ class ProofworkAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["401", "403", "429"]
-        takes_input = self.method in ("POST", "PUT", "PATCH") or any(
-            p.get("in") == "query" for p in self._get_parameters()
-        )
+        parameters = self._get_parameters()
+        takes_input = self.method in ("POST", "PUT", "PATCH") or any(p.get("in") == "query" for p in parameters)
+        if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+            codes.append("422")
         if takes_input:
             codes.append("400")
         if "{" in self.path or (self.method == "GET" and self._is_list_view() and self._get_paginator()):

@@ -197,10 +197,15 @@ def status_field(
     return _one_class_per_component(component_name, schema, serializers.CharField)
 
 
-def choice_field(choices: type[models.TextChoices], *, component_name: str) -> type[serializers.ChoiceField]:
+def choice_field(
+    choices: type[models.TextChoices], *, component_name: str, blank: bool = False
+) -> type[serializers.ChoiceField]:
     """A ChoiceField class whose enum is a schema component of its own name (as status_field):
-    several models have a `reason` with other values. Use the one class for input and output."""
-    schema = {"type": "string", "enum": choices.values, "description": " | ".join(choices.values)}
+    several models have a `reason` with other values. With `blank`, the empty string is one of the
+    values too (an answer's field that is empty until something happens), under its own component."""
+    values = [*choices.values, ""] if blank else list(choices.values)
+    description = " | ".join(choices.values) + (" | empty" if blank else "")
+    schema = {"type": "string", "enum": values, "description": description}
     return _one_class_per_component(component_name, schema, serializers.ChoiceField)
 
 

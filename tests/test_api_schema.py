@@ -38,6 +38,8 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
             wanted.add("409")
         if method in ("POST", "PUT", "PATCH") or any(p["in"] == "query" for p in operation.get("parameters", [])):
             wanted.add("400")
+        if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+            wanted.add("422")  # the key was used with another request
         if wanted - codes:
             missing.append((method, path, sorted(wanted - codes)))
     assert missing == []
@@ -72,6 +74,15 @@ def test_an_open_contract_reports_an_empty_end_reason_the_schema_allows(schema):
         ref = option.get("$ref", "").rsplit("/", 1)[-1]
         allowed |= set(schema["components"]["schemas"][ref]["enum"] if ref else option.get("enum", []))
     assert "" in allowed and set(Contract.EndReason.values) <= allowed
+
+
+def test_an_open_contract_reports_an_empty_reason_detail_the_schema_allows(schema):
+    contract = active_contract()
+    body = api_for(contract.client).get(f"/api/v1/contracts/{contract.pk}/").json()
+    assert body["end_reason_detail"] == ""
+    field = schema["components"]["schemas"]["Contract"]["properties"]["end_reason_detail"]
+    ref = field["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][ref]["enum"]) == {"", *Contract.EndReasonDetail.values}
 
 
 def test_a_draft_project_reports_an_empty_close_reason_the_schema_allows(schema):
