@@ -12,6 +12,7 @@ from contracts.services.disputes import (  # noqa: F401
     dispute_withdraw,
 )
 from contracts.services.edits import (  # noqa: F401
+    check_milestone_terms,
     milestone_edit_accept,
     milestone_edit_decline,
     milestone_edit_propose,

@@ -36,6 +36,25 @@ def _rules_beside_form_errors(formset, milestone_errors: list[str], *, is_test: 
             milestone_errors.extend(error.messages)
 
 
+def _milestone_rules_beside_form_errors(form, *, contract: Contract, milestone: Milestone | None = None) -> None:
+    """A milestone's form (a change order, a proposed change) failed its own checks: the milestone
+    rules (limits, a paid test's cap and window, a past due date) still run on the fields that did
+    read, so every error shows in one answer, each on its field."""
+    data = form.cleaned_data
+    try:
+        services.check_milestone_terms(
+            contract=contract,
+            milestone=milestone,
+            title=data.get("title"),
+            amount_cents=data.get("amount"),
+            due_date=data.get("due_date"),
+        )
+    except ValidationError as error:
+        for field, found in error.message_dict.items():
+            if field in data and field not in form.errors:
+                form.add_error(field, found)
+
+
 def _back_to(milestone: Milestone) -> str:
     return milestone.contract.get_absolute_url() + f"#milestone-{milestone.pk}"
 
@@ -91,13 +110,16 @@ def _failed_on_contract(request, milestone: Milestone, *, action: str, form):
     )
 
 
-def _milestone_form_action(request, milestone: Milestone, *, action: str, form_class, call, success: str):
+def _milestone_form_action(request, milestone: Milestone, *, action: str, form_class, call, success: str, rules=None):
     """A form posted from a milestone on the contract page: one service call with the form's data;
-    a refusal goes on the form, shown inline on the contract page it redirects back to."""
+    a refusal goes on the form, shown inline on the contract page it redirects back to. `rules(form)`
+    adds the service's rules to a form that failed its own checks."""
     if request.method != "POST":
         return redirect(_back_to(milestone))
     form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
-    if form.is_valid():
+    if not form.is_valid() and rules is not None:
+        rules(form)
+    elif form.is_valid():
         try:
             call(form.cleaned_data)
         except ServiceError as error:

@@ -21,6 +21,7 @@ from contracts.presenters import ADD_FORM, contract_context, contract_list_rows,
 from contracts.views._common import (
     ServiceError,
     _back_to,
+    _milestone_rules_beside_form_errors,
     _party_contract,
     _rules_beside_form_errors,
 )
@@ -128,7 +129,9 @@ def contract_milestone_add(request, pk: int):
     if request.method != "POST":
         return redirect(contract)
     form = AddMilestoneForm(request.POST, prefix=ADD_FORM)
-    if form.is_valid():
+    if not form.is_valid():
+        _milestone_rules_beside_form_errors(form, contract=contract)
+    else:
         try:
             milestone = services.milestone_add(
                 contract=contract,

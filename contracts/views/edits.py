@@ -9,7 +9,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts import services
 from contracts.forms import MilestoneEditDeclineForm, MilestoneEditForm
-from contracts.views._common import _back_to, _milestone_form_action, _party_edit, _party_milestone, _run
+from contracts.views._common import (
+    _back_to,
+    _milestone_form_action,
+    _milestone_rules_beside_form_errors,
+    _party_edit,
+    _party_milestone,
+    _run,
+)
 from core.templatetags.core_tags import money
 
 
@@ -31,6 +38,7 @@ def milestone_edit_propose(request, pk: int):
             note=data["note"],
         ),
         success="You proposed the change. Nothing changes until the other side accepts it.",
+        rules=lambda form: _milestone_rules_beside_form_errors(form, contract=milestone.contract, milestone=milestone),
     )
 
 

@@ -143,6 +143,38 @@ def test_a_failed_change_order_redirects_to_the_contract_page():
     assert not contract.milestones.filter(is_change_order=True).exists()
 
 
+def test_a_change_order_shows_every_error_at_once_each_on_its_field():
+    # given a client adding a milestone with no title, too small an amount and a past due date
+    contract = active_contract()
+    client = browser_for(contract.client)
+    response = client.post(
+        reverse("contract_milestone_add", args=[contract.pk]),
+        {"add-title": "", "add-amount": "1", "add-due_date": in_days(-3).isoformat()},
+    )
+    # then the one answer names all three, not the title first and the rest after it is fixed
+    shown = text(client.get(response["Location"]))
+    assert "Give the milestone a title." in shown
+    assert "A milestone is at least $" in shown
+    assert "The due date cannot be in the past." in shown
+    assert not contract.milestones.filter(is_change_order=True).exists()
+
+
+def test_a_proposed_milestone_change_shows_every_error_at_once():
+    contract = active_contract()
+    milestone = milestone_of(contract)
+    client = browser_for(contract.client)
+    prefix = form_prefix("edit", milestone)
+    response = client.post(
+        reverse("milestone_edit_propose", args=[milestone.pk]),
+        {f"{prefix}-title": "", f"{prefix}-amount": "99999999", f"{prefix}-due_date": in_days(-1).isoformat()},
+    )
+    shown = text(client.get(response["Location"]))
+    assert "Give the milestone a title." in shown
+    assert "A milestone is at most $" in shown
+    assert "The due date cannot be in the past." in shown
+    assert not milestone.edits.exists()
+
+
 def test_a_failed_delivery_asks_for_its_files_again():
     contract = active_contract()
     milestone = _funded(contract)
