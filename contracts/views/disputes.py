@@ -26,7 +26,7 @@ from contracts.models import (
     Submission,
     SubmissionFile,
 )
-from contracts.services.dispute_rules import can_decide, default_outcome_words
+from contracts.services.dispute_rules import can_decide, check_cents, default_outcome_words
 from contracts.views._common import ServiceError, _back_to, _party_milestone
 from core.decorators import moderator_required
 from core.files import attachment_response
@@ -35,6 +35,17 @@ from marketplace.topics import PROPOSAL_TOPIC
 from messaging.models import Conversation, Message
 
 AMOUNTS = {"asked_cents": "asked", "freelancer_cents": "freelancer_amount"}
+
+
+def _amount_beside_form_errors(form, *, held: int) -> None:
+    """A dispute form failed its own checks: the amount it did read is still held to what is held,
+    so that error shows in the same answer, not after the others are fixed."""
+    for field in ("asked", "freelancer_amount"):
+        if field in form.cleaned_data and form.cleaned_data[field] is not None:
+            try:
+                check_cents(form.cleaned_data[field], held=held, field=field)
+            except ValidationError as error:
+                form.add_error(field, error.message_dict[field])
 
 
 @login_required
@@ -52,7 +63,9 @@ def dispute_open(request, pk: int):
         request.FILES or None,
         initial={"asked": dollars_for_input(milestone.held_cents) if milestone.is_held else ""},
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _amount_beside_form_errors(form, held=milestone.held_cents)
+    elif request.method == "POST":
         try:
             dispute = services.dispute_open(
                 milestone=milestone,
@@ -173,6 +186,7 @@ def _act(request, dispute: Dispute, action: str, forms: dict) -> bool:
     form = FORMS[action](request.POST, request.FILES, prefix=action)
     forms[action] = form
     if not form.is_valid():
+        _amount_beside_form_errors(form, held=dispute.held_cents)
         return False
     data = form.cleaned_data
     calls = {

@@ -90,6 +90,34 @@ def test_a_refused_dispute_form_says_why_and_opens_nothing(changes, message):
     assert not Dispute.objects.exists()
 
 
+def test_a_dispute_form_shows_every_error_at_once():
+    # given a dispute form with no reason and more asked than is held
+    milestone = milestone_in(S.SUBMITTED, amounts=(500_00,))
+    page = browser_for(milestone.contract.client).post(
+        reverse("dispute_open", args=[milestone.pk]), open_form(reason="", asked="900")
+    )
+    # then both errors show in the one answer
+    assert page.status_code == 400
+    assert "Choose a reason from the list." in text(page)
+    assert "Choose an amount from $0.00 to $500.00" in text(page)
+    # and on the dispute's page, a response without an account that asks too much says both too
+    dispute = dispute_open(
+        milestone=milestone,
+        by=milestone.contract.freelancer,
+        reason="not_approved",
+        description="No answer.",
+        asked_cents=500_00,
+    )
+    url = reverse("dispute_detail", args=[dispute.pk])
+    refused = browser_for(milestone.contract.client).post(
+        url, {"action": "respond", "respond-response": "", "respond-asked": "900"}
+    )
+    assert "Give your side" in text(refused) and "Choose an amount from $0.00 to $500.00" in text(refused)
+    before = dispute.status
+    dispute.refresh_from_db()
+    assert dispute.status == before  # still waiting for a response
+
+
 def test_a_stranger_gets_404_and_a_dispute_on_unheld_money_is_refused():
     milestone = milestone_in(S.SUBMITTED, amounts=(500_00,))
     stranger = browser_for(UserFactory())
