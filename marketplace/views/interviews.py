@@ -23,6 +23,17 @@ FORM_FIELD_FOR = {"duration_minutes": "duration_minutes", "note": "note"}
 MAX_ID_DIGITS = 18  # larger numbers overflow the database's integer column
 
 
+def _slot_rules_beside_form_errors(form) -> None:
+    """A times form failed its own checks (a note too long, one time unreadable): the times that did
+    read still meet the rules (not too soon, not too far), so every error shows in one answer."""
+    slots = [form.cleaned_data[name] for name in form.SLOT_FIELDS if form.cleaned_data.get(name)]
+    if slots:
+        try:
+            services.interview_slots_check(slots)
+        except ValidationError as error:
+            add_service_error(form, error, field_map=FORM_FIELD_FOR)
+
+
 def _posted(request):
     return request.POST if request.method == "POST" else None
 
@@ -64,7 +75,9 @@ def interview_create(request, pk: int):
             return redirect(_url(existing))
     zone = user_zone(user)
     form = InterviewProposeForm(_posted(request), zone=zone)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _slot_rules_beside_form_errors(form)
+    elif request.method == "POST":
         try:
             interview = services.interview_propose(proposal=proposal, by=user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:
@@ -153,7 +166,9 @@ def interview_pick(request, pk: int):
 def interview_offer_times(request, pk: int):
     interview = _party_interview(request, pk)
     form = InterviewTimesForm(request.POST, zone=user_zone(request.user))
-    if form.is_valid():
+    if not form.is_valid():
+        _slot_rules_beside_form_errors(form)
+    else:
         rescheduling = interview.status == Interview.Status.SCHEDULED
         try:
             services.interview_offer_times(interview=interview, by=request.user, **form.service_kwargs())

@@ -725,6 +725,22 @@ def test_a_slot_in_the_past_is_refused(client, proposal, berlin_client):
     assert Interview.objects.count() == 0
 
 
+def test_a_slot_in_the_past_is_named_beside_the_forms_other_errors(client, proposal, berlin_client):
+    # given times where one is in the past and a length that is not offered
+    log_in(client, berlin_client)
+    yesterday = timezone.now() - timedelta(days=1)
+    response = client.post(
+        reverse("interview_create", args=[proposal.pk]),
+        {"slot_1": local_input(yesterday, BERLIN), "slot_2": "next tuesday", "duration_minutes": "90"},
+    )
+    # then one answer names all three problems
+    page = response.content.decode()
+    assert "Offer times at least 30 minutes from now." in page
+    assert "Enter a date and time such as" in page
+    assert "Select a valid choice." in page
+    assert Interview.objects.count() == 0
+
+
 def test_interview_form_needs_a_time_and_a_known_length(client, proposal, berlin_client):
     log_in(client, berlin_client)
     response = client.post(reverse("interview_create", args=[proposal.pk]), {"slot_1": "", "duration_minutes": "90"})
