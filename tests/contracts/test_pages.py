@@ -99,6 +99,9 @@ def test_freelancer_accepts_the_offer_from_its_page_and_lands_on_the_contract():
     assert "Accept by" in shown and "after that it expires" in shown
     assert "Waiting for you to accept these terms." in shown
     assert "2 per milestone" in shown  # change rounds
+    # and so is the client's record, where the freelancer decides whether to commit
+    assert "Client record" in shown and "Hire rate" in shown and "Disputes decided against them" in shown
+    assert "Client record" not in text(browser_for(offer.client).get(reverse("offer_detail", args=[offer.pk])))
 
     # when they accept it
     response = browser.post(reverse("offer_accept", args=[offer.pk]), follow=True)
