@@ -115,7 +115,8 @@ def test_a_client_posts_previews_and_publishes_a_paid_test_that_a_visitor_can_re
     assert "Draft — only you can see this" in page
     assert "Edit" in page and "Publish" in page and "Delete draft" in page
     assert "$450.00" in page
-    assert f"30 days, until {(timezone.now() + timedelta(days=30)):%-d %b %Y}" in page
+    assert f"Closes by itself {(timezone.now() + timedelta(days=30)):%-d %b %Y} if you publish today" in page
+    assert "30 days after publishing: you can hire from the proposals until then" in page
     assert project.kind == Project.Kind.TEST and project.status == Project.Status.DRAFT
     assert project.budget_min_cents == project.budget_max_cents == 450_00
     assert [q.text for q in project.questions.all()] == ["Have you used Stripe refunds before?"]
