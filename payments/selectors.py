@@ -114,6 +114,23 @@ def releases_for_payee(user, *, limit: int = 50) -> list[ReleaseLine]:
     ]
 
 
+def next_clearing(user_id: int) -> tuple[int, datetime] | None:
+    """The oldest release still clearing: what it adds to the available balance, and when."""
+    entries = list(
+        LedgerEntry.objects.filter(
+            account=accounts.pending(user_id), amount_cents__gt=0, transaction__kind__in=RELEASE_KINDS
+        )
+        .select_related("transaction")
+        .order_by("transaction__created_at", "pk")[:200]
+    )
+    keys = [f"clear:{entry.transaction_id}" for entry in entries]
+    cleared = set(LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    for entry in entries:
+        if f"clear:{entry.transaction_id}" not in cleared:
+            return entry.amount_cents, entry.transaction.created_at + timedelta(days=settings.CLEARANCE_DAYS)
+    return None
+
+
 def payouts_for_user(user) -> QuerySet[Payout]:
     if not _signed_in(user):
         return Payout.objects.none()

@@ -17,7 +17,7 @@ from payments import accounts, listeners
 from payments.ledger import InsufficientFunds, balance, ledger_post, ledger_reverse
 from payments.models import AccountBalance, LedgerEntry, LedgerTransaction, Payout, PayoutAccount, PayoutEvent
 from payments.outbox import transfer_enqueue
-from payments.selectors import RELEASE_KINDS
+from payments.selectors import RELEASE_KINDS, next_clearing
 
 
 def clearances_due(*, now=None) -> int:
@@ -112,12 +112,18 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
 
 
 def _over_available(user_id: int, available: int) -> str:
+    """What is available, what is still clearing, and when the next part of it can be withdrawn
+    (in the person's own timezone: a request runs in it)."""
     pending = balance(accounts.pending(user_id))
-    if not pending:
-        return f"You can withdraw at most {money(available)}: that is all that is available now."
+    upcoming = next_clearing(user_id) if pending else None
+    if upcoming is None:
+        return f"You can withdraw at most {money(available)}: that is all that is available now, and nothing is clearing."
+    amount, at = upcoming
+    at = timezone.localtime(at)
     return (
-        f"You can withdraw at most {money(available)} now. {money(pending)} is still clearing and becomes "
-        f"available {settings.CLEARANCE_DAYS} days after each release (see the list below)."
+        f"You can withdraw at most {money(available)} now. {money(pending)} is still clearing: the next "
+        f"{money(amount)} becomes available on {at.day} {at:%b %Y at %H:%M} {at.tzname()}, "
+        f"{settings.CLEARANCE_DAYS} days after it was released."
     )
 
 

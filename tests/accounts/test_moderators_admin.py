@@ -62,3 +62,24 @@ def test_a_moderator_in_the_group_reads_the_admin_but_cannot_change_there():
     assert moderator.has_perm("accounts.moderate") and not moderator.has_perm("accounts.change_user")
     # and they reach the moderation area through the group alone
     assert browser.get(reverse("moderation_home")).status_code == 200
+
+
+def test_the_readmes_createsuperuser_makes_an_admin_who_must_set_up_two_factor(monkeypatch):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    # given the command the README gives for a superuser
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert "manage.py createsuperuser" in readme
+    # when it is run (here without prompts: the email and password it would ask for)
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long admin passphrase 42")
+    call_command("createsuperuser", interactive=False, email="admin@example.com", verbosity=0)
+    # then there is a superuser, and the admin first sends them to set up two-factor authentication
+    admin = User.objects.get(email="admin@example.com")
+    assert admin.is_superuser and admin.is_staff
+    response = browser_for(admin).get("/admin/")
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")

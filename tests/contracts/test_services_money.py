@@ -31,13 +31,14 @@ from contracts.services import (
     refund_request_decline,
 )
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from core.templatetags.core_tags import money
 from notifications.models import Notification
 from payments import accounts
 from payments.fees import fee_breakdown
 from payments.gateways import DECLINED_CARD, GatewayError
 from payments.ledger import balance
 from payments.models import GatewayOperation, LedgerTransaction, Payout
-from payments.selectors import earnings_for_user
+from payments.selectors import RELEASE_KINDS, earnings_for_user
 from payments.services import clearances_due, payout_request
 from tests.contracts.factories import (
     active_contract,
@@ -608,7 +609,24 @@ def test_pending_money_cannot_be_withdrawn_yet():
     milestone_approve(milestone=milestone, by=milestone.contract.client)
     with nothing_moves(DomainError) as refused:
         payout_request(freelancer=milestone.contract.freelancer, amount_cents=1, key="early")
-    assert "still clearing" in refused.value.message
+    # the refusal says what is available, what is clearing, and when the next part can be withdrawn
+    pending = earnings_for_user(milestone.contract.freelancer)["pending"]
+    released = LedgerTransaction.objects.filter(kind__in=RELEASE_KINDS).get().created_at
+    clears = timezone.localtime(released + timedelta(days=settings.CLEARANCE_DAYS))
+    assert refused.value.message == (
+        f"You can withdraw at most $0.00 now. {money(pending)} is still clearing: the next {money(pending)} "
+        f"becomes available on {clears.day} {clears:%b %Y at %H:%M} UTC, {settings.CLEARANCE_DAYS} days after it "
+        "was released."
+    )
+
+
+def test_a_payout_above_what_is_available_with_nothing_clearing_says_so():
+    freelancer = _cleared_freelancer()
+    with nothing_moves(DomainError) as refused:
+        payout_request(freelancer=freelancer, amount_cents=360_01, key="too-much")
+    assert refused.value.message == (
+        "You can withdraw at most $360.00: that is all that is available now, and nothing is clearing."
+    )
 
 
 # --- Suspended people ---------------------------------------------------------------------------
