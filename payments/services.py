@@ -117,7 +117,9 @@ def _over_available(user_id: int, available: int) -> str:
     pending = balance(accounts.pending(user_id))
     upcoming = next_clearing(user_id) if pending else None
     if upcoming is None:
-        return f"You can withdraw at most {money(available)}: that is all that is available now, and nothing is clearing."
+        return (
+            f"You can withdraw at most {money(available)}: that is all that is available now, and nothing is clearing."
+        )
     amount, at = upcoming
     at = timezone.localtime(at)
     return (
