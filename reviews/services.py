@@ -148,12 +148,14 @@ def review_reply(*, review: Review, by, body: str, now=None) -> ReviewReply:
         raise InvalidTransition("You can reply once the review is published.")
     if now > review.published_at + timedelta(days=settings.REVIEW_REPLY_DAYS):
         raise InvalidTransition(f"The {settings.REVIEW_REPLY_DAYS} days to reply are over.")
+    if ReviewReply.objects.filter(review=review).exists():
+        raise InvalidTransition("You already replied to this review.")
     body = _text(body, field="body", required=True)
     try:
         with transaction.atomic():
             return ReviewReply.objects.create(review=review, author=by, body=body, created_at=now)
-    except IntegrityError:
-        raise DomainError("You already replied to this review.") from None
+    except IntegrityError:  # a reply sent at the same moment by another request
+        raise InvalidTransition("You already replied to this review.") from None
 
 
 @transaction.atomic

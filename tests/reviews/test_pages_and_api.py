@@ -135,3 +135,68 @@ def test_the_contract_page_keeps_a_reviews_lines_and_lets_a_long_link_wrap():
         page = browser_for(person).get(contract.get_absolute_url()).content.decode()
         assert re.search(rf'<p class="small muted pre-line">You gave {re.escape(mine)}\n', page)
         assert re.search(rf'<p class="pre-line"><strong [^>]*>{re.escape(theirs)}\n{link}”</p>', page)
+
+
+API_REVIEW = {"overall": 5, "quality": 5, "communication": 5, "timeliness": 5, "expertise": 5, "comment": "Great."}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"overall": 0},
+        {"overall": 6},
+        {"overall": "5 stars"},
+        {"overall": True},
+        {"overall": 4.5},
+        {"overall": None},
+        {"quality": 9},
+        {"comment": ""},
+        {"comment": "x" * 2001},
+        {"payment": 5},  # an aspect of the client's review, sent by the client about the freelancer
+        {"stars": 5},  # a key the API does not know
+    ],
+)
+def test_a_bad_review_over_the_api_is_a_400_and_saves_nothing(changes):
+    contract = ended_contract()
+    refused = api_for(contract.client).post(
+        f"/api/v1/contracts/{contract.pk}/reviews/", {**API_REVIEW, **changes}, format="json"
+    )
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()  # says which field and why
+    assert not Review.objects.exists()
+
+
+def test_who_may_review_and_reply_over_the_api():
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from contracts.models import Contract
+
+    contract = ended_contract()
+    url = f"/api/v1/contracts/{contract.pk}/reviews/"
+    # a stranger: no such contract for them
+    assert api_for(UserFactory()).post(url, API_REVIEW, format="json").status_code == 404
+    assert not Review.objects.exists()
+    # both review; then a reply by someone other than the subject is refused, the subject's once only
+    api_for(contract.client).post(url, API_REVIEW, format="json")
+    api_for(contract.freelancer).post(
+        url, {"overall": 4, "clarity": 4, "communication": 4, "payment": 5, "comment": "Fine."}, format="json"
+    )
+    about_freelancer = Review.objects.get(author=contract.client)
+    reply = f"/api/v1/reviews/{about_freelancer.pk}/reply/"
+    assert api_for(contract.client).post(reply, {"body": "Me again."}, format="json").status_code in (403, 404)
+    assert api_for(UserFactory()).post(reply, {"body": "Not mine."}, format="json").status_code in (403, 404)
+    assert api_for(contract.freelancer).post(reply, {"body": "  "}, format="json").status_code == 400
+    assert api_for(contract.freelancer).post(reply, {"body": "Thank you!"}, format="json").status_code == 201
+    assert api_for(contract.freelancer).post(reply, {"body": "Twice."}, format="json").status_code == 409
+    about_freelancer.refresh_from_db()
+    assert about_freelancer.reply.body == "Thank you!"
+    # a contract whose review window closed takes no review
+    late = ended_contract()
+    Contract.objects.filter(pk=late.pk).update(
+        ended_at=timezone.now() - timedelta(days=settings.REVIEW_WINDOW_DAYS, minutes=1)
+    )
+    answer = api_for(late.client).post(f"/api/v1/contracts/{late.pk}/reviews/", API_REVIEW, format="json")
+    assert answer.status_code == 409 and not Review.objects.filter(contract=late).exists()
