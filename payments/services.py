@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import transitions
 from core.exceptions import DomainError, NotAllowed
+from core.moments import moment_for
 from core.templatetags.core_tags import money
 from payments import accounts, listeners
 from payments.ledger import InsufficientFunds, balance, ledger_post, ledger_reverse
@@ -78,7 +79,7 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
         raise DomainError("Enter an amount above zero.", field="amount")
     available = balance(accounts.available(freelancer.pk))
     if amount_cents > available:
-        raise DomainError(_over_available(freelancer.pk, available), field="amount")
+        raise DomainError(_over_available(freelancer.pk, available, reader=freelancer), field="amount")
     account = PayoutAccount.objects.filter(user=freelancer).first()
     if account is None or not account.payouts_enabled:
         raise NotAllowed(
@@ -111,9 +112,9 @@ def payout_request(*, freelancer, amount_cents: int, key: str) -> Payout:
     return payout
 
 
-def _over_available(user_id: int, available: int) -> str:
+def _over_available(user_id: int, available: int, *, reader=None) -> str:
     """What is available, what is still clearing, and when the next part of it can be withdrawn
-    (in the person's own timezone: a request runs in it)."""
+    (in the reader's own timezone)."""
     pending = balance(accounts.pending(user_id))
     upcoming = next_clearing(user_id) if pending else None
     if upcoming is None:
@@ -121,10 +122,9 @@ def _over_available(user_id: int, available: int) -> str:
             f"You can withdraw at most {money(available)}: that is all that is available now, and nothing is clearing."
         )
     amount, at = upcoming
-    at = timezone.localtime(at)
     return (
         f"You can withdraw at most {money(available)} now. {money(pending)} is still clearing: the next "
-        f"{money(amount)} becomes available on {at.day} {at:%b %Y at %H:%M} {at.tzname()}, "
+        f"{money(amount)} becomes available on {moment_for(reader, at)}, "
         f"{settings.CLEARANCE_DAYS} days after it was released."
     )
 

@@ -13,6 +13,7 @@ from contracts.models import ContractEvent, Dispute, DisputeEvent, DisputePropos
 from contracts.services._common import event, lock_milestone, milestone_url
 from contracts.services.refunds import split_disputed
 from core import transitions
+from core.moments import moment_for
 from core.templatetags.core_tags import money
 from notifications.services import notify
 
@@ -46,10 +47,11 @@ def split_words(dispute: Dispute, freelancer_cents: int) -> str:
     )
 
 
-def default_outcome_words(dispute: Dispute) -> str:
-    """What happens if the respondent does not respond in time, as both sides read it from the start."""
+def default_outcome_words(dispute: Dispute, *, reader=None) -> str:
+    """What happens if the respondent does not respond in time, as both sides read it from the start
+    (in the reader's timezone: a notification's recipient; on a page, the viewer's)."""
     return (
-        f"If there is no response by {timezone.localtime(dispute.respond_by):%-d %b %Y, %H:%M %Z}, "
+        f"If there is no response by {moment_for(reader, dispute.respond_by)}, "
         f"what was asked applies: {split_words(dispute, dispute.asked_freelancer_cents)}."
     )
 

@@ -85,7 +85,7 @@ def dispute_open(*, milestone: Milestone, by, reason: str, description: str, ask
         kind="dispute.opened",
         title=f"{by.display_name} opened a dispute on “{milestone.title}”",
         body=f"They ask for {asked_words}. Respond within {settings.DISPUTE_RESPONSE_DAYS} days with your account "
-        f"and the amount you think is fair. {default_outcome_words(dispute)}",
+        f"and the amount you think is fair. {default_outcome_words(dispute, reader=other)}",
         url=milestone_url(milestone),
     )
     return dispute

@@ -43,6 +43,7 @@ from contracts.services.edits import check_milestone_terms, move_edit
 from contracts.services.refunds import cancel_pending_refund_requests
 from core.exceptions import DomainError, InvalidTransition
 from core.files import check_uploads
+from core.moments import moment_for
 from core.templatetags.core_tags import money
 from notifications.services import notify
 from payments.charges import payment_record, payment_submit
@@ -186,7 +187,7 @@ def milestone_submit(*, milestone: Milestone, by, message: str, files=()) -> Sub
         kind="milestone.submitted",
         title=f"Work delivered: “{milestone.title}”",
         body=(
-            f"Review it by {timezone.localtime(auto_release_at):%d %b %Y %H:%M %Z}. If you do nothing, "
+            f"Review it by {moment_for(contract.client, auto_release_at)}. If you do nothing, "
             f"{money(milestone.held_cents)} is released to the freelancer automatically then."
         ),
         url=milestone_url(milestone),
@@ -408,7 +409,7 @@ def milestones_send_reminders(*, now=None) -> int:
                     kind="milestone.submitted",
                     title=f"Review “{milestone.title}” within {days} day{'s' if days > 1 else ''}",
                     body=(
-                        f"On {timezone.localtime(milestone.auto_release_at):%d %b %Y %H:%M %Z} the work is approved "
+                        f"On {moment_for(milestone.contract.client, milestone.auto_release_at)} the work is approved "
                         f"automatically and {money(milestone.held_cents)} is released to the freelancer."
                     ),
                     url=milestone_url(milestone),

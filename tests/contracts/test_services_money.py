@@ -163,6 +163,29 @@ def test_submitting_starts_the_review_clock_and_tells_the_client(monkeypatch):
     assert escrow_of(milestone) == milestone.amount_cents
 
 
+def test_deadlines_in_notifications_are_in_the_recipients_timezone_not_the_senders():
+    import zoneinfo
+
+    from contracts.services import dispute_open
+
+    # given a client in London and a freelancer delivering from Lagos (their request runs in Lagos time)
+    milestone = funded_milestone()
+    client, freelancer = milestone.contract.client, milestone.contract.freelancer
+    type(client).objects.filter(pk=client.pk).update(timezone="Europe/London")
+    client.refresh_from_db()
+    with timezone.override(zoneinfo.ZoneInfo("Africa/Lagos")):
+        milestone_submit(milestone=milestone, by=freelancer, message="Done.")
+        milestone.refresh_from_db()
+        london = timezone.localtime(milestone.auto_release_at, zoneinfo.ZoneInfo("Europe/London"))
+        dispute_open(milestone=milestone, by=freelancer, reason="not_approved", description="No answer.", asked_cents=1)
+    # then the client reads the review deadline and the dispute's deadline in London time
+    (delivered,) = notes(client, "milestone.submitted")
+    assert f"Review it by {london.day} {london:%b %Y, %H:%M} {london.tzname()}." in delivered.body
+    assert "WAT" not in delivered.body
+    (disputed,) = notes(client, "dispute.opened")
+    assert f" {london.tzname()}," in disputed.body and "WAT" not in disputed.body
+
+
 def test_an_empty_delivery_is_refused():
     milestone = funded_milestone()
     with nothing_moves(ValidationError) as refused:
@@ -615,7 +638,7 @@ def test_pending_money_cannot_be_withdrawn_yet():
     clears = timezone.localtime(released + timedelta(days=settings.CLEARANCE_DAYS))
     assert refused.value.message == (
         f"You can withdraw at most $0.00 now. {money(pending)} is still clearing: the next {money(pending)} "
-        f"becomes available on {clears.day} {clears:%b %Y at %H:%M} UTC, {settings.CLEARANCE_DAYS} days after it "
+        f"becomes available on {clears.day} {clears:%b %Y, %H:%M} UTC, {settings.CLEARANCE_DAYS} days after it "
         "was released."
     )
 
