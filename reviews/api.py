@@ -67,6 +67,9 @@ class ReviewSerializer(serializers.ModelSerializer):
         return reply.body if reply else None
 
 
+ASPECTS = ("quality", "communication", "timeliness", "expertise", "clarity", "payment")
+
+
 class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     overall = StrictIntegerField(min_value=1, max_value=5)
     quality = StrictIntegerField(min_value=1, max_value=5, required=False)
@@ -83,6 +86,30 @@ class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         default=None,
         help_text="Private: only the share of yes answers is shown, once at least three answered.",
     )
+
+    def __init__(self, *args, aspects: tuple[str, ...] | None = None, **kwargs):
+        """`aspects`: what the caller rates (the client: quality, communication, timeliness and
+        expertise; the freelancer: clarity, communication and payment). Those are required and the
+        others refused, in the same answer as every other field's error."""
+        super().__init__(*args, **kwargs)
+        self.aspects = aspects
+        if aspects is not None:
+            for name in ASPECTS:
+                self.fields[name].required = name in aspects
+
+    def to_internal_value(self, data):
+        errors: dict = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors, value = dict(error.detail), None
+        if self.aspects is not None and hasattr(data, "keys"):
+            for name in ASPECTS:
+                if name in data and name not in self.aspects and name not in errors:
+                    errors[name] = ["Not rated in this direction."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class ReplyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -102,9 +129,6 @@ class ReviewReportSerializer(serializers.ModelSerializer):
         model = Report
         fields = ["id", "target", "reason", "note", "status", "created_at"]
         read_only_fields = fields
-
-
-ASPECTS = ("quality", "communication", "timeliness", "expertise", "clarity", "payment")
 
 
 def _my_contract(request, pk) -> Contract:
@@ -131,7 +155,12 @@ class ContractReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request, contract_pk=None):
         contract = _my_contract(request, contract_pk)
-        data = validated(ReviewInputSerializer, request.data)
+        direction = (
+            Review.Direction.OF_FREELANCER if request.user.pk == contract.client_id else Review.Direction.OF_CLIENT
+        )
+        serializer = ReviewInputSerializer(data=request.data, aspects=Review.ASPECTS[direction])
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         review = review_submit(
             contract=contract,
             by=request.user,

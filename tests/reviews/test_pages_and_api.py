@@ -200,3 +200,15 @@ def test_who_may_review_and_reply_over_the_api():
     )
     answer = api_for(late.client).post(f"/api/v1/contracts/{late.pk}/reviews/", API_REVIEW, format="json")
     assert answer.status_code == 409 and not Review.objects.filter(contract=late).exists()
+
+
+def test_an_empty_review_over_the_api_names_every_missing_rating_at_once():
+    contract = ended_contract()
+    url = f"/api/v1/contracts/{contract.pk}/reviews/"
+    as_client = api_for(contract.client).post(url, {}, format="json")
+    assert as_client.status_code == 400
+    assert set(as_client.json()) == {"overall", "quality", "communication", "timeliness", "expertise", "comment"}
+    as_freelancer = api_for(contract.freelancer).post(url, {"quality": 5}, format="json")
+    assert set(as_freelancer.json()) == {"overall", "clarity", "communication", "payment", "comment", "quality"}
+    assert as_freelancer.json()["quality"] == ["Not rated in this direction."]
+    assert not Review.objects.exists()
