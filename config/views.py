@@ -156,7 +156,7 @@ def moderation_report(request, pk: int):
                 except DomainError as error:
                     add_service_error(hide, error)
                 else:
-                    messages.success(request, "Hidden. Its author was told why.")
+                    messages.success(request, "Hidden. Its author was told why. Now tell the reporter what was done.")
                     return redirect("moderation_report", pk=report.pk)
         else:
             messages.error(request, "That action is not available here. Reload the page and try again.")

@@ -64,7 +64,11 @@ def relationship(user, other_id: int) -> dict | None:
     first = contracts[0]
     other = first.client if first.client_id == other_id else first.freelancer
     reviews = {}
-    for review in reviews_visible_to(user).filter(contract__in=contracts).select_related("reply"):
+    # What the viewer may read (double-blind holds), and in its place any review a moderator hid,
+    # which the page shows with the reason rather than leaving out.
+    readable = reviews_visible_to(user).values("pk")
+    shown = Review.objects.filter(Q(pk__in=readable) | Q(published_at__isnull=False, hidden_at__isnull=False))
+    for review in shown.filter(contract__in=contracts).select_related("author", "reply").order_by("pk"):
         reviews.setdefault(review.contract_id, []).append(review)
     for contract in contracts:
         contract.billed = contract.billed or 0

@@ -62,12 +62,9 @@ def review_submit(
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if by.pk not in (contract.client_id, contract.freelancer_id):
         raise NotAllowed("Only the client and the freelancer of a contract review it.")
-    if contract.is_active or contract.ended_at is None:
-        raise InvalidTransition("Reviews open when the contract ends.")
-    if not money_was_paid(contract):
-        raise InvalidTransition("A contract with no money paid has no reviews.")
-    if now > review_window_closes(contract):
-        raise InvalidTransition(f"The {settings.REVIEW_WINDOW_DAYS} days to review this contract are over.")
+    problem = review_closed_because(contract, now=now)
+    if problem:
+        raise InvalidTransition(problem)
     as_client = by.pk == contract.client_id
     direction = Review.Direction.OF_FREELANCER if as_client else Review.Direction.OF_CLIENT
     names = Review.ASPECTS[direction]
@@ -138,6 +135,18 @@ def reviews_publish_due(*, now=None) -> int:
 
 
 @transaction.atomic
+def review_closed_because(contract: Contract, *, now=None) -> str:
+    """Why the contract takes no review now ("" when it does): it still runs, nothing was paid on
+    it, or its review window is over. The pages ask before showing the form."""
+    if contract.is_active or contract.ended_at is None:
+        return "Reviews open when the contract ends."
+    if not money_was_paid(contract):
+        return "A contract with no money paid has no reviews."
+    if (now or timezone.now()) > review_window_closes(contract):
+        return f"The {settings.REVIEW_WINDOW_DAYS} days to review this contract are over."
+    return ""
+
+
 def review_reply(*, review: Review, by, body: str, now=None) -> ReviewReply:
     """The subject answers a published review once, in public, within REVIEW_REPLY_DAYS."""
     now = now or timezone.now()
@@ -181,6 +190,13 @@ def review_hide(*, review: Review, by, reason: str) -> Review:
         kind="moderation.hidden",
         title="A moderator hid one of your reviews",
         body=f"Reason: {reason}",
+        url=review.contract.get_absolute_url(),
+    )
+    notify(
+        recipient=review.subject,
+        kind="moderation.hidden",
+        title="A moderator hid a review of you",
+        body=f"Reason: {reason}. It no longer counts in your figures; your profile says a review was hidden.",
         url=review.contract.get_absolute_url(),
     )
     return review

@@ -18,7 +18,7 @@ from reviews import figures
 from reviews.forms import ReplyForm, ReviewForm
 from reviews.models import Review
 from reviews.selectors import contracts_of, relationship, reviews_visible_to
-from reviews.services import review_reply, review_submit, review_window_closes
+from reviews.services import review_closed_because, review_reply, review_submit, review_window_closes
 
 
 @login_required
@@ -31,6 +31,10 @@ def review_write(request, pk: int):
     if mine is not None:
         messages.info(request, "You already reviewed this contract.")
         return redirect(contract.get_absolute_url() + "#reviews")
+    closed = review_closed_because(contract)
+    if closed:  # no form to fill in that could only be refused
+        messages.error(request, closed)
+        return redirect(contract.get_absolute_url())
     form = ReviewForm(request.POST or None, direction=direction)
     if request.method == "POST" and form.is_valid():
         try:

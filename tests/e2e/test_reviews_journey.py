@@ -172,7 +172,7 @@ def test_both_sides_review_and_the_figures_follow(open_browser):
     waiting.get_by_role("button", name="Open").click()
     expect(client.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
     reviews = reviews_box(client)
-    expect(reviews).to_contain_text("They reviewed you already: write yours to read theirs.")
+    expect(reviews).to_contain_text("They reviewed you already: write yours by")
     expect(client.get_by_text("A clear brief and quick answers")).to_have_count(0)
     expect(reviews.get_by_role("heading", name="Their review of you")).to_have_count(0)
 

@@ -33,7 +33,8 @@ def test_both_review_on_the_pages_and_read_each_other_only_after_both_wrote():
     assert "Your review is published together with theirs" in text(client.get(contract.get_absolute_url()))
     # the freelancer is told it exists, not what it says
     shown = text(freelancer.get(contract.get_absolute_url()))
-    assert "They reviewed you already: write yours to read theirs." in shown and "Clear reports" not in shown
+    assert "They reviewed you already: write yours by" in shown and "to read theirs." in shown
+    assert "Clear reports" not in shown
     assert "Clear reports" not in text(freelancer.get(reverse("freelancer_public", args=[contract.freelancer_id])))
     # once the freelancer writes theirs, both are public on both profiles, the script as text
     freelancer.post(reverse("review_write", args=[contract.pk]), {**FREELANCER_FORM, "comment": "Paid at once."})
@@ -105,6 +106,21 @@ def test_a_reported_review_hidden_by_a_moderator_shows_the_reason_and_is_counted
     assert "A moderator hid this review: Personal attack." in shown and "call 555-0100" not in shown
     assert "1 of these reviews was hidden by a moderator and does not count in the figures." in shown
     assert api_for().get(f"/api/v1/users/{contract.freelancer_id}/reviews/").json()["results"] == []
+    # and wherever the two read it, it is the reason, not the words: the contract page of both,
+    # their relationship page, and the person reviewed is told
+    from notifications.models import Notification
+
+    subject_page = text(browser_for(contract.freelancer).get(contract.get_absolute_url()))
+    assert "call 555-0100" not in subject_page and "A moderator hid this review: Personal attack." in subject_page
+    author_page = text(browser_for(contract.client).get(contract.get_absolute_url()))
+    assert "A moderator hid your review: Personal attack." in author_page  # their own words stay theirs to read
+    for person in (contract.freelancer, contract.client):
+        other = contract.client_id if person == contract.freelancer else contract.freelancer_id
+        history = text(browser_for(person).get(reverse("relationship", args=[other])))
+        assert "call 555-0100" not in history and "hidden by a moderator: Personal attack." in history
+    assert "Your review is published" not in text(browser_for(contract.client).get(contract.get_absolute_url()))
+    told = Notification.objects.get(recipient=contract.freelancer, kind="moderation.hidden")
+    assert told.title == "A moderator hid a review of you" and "Personal attack." in told.body
 
 
 def test_the_second_review_is_told_that_both_are_published_now():
@@ -212,3 +228,13 @@ def test_an_empty_review_over_the_api_names_every_missing_rating_at_once():
     assert set(as_freelancer.json()) == {"overall", "clarity", "communication", "payment", "comment", "quality"}
     assert as_freelancer.json()["quality"] == ["Not rated in this direction."]
     assert not Review.objects.exists()
+
+
+def test_the_review_form_of_a_running_contract_is_not_offered():
+    from tests.contracts.factories import active_contract
+
+    contract = active_contract()
+    response = browser_for(contract.client).get(reverse("review_write", args=[contract.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == contract.get_absolute_url()
+    assert "Reviews open when the contract ends." in text(response)
+    assert "Write your review" not in text(response)
