@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from contracts import selectors, services
 from contracts.models import Contract, Milestone, MilestoneEdit, Offer, RefundRequest
@@ -28,12 +30,36 @@ def _error_text(error) -> str:
 
 def _rules_beside_form_errors(formset, milestone_errors: list[str], *, is_test: bool) -> None:
     """A form of terms failed its own checks: the milestone rules (caps, due dates) still run on
-    a table that did read, so every error shows in one answer."""
-    if formset.is_valid():
-        try:
-            services.offer_terms_check(milestones=formset.milestones(), is_test=is_test)
-        except ValidationError as error:
-            milestone_errors.extend(error.messages)
+    the rows as far as they did read, so every error shows in one answer. In a row with a field at
+    fault, that field stands in as acceptable: each message is about something that was typed."""
+    rows = formset.milestones() if formset.is_valid() else _rows_as_read(formset)
+    if not rows:
+        return  # nothing read: the table's own error says so
+    try:
+        services.offer_terms_check(milestones=rows, is_test=is_test)
+    except ValidationError as error:
+        milestone_errors.extend(message for message in error.messages if message not in milestone_errors)
+
+
+def _rows_as_read(formset) -> list:
+    rows = []
+    for form in formset.forms:
+        if form.is_blank():
+            continue
+        data, faulty = getattr(form, "cleaned_data", {}), form.errors
+        amount = data.get("amount")
+        rows.append(
+            services.MilestoneTerms(
+                title=data.get("title") if "title" not in faulty and data.get("title") else "(title)",
+                amount_cents=amount
+                if "amount" not in faulty and isinstance(amount, int)
+                else settings.MILESTONE_MIN_CENTS,
+                due_date=data.get("due_date")
+                if "due_date" not in faulty and data.get("due_date")
+                else timezone.localdate(),
+            )
+        )
+    return rows
 
 
 def _milestone_rules_beside_form_errors(form, *, contract: Contract, milestone: Milestone | None = None) -> None:

@@ -850,6 +850,30 @@ def test_the_follow_on_form_shows_every_error_at_once():
     assert not Offer.objects.filter(follow_on_of=contract).exists()
 
 
+def test_a_milestone_row_with_several_mistakes_names_them_all_at_once():
+    # given a completed paid test, continued with one row: no title, an unreadable amount, a past date
+    contract = started_contract(test=True)
+    services.milestone_approve(milestone=submitted(contract), by=contract.client)
+    services.contract_end(contract=contract, by=contract.client)
+    data = {
+        "title": "More work",
+        "scope": "Three months of performance work.",
+        "milestones-TOTAL_FORMS": "1",
+        "milestones-INITIAL_FORMS": "0",
+        "milestones-0-title": "",
+        "milestones-0-amount": "abc",
+        "milestones-0-due_date": "2020-01-01",
+    }
+    response = browser_for(contract.client).post(reverse("contract_continue", args=[contract.pk]), data)
+    # then the row's own errors and the date rule show in one answer
+    shown = text(response)
+    assert response.status_code == 400
+    assert "Give this milestone a title." in shown
+    assert "Enter an amount such as" in shown
+    assert response.context["milestone_errors"] == ["Milestone due dates cannot be in the past."]
+    assert not Offer.objects.filter(follow_on_of=contract).exists()
+
+
 def test_once_a_paid_test_is_paid_both_sides_are_told_to_end_it_and_what_may_follow():
     # given a paid test whose one milestone was approved
     contract = started_contract(test=True)
