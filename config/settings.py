@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "core.middleware.SiteNotFoundMiddleware",  # the site's own 404 page, with DEBUG on too
+    "core.middleware.SiteErrorPagesMiddleware",  # the site's own 404 (DEBUG on too) and 405 pages
     "core.middleware.StaffMFAMiddleware",
     "core.middleware.UserTimezoneMiddleware",
     "core.middleware.AnonymousPageCacheMiddleware",

@@ -177,26 +177,30 @@ class AnonymousPageCacheMiddleware:
         )
 
 
-class SiteNotFoundMiddleware:
-    """A web page that is not found is the site's own 404 page, with DEBUG on too (as under
-    `make run`), where Django would answer with its technical page listing every URL pattern.
+class SiteErrorPagesMiddleware:
+    """The site's own pages where Django would answer with its technical or blank ones:
 
-    Covers both ways of not finding a page: an address no pattern matches (no `resolver_match`)
-    and a view raising Http404 (an object that is not the person's). The API answers JSON itself
-    (core.api), and without DEBUG Django already renders templates/404.html."""
+    - a page that is not found is templates/404.html with DEBUG on too (as under `make run`),
+      where Django lists every URL pattern: an address no pattern matches (no `resolver_match`)
+      and a view raising Http404 (an object that is not the person's). Without DEBUG, Django
+      already renders that template;
+    - an address that only takes a form, opened in the browser (a bookmarked or refreshed POST
+      address), is templates/405.html instead of an empty 405.
+
+    The API answers JSON itself (core.api)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            settings.DEBUG
-            and response.status_code == 404
-            and getattr(request, "resolver_match", None) is None
-            and response.get("Content-Type", "").startswith("text/html")
-        ):
+        html = response.get("Content-Type", "").startswith("text/html")
+        if settings.DEBUG and response.status_code == 404 and request.resolver_match is None and html:
             return render(request, "404.html", status=404)
+        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
         return response
 
     def process_exception(self, request, exception):

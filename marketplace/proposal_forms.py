@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.forms import (
     MilestoneFormSet,
@@ -22,7 +23,7 @@ from core.forms import (
 )
 from core.milestones import MilestoneTerms
 from marketplace.models import COVER_LETTER_MAX_LENGTH, Project, Proposal
-from marketplace.services.interviews import DURATIONS, MAX_SLOTS
+from marketplace.services.interviews import DURATIONS, EARLIEST, LATEST, MAX_SLOTS
 from marketplace.services.proposals import MAX_ATTACHMENTS
 
 ANSWER_MAX_LENGTH = 2000
@@ -225,6 +226,24 @@ class InterviewTimesForm(forms.Form):
         self.zone = zone
         for name in self.SLOT_FIELDS[:MAX_SLOTS]:
             self.fields[name].zone = zone
+
+    def clean(self):
+        """Each time that read is checked on its own field, all at once: not too soon, not too far
+        ahead, not offered twice (the service checks the same rules again)."""
+        data = super().clean()
+        now, seen = timezone.now(), set()
+        for name in self.SLOT_FIELDS:
+            slot = data.get(name)
+            if not slot:
+                continue
+            if slot < now + EARLIEST:
+                self.add_error(name, "This time is less than 30 minutes from now: offer a later one.")
+            elif slot > now + LATEST:
+                self.add_error(name, f"Offer a time within the next {LATEST.days} days.")
+            elif slot in seen:
+                self.add_error(name, "You offered this time already: choose another or leave it empty.")
+            seen.add(slot)
+        return data
 
     @property
     def slot_fields(self) -> list:

@@ -5,7 +5,6 @@ from marketplace.services.interviews import (  # noqa: F401
     interview_offer_times,
     interview_pick,
     interview_propose,
-    interview_slots_check,
 )
 from marketplace.services.invitations import invitation_accept, invitation_decline, invitation_send  # noqa: F401
 from marketplace.services.projects import (  # noqa: F401

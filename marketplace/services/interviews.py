@@ -34,11 +34,6 @@ def _validate_slots(slots: list[datetime], now: datetime) -> list[datetime]:
     return slots
 
 
-def interview_slots_check(slots: list[datetime]) -> None:
-    """The rules for offered times, for a form that failed its own checks to show beside them."""
-    _validate_slots(slots, timezone.now())
-
-
 def _other_party(interview: Interview, user: User) -> User:
     proposal = interview.proposal
     return proposal.freelancer if user.pk == proposal.project.client_id else proposal.project.client

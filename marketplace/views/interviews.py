@@ -13,6 +13,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import DomainError
+from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error
 from marketplace import ics, selectors, services
 from marketplace.models import Interview, InterviewSlot, Proposal
@@ -21,17 +22,6 @@ from marketplace.proposal_forms import CancelInterviewForm, InterviewProposeForm
 # Service errors shown on their own field; the rest ("slots") go above the form.
 FORM_FIELD_FOR = {"duration_minutes": "duration_minutes", "note": "note"}
 MAX_ID_DIGITS = 18  # larger numbers overflow the database's integer column
-
-
-def _slot_rules_beside_form_errors(form) -> None:
-    """A times form failed its own checks (a note too long, one time unreadable): the times that did
-    read still meet the rules (not too soon, not too far), so every error shows in one answer."""
-    slots = [form.cleaned_data[name] for name in form.SLOT_FIELDS if form.cleaned_data.get(name)]
-    if slots:
-        try:
-            services.interview_slots_check(slots)
-        except ValidationError as error:
-            add_service_error(form, error, field_map=FORM_FIELD_FOR)
 
 
 def _posted(request):
@@ -75,9 +65,7 @@ def interview_create(request, pk: int):
             return redirect(_url(existing))
     zone = user_zone(user)
     form = InterviewProposeForm(_posted(request), zone=zone)
-    if request.method == "POST" and not form.is_valid():
-        _slot_rules_beside_form_errors(form)
-    elif request.method == "POST":
+    if request.method == "POST" and form.is_valid():
         try:
             interview = services.interview_propose(proposal=proposal, by=user, **form.service_kwargs())
         except (ValidationError, DomainError) as error:
@@ -138,7 +126,11 @@ def _detail_context(request, interview: Interview, *, times_form=None, cancel_fo
 @require_safe
 def interview_detail(request, pk: int):
     interview = _party_interview(request, pk)
-    return render(request, "marketplace/interview_detail.html", _detail_context(request, interview))
+    failed = take_failed_form(request)
+    times_form = failed.bind(InterviewTimesForm, zone=user_zone(request.user)) if failed else None
+    return render(
+        request, "marketplace/interview_detail.html", _detail_context(request, interview, times_form=times_form)
+    )
 
 
 @login_required
@@ -166,9 +158,7 @@ def interview_pick(request, pk: int):
 def interview_offer_times(request, pk: int):
     interview = _party_interview(request, pk)
     form = InterviewTimesForm(request.POST, zone=user_zone(request.user))
-    if not form.is_valid():
-        _slot_rules_beside_form_errors(form)
-    else:
+    if form.is_valid():
         rescheduling = interview.status == Interview.Status.SCHEDULED
         try:
             services.interview_offer_times(interview=interview, by=request.user, **form.service_kwargs())
@@ -181,8 +171,9 @@ def interview_offer_times(request, pk: int):
                 f"Your {'new ' if rescheduling else ''}times are sent. {other.display_name} will pick one.",
             )
             return redirect(_url(interview))
-    context = _detail_context(request, interview, times_form=form)
-    return render(request, "marketplace/interview_detail.html", context, status=400)
+    # Back to the interview's page with what was typed and why it failed, once: the address bar
+    # never shows this POST address, so a refresh posts nothing.
+    return keep_failed_form(request, form, page=_url(interview), name="times", anchor="#suggest")
 
 
 @login_required

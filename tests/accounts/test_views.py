@@ -367,6 +367,22 @@ def test_with_debug_on_any_missing_page_is_the_sites_404_and_the_api_stays_json(
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 
+def test_a_form_only_address_opened_in_the_browser_is_a_site_page_not_an_empty_405(client):
+    from tests.contracts.factories import active_contract, milestone_of
+
+    contract = active_contract()
+    client.force_login(contract.freelancer)
+    # when a POST-only address is opened (a refresh after a failed form, a bookmark)
+    response = client.get(reverse("notification_mark_all"))
+    # then it says so in the site's own page, and nothing happened
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "Nothing to show at this address" in response.content.decode()
+    assert "Nothing was sent." in response.content.decode()
+    # while the API keeps its JSON answer
+    api = client.get(f"/api/v1/milestones/{milestone_of(contract).pk}/submit/")
+    assert api.status_code == 405 and api["Content-Type"] == "application/json"
+
+
 def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     from django.contrib.auth.models import Permission
 

@@ -721,7 +721,7 @@ def test_a_slot_in_the_past_is_refused(client, proposal, berlin_client):
     )
     page = response.content.decode()
     assert "Please fix the problems marked below. Nothing was saved." in page
-    assert "Offer times at least 30 minutes from now." in page
+    assert "This time is less than 30 minutes from now: offer a later one." in page
     assert Interview.objects.count() == 0
 
 
@@ -735,9 +735,47 @@ def test_a_slot_in_the_past_is_named_beside_the_forms_other_errors(client, propo
     )
     # then one answer names all three problems
     page = response.content.decode()
-    assert "Offer times at least 30 minutes from now." in page
+    assert "This time is less than 30 minutes from now: offer a later one." in page
     assert "Enter a date and time such as" in page
     assert "Select a valid choice." in page
+    assert Interview.objects.count() == 0
+
+
+def test_failed_new_times_come_back_on_the_interview_page_each_error_on_its_time(
+    client, proposal, berlin_client, priya
+):
+    # given an interview the client offered
+    interview = services.interview_propose(
+        proposal=proposal, by=berlin_client, slots=[timezone.now() + timedelta(days=1)], duration_minutes=30
+    )
+    log_in(client, priya)
+    soon, far = timezone.now() - timedelta(days=6), timezone.now() + timedelta(days=400)
+    later = timezone.now() + timedelta(days=3)
+    # when the freelancer suggests a past time, one too far ahead and the same good time twice
+    response = client.post(
+        reverse("interview_offer_times", args=[interview.pk]),
+        {"slot_1": local_input(soon, BERLIN), "slot_2": local_input(far, BERLIN), "slot_3": local_input(later, BERLIN)},
+    )
+    # then the answer is a redirect back to the interview's page, never the POST address
+    assert response.status_code == 303
+    assert response["Location"] == reverse("interview_detail", args=[interview.pk]) + "#suggest"
+    # where each time says what is wrong with it, all at once, with what was typed
+    form = client.get(response["Location"]).context["times_form"]
+    assert form.errors["slot_1"] == ["This time is less than 30 minutes from now: offer a later one."]
+    assert form.errors["slot_2"] == ["Offer a time within the next 60 days."]
+    assert "slot_3" not in form.errors
+    # once: the page shows a fresh form after that, and nothing was offered
+    assert not client.get(response["Location"]).context["times_form"].is_bound
+    assert interview.slots.count() == 1
+
+
+def test_a_time_offered_twice_is_named(client, proposal, berlin_client):
+    log_in(client, berlin_client)
+    when = local_input(timezone.now() + timedelta(days=2), BERLIN)
+    response = client.post(
+        reverse("interview_create", args=[proposal.pk]), {"slot_1": when, "slot_2": when, "duration_minutes": "30"}
+    )
+    assert "You offered this time already" in response.content.decode()
     assert Interview.objects.count() == 0
 
 
