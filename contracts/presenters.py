@@ -75,16 +75,19 @@ def offer_context(request, offer: Offer, *, decline_form: OfferDeclineForm | Non
     awaiting_me = live and offer.awaiting == party
     other = offer.freelancer if party == Offer.Party.CLIENT else offer.client
     awaiting_person = offer.client if offer.awaiting == Offer.Party.CLIENT else offer.freelancer
+    events = list(offer.events.select_related("actor"))
+    # Who proposed the terms shown, and when: the latest revision's author, else the client's offer.
+    revisions = [e for e in events if e.from_status == e.to_status == Offer.Status.OFFERED and e.actor]
+    terms_by, terms_at = (revisions[-1].actor, revisions[-1].at) if revisions else (offer.client, offer.created_at)
     return {
         "offer": offer,
         "OfferStatus": Offer.Status,  # the history compares each step's status with these
         "as_client": party == Offer.Party.CLIENT,
         "other": other,
+        "terms_by": terms_by,
+        "terms_at": terms_at,
         "milestones": list(offer.milestones.all()),
-        "history": [
-            (event, OFFER_HISTORY.get(event.to_status, event.to_status))
-            for event in offer.events.select_related("actor")
-        ],
+        "history": [(event, OFFER_HISTORY.get(event.to_status, event.to_status)) for event in events],
         "fees": selectors.offer_fees(offer),
         "live": live,
         "expired": expired,

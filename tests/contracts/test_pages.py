@@ -195,6 +195,10 @@ def test_changed_terms_go_back_to_the_other_side_who_accepts_them():
     assert offer.revision == 2
     shown = text(browser_for(freelancer).get(offer.get_absolute_url()))
     assert f"Waiting for {client.display_name} to accept these terms." in shown
+    assert "revision 2, proposed by you on" in shown
+    assert f"revision 2, proposed by {freelancer.display_name} on" in text(
+        browser_for(client).get(offer.get_absolute_url())
+    )
 
     # and the offer's history says who did what
     history = text(browser_for(client).get(offer.get_absolute_url()))
