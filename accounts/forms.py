@@ -216,6 +216,15 @@ class SignupForm(AllauthSignupForm):
     """allauth's sign-up, doing the same work whether or not the email already has an account, so
     the answer's timing does not tell which addresses are registered."""
 
+    def clean(self):
+        # allauth compares the two passwords only when the first passed its strength checks, so a
+        # weak password that was also mistyped would need two tries to hear both: say both at once.
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        data = super().clean()
+        if first and second and first != second and "password2" not in self.errors:
+            self.add_error("password2", "You must type the same password each time.")
+        return data
+
     def try_save(self, request):
         if self.account_already_exists:
             # A new account hashes its password; hash this one too (and throw it away).

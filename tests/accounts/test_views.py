@@ -70,6 +70,14 @@ def test_signup_sends_confirmation_and_confirming_leads_to_role_choice(client, d
     assert not Notification.objects.filter(kind="account.security").exists()
 
 
+def test_sign_up_names_a_bad_email_a_weak_password_and_a_mismatch_at_once(client):
+    response = client.post(reverse("account_signup"), {"email": "not-an-email", "password1": "123", "password2": "456"})
+    form = response.context["form"]
+    assert set(form.errors) == {"email", "password1", "password2"}
+    assert form.errors["password2"] == ["You must type the same password each time."]
+    assert not EmailAddress.objects.exists()
+
+
 def test_sign_up_pages_and_the_confirmation_email_use_the_sites_wording(client, django_capture_on_commit_callbacks):
     # the sign-up and sign-in pages say "Sign up" and "Sign in", never allauth's "Signup" / "Sign Up"
     for name in ("account_signup", "account_login"):
