@@ -223,6 +223,10 @@ def test_the_moderation_queue_lists_escalated_disputes_first_and_a_moderator_dec
     for person in (second.contract.client, second.contract.freelancer):
         shown = text(browser_for(person).get(reverse("dispute_detail", args=[escalated.pk])))
         assert "Decided by staff" in shown and "Most of it meets the brief." in shown
+        # and the contract page says how the milestone was settled, not "approved and paid"
+        page = text(browser_for(person).get(second.contract.get_absolute_url()))
+        assert "$560.00 paid to the freelancer and $240.00 refunded to the client." in page
+        assert "Split: paid and refunded" in page and "Approved and paid" not in page
     assert money_problems() == []
 
 
