@@ -127,6 +127,7 @@ class FreelancerProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["headline"].required = True
+        self.fields["headline"].error_messages["required"] = "Write a headline: clients read it first."
         self.fields["bio"].required = True
         if self.instance and self.instance.hourly_rate_cents:
             self.initial["hourly_rate"] = Decimal(self.instance.hourly_rate_cents) / 100

@@ -174,6 +174,23 @@ class ProjectForm(forms.Form):
             del self.fields["follow_on_plan"]
         if project is None:
             self.initial.setdefault("nda_text", DEFAULT_NDA_TEXT)
+        for name, text in self.REQUIRED.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = text
+        self.fields["duration_days"].error_messages["min_value"] = "The work takes at least 1 day."
+
+    # What a missing field says, in the site's words rather than "This field is required."
+    REQUIRED = {
+        "title": "Give the project a title.",
+        "summary": "Write a one-line summary: freelancers read it in search results.",
+        "description": "Describe the work.",
+        "category": "Choose a category.",
+        "experience_level": "Choose the experience you need.",
+        "budget_min": "Enter the budget, such as 1500 or 1,500.50.",
+        "duration_days": "Enter how many days the work takes.",
+        "apply_by": "Choose the last day freelancers can apply.",
+        "visibility": "Choose who can see the project.",
+    }
 
     @property
     def is_test(self) -> bool:

@@ -167,7 +167,7 @@ def test_freelancer_fills_profile_and_reads_it_in_public(client):
         ("bio", "x" * 5001, "at most 5000 characters"),
         ("hourly_rate", "0", "Enter a rate from $5 to $999 an hour."),
         ("hourly_rate", "12.345", "Enter at most two decimals (cents)"),
-        ("headline", "", "This field is required"),
+        ("headline", "", "Write a headline: clients read it first."),
         ("timezone", "Mars/Olympus", "Select a valid choice"),
     ],
 )

@@ -167,7 +167,7 @@ def test_the_description_keeps_line_breaks_and_escapes_markup(client, client_use
         ({"budget_min": "12.345"}, "budget_min", "Amounts can have at most two decimal places."),
         ({"budget_min": "1e99999999"}, "budget_min", "Enter an amount such as 45 or 45.50."),
         ({"duration_days": "20"}, "duration_days", "A paid test project takes at most 14 days."),
-        ({"title": ""}, "title", "This field is required."),
+        ({"title": ""}, "title", "Give the project a title."),
     ],
 )
 def test_bad_input_on_a_paid_test_gets_an_inline_error_and_saves_nothing(
@@ -194,7 +194,7 @@ def test_a_paid_test_form_shows_every_error_at_once_each_on_its_field(client, cl
     )
     # then one answer shows each problem next to its field, and nothing was saved
     assert response.status_code == 200
-    assert "This field is required." in inline_error(response, "title")
+    assert "Give the project a title." in inline_error(response, "title")
     assert "at most $500.00" in inline_error(response, "budget_min")
     assert "A paid test project takes at most 14 days." in inline_error(response, "duration_days")
     assert "acceptance criteria" in inline_error(response, "acceptance_criteria")
