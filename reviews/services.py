@@ -134,7 +134,6 @@ def reviews_publish_due(*, now=None) -> int:
     return done
 
 
-@transaction.atomic
 def review_closed_because(contract: Contract, *, now=None) -> str:
     """Why the contract takes no review now ("" when it does): it still runs, nothing was paid on
     it, or its review window is over. The pages ask before showing the form."""
@@ -147,6 +146,7 @@ def review_closed_because(contract: Contract, *, now=None) -> str:
     return ""
 
 
+@transaction.atomic
 def review_reply(*, review: Review, by, body: str, now=None) -> ReviewReply:
     """The subject answers a published review once, in public, within REVIEW_REPLY_DAYS."""
     now = now or timezone.now()
