@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +12,7 @@ from contracts.services._common import check_party, lock_contract, move_mileston
 from contracts.services.milestones import withdraw_pending_edits
 from core import transitions
 from core.exceptions import DomainError, InvalidTransition
+from core.moments import moment_for
 from notifications.services import notify
 
 END_NOTE_MAX_LENGTH = 500
@@ -76,6 +80,13 @@ def contract_end(*, contract: Contract, by, reason: str = "", note: str = "") ->
         body += f" Reason: {contract.get_end_reason_detail_display()}."
     if note:
         body += f"\n\n{note}"
+    if contract.milestones.filter(released_cents__gt=0).exists():
+        # Money was paid, so both may review: say until when, and that neither reads the other's first.
+        closes = moment_for(other, now + timedelta(days=settings.REVIEW_WINDOW_DAYS))
+        body += (
+            f"\n\nReview each other by {closes} on the contract page. Neither of you reads the other's "
+            "review before writing your own; both are published together."
+        )
     notify(
         recipient=other,
         kind="contract.ended",

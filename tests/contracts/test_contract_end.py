@@ -111,6 +111,8 @@ def test_ending_with_a_reason_and_note_tells_the_other_party_and_both_read_it():
     told = Notification.objects.get(recipient=contract.client, kind="contract.ended")
     assert "The scope or budget changed" in told.body
     assert "rewrite we did not agree" in told.body
+    # and, since money was paid, invited to review by the window's last day
+    assert "Review each other by" in told.body and "both are published together" in told.body
     # and both read them on the ended contract
     client_page = text(browser_for(contract.client).get(contract.get_absolute_url()))
     name = contract.freelancer.display_name
@@ -181,3 +183,10 @@ def test_the_api_ends_with_the_reason_and_note_and_reads_them_back():
     assert (seen["end_reason_detail"], seen["end_note"]) == ("unresponsive", "No answer for three weeks.")
     told = Notification.objects.get(recipient=contract.freelancer, kind="contract.ended")
     assert "The other party stopped responding" in told.body
+
+
+def test_a_contract_ended_with_nothing_paid_invites_no_review():
+    contract = active_contract()
+    contract_end(contract=contract, by=contract.client, reason="not_a_fit")
+    told = Notification.objects.get(recipient=contract.freelancer, kind="contract.ended")
+    assert "Review each other" not in told.body
