@@ -15,6 +15,7 @@ BEAT_SCHEDULE = {
     "expire-offers": {"task": "contracts.tasks.expire_offers", "schedule": timedelta(hours=1)},
     "disputes-due": {"task": "contracts.tasks.disputes_due", "schedule": timedelta(minutes=15)},
     "publish-reviews": {"task": "reviews.tasks.publish_reviews", "schedule": timedelta(hours=1)},
+    "remind-to-review": {"task": "reviews.tasks.remind_to_review", "schedule": timedelta(hours=1)},
     "clear-released-money": {"task": "payments.tasks.clear_released_money", "schedule": timedelta(hours=1)},
     "sweep-payments": {"task": "payments.tasks.sweep_payments", "schedule": timedelta(minutes=5)},
     "reconcile-payments": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(hour=3, minute=30)},

@@ -4,3 +4,4 @@ from notifications.kinds import register
 
 register("review.waiting", "The other side reviewed me: write mine to read theirs")
 register("review.published", "Reviews of me published")
+register("review.reminder", "Reminders to review a finished contract before the time runs out")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contracts.models import Contract
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
+from core.moments import moment_for
 from marketplace.selectors import client_trust_forget
 from notifications.services import notify
 from reviews.models import Review, ReviewReply
@@ -132,6 +133,46 @@ def reviews_publish_due(*, now=None) -> int:
             Contract.objects.select_for_update().get(pk=contract.pk)
             done += _publish(contract, now=now)
     return done
+
+
+REMIND_DAYS_BEFORE_CLOSE = 3
+
+
+def reviews_remind_due(*, now=None) -> int:
+    """In the last days of a review window, each party of a contract with money paid who has not
+    reviewed yet is reminded, once (the reminder itself is the record). Returns how many were sent."""
+    from django.urls import reverse
+
+    from notifications.models import Notification
+
+    now = now or timezone.now()
+    window = timedelta(days=settings.REVIEW_WINDOW_DAYS)
+    due = Contract.objects.filter(
+        ended_at__gt=now - window,
+        ended_at__lte=now - window + timedelta(days=REMIND_DAYS_BEFORE_CLOSE),
+        milestones__released_cents__gt=0,
+    ).distinct()
+    sent = 0
+    for contract in due.select_related("client", "freelancer"):
+        url = reverse("review_write", args=[contract.pk])
+        with transaction.atomic():
+            Contract.objects.select_for_update().get(pk=contract.pk)  # one run at a time per contract
+            written = set(Review.objects.filter(contract=contract).values_list("author_id", flat=True))
+            for person, other in ((contract.client, contract.freelancer), (contract.freelancer, contract.client)):
+                if person.pk in written or not person.is_active:
+                    continue
+                if Notification.objects.filter(recipient=person, kind="review.reminder", url=url).exists():
+                    continue
+                notify(
+                    recipient=person,
+                    kind="review.reminder",
+                    title=f"Review {other.display_name} by {moment_for(person, review_window_closes(contract))}",
+                    body=f"Your review of “{contract.title}” closes then. Neither of you reads the other's review "
+                    "before writing your own; after that day, whatever was written is published.",
+                    url=url,
+                )
+                sent += 1
+    return sent
 
 
 def review_closed_because(contract: Contract, *, now=None) -> str:

@@ -143,3 +143,30 @@ def test_who_and_when_may_review():
     with pytest.raises(InvalidTransition):
         by_client(contract, comment="A second try.")
     assert Review.objects.count() == 1
+
+
+def test_parties_who_have_not_reviewed_are_reminded_once_before_the_window_closes():
+    from contracts.models import Contract
+    from notifications.models import Notification
+    from reviews.services import reviews_remind_due
+
+    # given a paid contract that ended 12 of the 14 days ago, reviewed by the client only
+    contract = ended_contract()
+    Contract.objects.filter(pk=contract.pk).update(
+        ended_at=timezone.now() - timedelta(days=settings.REVIEW_WINDOW_DAYS - 2)
+    )
+    contract.refresh_from_db()
+    by_client(contract)
+    # and one that ended yesterday, and one with nothing paid that ended with the first
+    recent, unpaid = ended_contract(), ended_contract(paid=False)
+    Contract.objects.filter(pk=unpaid.pk).update(ended_at=contract.ended_at)
+    # when the hourly task runs, twice
+    assert reviews_remind_due() == 1
+    assert reviews_remind_due() == 0
+    # then only the freelancer who has not reviewed is reminded, once, with the day it closes
+    (reminder,) = Notification.objects.filter(kind="review.reminder")
+    assert reminder.recipient == contract.freelancer
+    assert reminder.title.startswith(f"Review {contract.client.display_name} by ")
+    assert not Notification.objects.filter(
+        kind="review.reminder", recipient__in=[recent.client, unpaid.client]
+    ).exists()
