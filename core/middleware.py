@@ -197,7 +197,12 @@ class SiteErrorPagesMiddleware:
         html = response.get("Content-Type", "").startswith("text/html")
         if settings.DEBUG and response.status_code == 404 and request.resolver_match is None and html:
             return render(request, "404.html", status=404)
-        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+        if (
+            response.status_code == 405
+            and not response.streaming
+            and not response.content
+            and not request.path.startswith("/api/")
+        ):
             page = render(request, "405.html", status=405)
             page["Allow"] = response.get("Allow", "")
             return page
