@@ -4,10 +4,8 @@ seconds for visitors who are not signed in."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import ipaddress
-import zoneinfo
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -21,6 +19,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+
+from core.moments import zone_of
 
 PROTECTED_PREFIXES = ("/admin/", "/moderation/")
 
@@ -111,11 +111,9 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        name = getattr(user, "timezone", None) if user is not None and user.is_authenticated else None
         timezone.deactivate()
-        if name:
-            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.activate(zoneinfo.ZoneInfo(name))
+        if user is not None and user.is_authenticated:
+            timezone.activate(zone_of(user))
         try:
             return self.get_response(request)
         finally:

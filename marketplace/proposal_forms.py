@@ -36,14 +36,6 @@ SERVICE_FIELDS = {
 }
 
 
-def user_zone(user) -> tzinfo:
-    """The person's own timezone, or UTC when they have none we know."""
-    try:
-        return zoneinfo.ZoneInfo(getattr(user, "timezone", "") or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 class ProposalForm(forms.Form):
     """Cover letter, bid, duration, answers to the project's screening questions and files."""
 

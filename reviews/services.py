@@ -9,12 +9,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import Contract
 from core.exceptions import DomainError, InvalidTransition, NotAllowed
 from core.moments import moment_for
 from marketplace.selectors import client_trust_forget
+from notifications.models import Notification
 from notifications.services import notify
 from reviews.models import Review, ReviewReply
 from reviews.reputation import reputation_stale
@@ -141,10 +143,6 @@ REMIND_DAYS_BEFORE_CLOSE = 3
 def reviews_remind_due(*, now=None) -> int:
     """In the last days of a review window, each party of a contract with money paid who has not
     reviewed yet is reminded, once (the reminder itself is the record). Returns how many were sent."""
-    from django.urls import reverse
-
-    from notifications.models import Notification
-
     now = now or timezone.now()
     window = timedelta(days=settings.REVIEW_WINDOW_DAYS)
     due = Contract.objects.filter(

@@ -80,7 +80,7 @@ def contract_end(*, contract: Contract, by, reason: str = "", note: str = "") ->
         body += f" Reason: {contract.get_end_reason_detail_display()}."
     if note:
         body += f"\n\n{note}"
-    if contract.milestones.filter(released_cents__gt=0).exists():
+    if any(m.released_cents for m in milestones):
         # Money was paid, so both may review: say until when, and that neither reads the other's first.
         closes = moment_for(other, now + timedelta(days=settings.REVIEW_WINDOW_DAYS))
         body += (

@@ -143,9 +143,10 @@ def _milestone_form_action(request, milestone: Milestone, *, action: str, form_c
     if request.method != "POST":
         return redirect(_back_to(milestone))
     form = form_class(request.POST, request.FILES, prefix=form_prefix(action, milestone))
-    if not form.is_valid() and rules is not None:
-        rules(form)
-    elif form.is_valid():
+    if not form.is_valid():
+        if rules is not None:
+            rules(form)
+    else:
         try:
             call(form.cleaned_data)
         except ServiceError as error:

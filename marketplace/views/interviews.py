@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from core.exceptions import DomainError
 from core.failed_forms import keep_failed_form, take_failed_form
 from core.forms import add_service_error
+from core.moments import zone_of
 from marketplace import ics, selectors, services
 from marketplace.models import Interview, InterviewSlot, Proposal
-from marketplace.proposal_forms import CancelInterviewForm, InterviewProposeForm, InterviewTimesForm, user_zone
+from marketplace.proposal_forms import CancelInterviewForm, InterviewProposeForm, InterviewTimesForm
 
 # Service errors shown on their own field; the rest ("slots") go above the form.
 FORM_FIELD_FOR = {"duration_minutes": "duration_minutes", "note": "note"}
@@ -63,7 +64,7 @@ def interview_create(request, pk: int):
         if existing is not None:
             messages.info(request, "An interview about this proposal is already arranged. Change its times here.")
             return redirect(_url(existing))
-    zone = user_zone(user)
+    zone = zone_of(user)
     form = InterviewProposeForm(_posted(request), zone=zone)
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,8 +83,8 @@ def interview_create(request, pk: int):
         "form": form,
         "zone": zone,
         "other": proposal.freelancer,
-        "other_zone": user_zone(proposal.freelancer),
-        "same_zone": str(zone) == str(user_zone(proposal.freelancer)),
+        "other_zone": zone_of(proposal.freelancer),
+        "same_zone": str(zone) == str(zone_of(proposal.freelancer)),
     }
     return render(request, "marketplace/interview_form.html", context)
 
@@ -94,7 +95,7 @@ def _detail_context(request, interview: Interview, *, times_form=None, cancel_fo
     project = proposal.project
     as_client = user.pk == project.client_id
     other = _other_person(interview, user)
-    zone, other_zone = user_zone(user), user_zone(other)
+    zone, other_zone = zone_of(user), zone_of(other)
     now = timezone.now()
     proposed = interview.status == Interview.Status.PROPOSED
     i_offered = interview.offered_by_id == user.pk
@@ -127,7 +128,7 @@ def _detail_context(request, interview: Interview, *, times_form=None, cancel_fo
 def interview_detail(request, pk: int):
     interview = _party_interview(request, pk)
     failed = take_failed_form(request)
-    times_form = failed.bind(InterviewTimesForm, zone=user_zone(request.user)) if failed else None
+    times_form = failed.bind(InterviewTimesForm, zone=zone_of(request.user)) if failed else None
     return render(
         request, "marketplace/interview_detail.html", _detail_context(request, interview, times_form=times_form)
     )
@@ -157,7 +158,7 @@ def interview_pick(request, pk: int):
 @require_POST
 def interview_offer_times(request, pk: int):
     interview = _party_interview(request, pk)
-    form = InterviewTimesForm(request.POST, zone=user_zone(request.user))
+    form = InterviewTimesForm(request.POST, zone=zone_of(request.user))
     if form.is_valid():
         rescheduling = interview.status == Interview.Status.SCHEDULED
         try:
@@ -243,7 +244,7 @@ def interview_list(request):
     ]
     context = {
         "groups": [group for group in groups if group[2]],
-        "zone": user_zone(user),
+        "zone": zone_of(user),
         "truncated": len(interviews) > LIST_LIMIT,
         "shown_limit": LIST_LIMIT,
     }
